@@ -1,0 +1,103 @@
+/**
+ * The one catalogue of the outside services Sluice talks to: their names, default
+ * ports on 127.0.0.1, and the environment variables that point an app (or the local
+ * infrastructure) at them. `infra/local`, the apps' config defaults and
+ * `infra/compose/docker-compose.yml` all follow this table; a test checks they agree.
+ */
+export interface ServiceSpec {
+  /** Short name used by `npm run infra -- status` and in logs. */
+  readonly name: ServiceName;
+  /** Human name for messages. */
+  readonly title: string;
+  /** Default TCP port on 127.0.0.1. */
+  readonly port: number;
+  /** Variable that moves the port `infra/local` binds to. */
+  readonly portEnv: string;
+  /** Variable an app reads to reach the service. */
+  readonly urlEnv: string;
+  /** The value of `urlEnv` for a service on `host:port`. */
+  readonly url: (host: string, port: number) => string;
+}
+
+export const SERVICE_NAMES = ['kafka', 'apicurio', 's3', 'redis', 'mysql', 'prometheus'] as const;
+export type ServiceName = (typeof SERVICE_NAMES)[number];
+
+/** Credentials and names the local services are provisioned with. Development only. */
+export const LOCAL_DEFAULTS = Object.freeze({
+  host: '127.0.0.1',
+  s3AccessKey: 'sluice-local',
+  s3SecretKey: 'sluice-local-secret',
+  s3Region: 'us-east-1',
+  s3Bucket: 'sluice',
+  mysqlUser: 'sluice',
+  mysqlPassword: 'sluice',
+  mysqlDatabase: 'sluice',
+  kafkaControllerPort: 19093,
+});
+
+export const SERVICES: Readonly<Record<ServiceName, ServiceSpec>> = Object.freeze({
+  kafka: {
+    name: 'kafka',
+    title: 'Kafka (KRaft)',
+    port: 19092,
+    portEnv: 'SLUICE_KAFKA_PORT',
+    urlEnv: 'SLUICE_KAFKA_BROKERS',
+    url: (host, port) => `${host}:${port}`,
+  },
+  apicurio: {
+    name: 'apicurio',
+    title: 'Apicurio Registry',
+    port: 18080,
+    portEnv: 'SLUICE_APICURIO_PORT',
+    urlEnv: 'SLUICE_REGISTRY_URL',
+    url: (host, port) => `http://${host}:${port}/apis/registry/v3`,
+  },
+  s3: {
+    name: 's3',
+    title: 'S3 server (versitygw)',
+    port: 17070,
+    portEnv: 'SLUICE_S3_PORT',
+    urlEnv: 'SLUICE_S3_ENDPOINT',
+    url: (host, port) => `http://${host}:${port}`,
+  },
+  redis: {
+    name: 'redis',
+    title: 'Redis',
+    port: 16379,
+    portEnv: 'SLUICE_REDIS_PORT',
+    urlEnv: 'SLUICE_REDIS_URL',
+    url: (host, port) => `redis://${host}:${port}`,
+  },
+  mysql: {
+    name: 'mysql',
+    title: 'MariaDB',
+    port: 13306,
+    portEnv: 'SLUICE_MYSQL_PORT',
+    urlEnv: 'SLUICE_MYSQL_URL',
+    url: (host, port) =>
+      `mysql://${LOCAL_DEFAULTS.mysqlUser}:${LOCAL_DEFAULTS.mysqlPassword}@${host}:${port}/${LOCAL_DEFAULTS.mysqlDatabase}`,
+  },
+  prometheus: {
+    name: 'prometheus',
+    title: 'Prometheus',
+    port: 19090,
+    portEnv: 'SLUICE_PROMETHEUS_PORT',
+    urlEnv: 'SLUICE_PROMETHEUS_URL',
+    url: (host, port) => `http://${host}:${port}`,
+  },
+});
+
+/** The apps and the ports their HTTP (and, for ingest-api, gRPC) servers listen on. */
+export const APPS = Object.freeze({
+  'ingest-api': { httpPort: 18081, httpPortEnv: 'SLUICE_INGEST_HTTP_PORT', grpcPort: 50051, grpcPortEnv: 'SLUICE_INGEST_PORT' },
+  'part-writer': { httpPort: 18082, httpPortEnv: 'SLUICE_PART_WRITER_HTTP_PORT' },
+  assembler: { httpPort: 18083, httpPortEnv: 'SLUICE_ASSEMBLER_HTTP_PORT' },
+  projector: { httpPort: 18084, httpPortEnv: 'SLUICE_PROJECTOR_HTTP_PORT' },
+} as const);
+export type AppName = keyof typeof APPS;
+
+/** The default URL of a service, as an app sees it when nothing overrides it. */
+export function defaultServiceUrl(name: ServiceName): string {
+  const spec = SERVICES[name];
+  return spec.url(LOCAL_DEFAULTS.host, spec.port);
+}
