@@ -35,6 +35,20 @@ export const LOCAL_DEFAULTS = Object.freeze({
   kafkaControllerPort: 19093,
 });
 
+/**
+ * Variables that carry the S3 settings an app needs beside `SLUICE_S3_ENDPOINT`.
+ * `npm run infra -- env` prints them with the LOCAL_DEFAULTS values.
+ */
+export const S3_ENV = Object.freeze({
+  accessKey: 'SLUICE_S3_ACCESS_KEY',
+  secretKey: 'SLUICE_S3_SECRET_KEY',
+  bucket: 'SLUICE_S3_BUCKET',
+  region: 'SLUICE_S3_REGION',
+});
+
+/** Variable that moves the port of the local Kafka's KRaft controller listener. */
+export const KAFKA_CONTROLLER_PORT_ENV = 'SLUICE_KAFKA_CONTROLLER_PORT';
+
 export const SERVICES: Readonly<Record<ServiceName, ServiceSpec>> = Object.freeze({
   kafka: {
     name: 'kafka',
@@ -89,7 +103,12 @@ export const SERVICES: Readonly<Record<ServiceName, ServiceSpec>> = Object.freez
 
 /** The apps and the ports their HTTP (and, for ingest-api, gRPC) servers listen on. */
 export const APPS = Object.freeze({
-  'ingest-api': { httpPort: 18081, httpPortEnv: 'SLUICE_INGEST_HTTP_PORT', grpcPort: 50051, grpcPortEnv: 'SLUICE_INGEST_PORT' },
+  'ingest-api': {
+    httpPort: 18081,
+    httpPortEnv: 'SLUICE_INGEST_HTTP_PORT',
+    grpcPort: 50051,
+    grpcPortEnv: 'SLUICE_INGEST_PORT',
+  },
   'part-writer': { httpPort: 18082, httpPortEnv: 'SLUICE_PART_WRITER_HTTP_PORT' },
   assembler: { httpPort: 18083, httpPortEnv: 'SLUICE_ASSEMBLER_HTTP_PORT' },
   projector: { httpPort: 18084, httpPortEnv: 'SLUICE_PROJECTOR_HTTP_PORT' },

@@ -1,0 +1,2 @@
+/** Public door of @sluice/checksums; filled in by its issue. */
+export {};

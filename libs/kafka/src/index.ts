@@ -1,0 +1,2 @@
+/** Public door of @sluice/kafka; filled in by its issue. */
+export {};

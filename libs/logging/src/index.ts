@@ -1,0 +1,2 @@
+export { REDACTED_PATHS, createLogger, forUpload } from './logger.ts';
+export type { Logger, LoggerOptions, UploadFields } from './logger.ts';

@@ -1,0 +1,2 @@
+/** Public door of @sluice/parts; filled in by its issue. */
+export {};

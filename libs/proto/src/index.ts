@@ -1,0 +1,10 @@
+/**
+ * Messages and gRPC service definitions generated from proto/ (`npm run proto:generate`).
+ * The .proto files are the source of truth; nothing under gen/ is edited by hand.
+ */
+export * from './gen/google/protobuf/timestamp.ts';
+export * from './gen/sluice/intake/v1/chunk_event.ts';
+export * from './gen/sluice/intake/v1/part_event.ts';
+export * from './gen/sluice/intake/v1/upload_event.ts';
+export * from './gen/sluice/intake/v1/intake_service.ts';
+export { PROTO_FILES, protoSource } from './sources.ts';

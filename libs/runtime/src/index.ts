@@ -1,0 +1,2 @@
+export { runComponents } from './lifecycle.ts';
+export type { Component, RunOptions, Running } from './lifecycle.ts';

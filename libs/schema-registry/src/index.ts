@@ -1,0 +1,2 @@
+/** Public door of @sluice/schema-registry; filled in by its issue. */
+export {};

@@ -1,0 +1,2 @@
+/** Public door of @sluice/streams; filled in by its issue. */
+export {};
