@@ -35,11 +35,16 @@ fi
 stamp=$root/node_modules/.sluice-lock
 want=$(sha256sum "$root/package-lock.json" 2>/dev/null | cut -d' ' -f1 || echo none)
 if [ "${SLUICE_SKIP_INSTALL:-}" != 1 ] && [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  # One install at a time: `npm ci` empties node_modules first, which would pull the
+  # ground from under a second command started meanwhile.
   (
+    flock 9
     cd "$root"
-    if [ -f package-lock.json ]; then npm ci --loglevel=error >&2; else npm install --loglevel=error >&2; fi
-    sha256sum package-lock.json | cut -d' ' -f1 >"$stamp"
-  )
+    if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+      if [ -f package-lock.json ]; then npm ci --loglevel=error >&2; else npm install --loglevel=error >&2; fi
+      sha256sum package-lock.json | cut -d' ' -f1 >"$stamp"
+    fi
+  ) 9>"$cache/npm-install.lock"
 fi
 
 export PATH="$root/node_modules/.bin:$PATH"

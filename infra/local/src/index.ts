@@ -1,0 +1,19 @@
+/**
+ * The local infrastructure as a library, for scripts that start services in-process
+ * (the test runner, `npm start`, the benchmark). `cli.ts` is a thin shell over these.
+ */
+export {
+  DRIVERS,
+  ensureUp,
+  getStatus,
+  localEnv,
+  resetServices,
+  serviceEnv,
+  stopServices,
+  type InfraOptions,
+  type ServiceState,
+  type UpOptions,
+} from './orchestrator.ts';
+export { infraPaths, type InfraPaths, type ServicePaths } from './paths.ts';
+export { prometheusConfig, APPS_JOB, SCRAPE_INTERVAL } from './services/prometheus.ts';
+export { VERSIONS } from './versions.ts';

@@ -1,0 +1,27 @@
+/**
+ * Test helpers for node:test. Integration tests call `requireServices` first, then ask
+ * the factories for what they need; each factory registers its own cleanup with `t.after`
+ * and hands back names no other test uses.
+ */
+export {
+  kafkaBrokers,
+  portFromEnv,
+  s3Settings,
+  serviceEndpoint,
+  serviceUrl,
+  type Env,
+  type S3Settings,
+  type ServiceEndpoint,
+} from './endpoints.ts';
+export {
+  checkService,
+  checkServices,
+  requireServices,
+  type CheckOptions,
+  type ServiceHealth,
+} from './health.ts';
+export { createTopic, kafkaAdmin, type CreateTopicOptions } from './kafka.ts';
+export { createDatabase, type TestDatabase } from './mysql.ts';
+export { uniqueName, type AfterHook } from './names.ts';
+export { createRedisPrefix, deleteKeys, redisClient, type RedisPrefix } from './redis.ts';
+export { createBucket, emptyBucket, s3Client, type TestBucket } from './s3.ts';
