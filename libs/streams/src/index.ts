@@ -1,2 +1,9 @@
-/** Public door of @sluice/streams; filled in by its issue. */
-export {};
+export { DEFAULT_BACKOFF, backoffDelay, pause } from './backoff.ts';
+export type { BackoffOptions } from './backoff.ts';
+export { DEAD_LETTER_HEADERS, kafkaDeadLetterSink } from './dead-letter.ts';
+export type { DeadLetter, DeadLetterSink } from './dead-letter.ts';
+export { KeyLanes } from './key-lanes.ts';
+export { PartitionTracker } from './offset-tracker.ts';
+export { Semaphore } from './semaphore.ts';
+export { StreamProcessor } from './processor.ts';
+export type { StreamProcessorOptions, StreamRecord } from './processor.ts';
