@@ -48,8 +48,8 @@ describe('runComponents', () => {
   it('stops on a signal and reports the exit code', async () => {
     const events: string[] = [];
     const exited = new Promise<number>((resolve) => {
-      void runComponents([recorder(events, 'a')], { logger, signals: ['SIGUSR2'], exit: resolve }).then(() =>
-        process.kill(process.pid, 'SIGUSR2'),
+      void runComponents([recorder(events, 'a')], { logger, signals: ['SIGHUP'], exit: resolve }).then(() =>
+        process.kill(process.pid, 'SIGHUP'),
       );
     });
     assert.equal(await exited, 0);
