@@ -28,6 +28,11 @@ test('a service runs in its own session with /dev/null for stdin, its log for ou
   const stat = readFileSync(`/proc/${record.pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   assert.equal(Number(fields[3]), record.pid, 'the service should lead its own session');
+  // The service starts as a small bash step that closes inherited descriptors and then
+  // execs the command: look once the exec has happened, not while the step still runs.
+  for (let i = 0; i < 100 && readFileSync(`/proc/${record.pid}/comm`, 'utf8').trim() !== 'sleep'; i++) {
+    await new Promise((r) => setTimeout(r, 20));
+  }
   const fds = readdirSync(`/proc/${record.pid}/fd`)
     .map(Number)
     .sort((a, b) => a - b);

@@ -58,11 +58,15 @@ describe('StreamProcessor under failure', { timeout: 180_000 }, () => {
     const group = uniqueName('group');
     const [outA, outB] = [outFile(t), outFile(t)];
     const values = Array.from({ length: 400 }, (_, i) => `r${i}`);
-    await produce(topic, values, (v) => `k${Number(v.slice(1)) % 13}`);
+    const keyOf = (v: string): string => `k${Number(v.slice(1)) % 13}`;
+    await produce(topic, values.slice(0, 200), keyOf);
 
-    const a = startWorker(t, [topic, group, outA, '10']);
+    const a = startWorker(t, [topic, group, outA, '20']);
     await until('worker A to get going', () => lines(outA).length >= 40, 60_000);
-    const b = startWorker(t, [topic, group, outB, '10']);
+    const b = startWorker(t, [topic, group, outB, '20']);
+    await once(b.stdout!, 'data');
+    // B is in the group now; records produced from here on are spread over A and B.
+    await produce(topic, values.slice(200), keyOf);
     await until('worker B to get partitions', () => lines(outB).length >= 20, 60_000);
     a.kill('SIGTERM');
     const [code] = (await once(a, 'exit')) as [number | null];
