@@ -33,6 +33,7 @@ describe('generated messages', () => {
           segmentSize: 1048576,
           generation: 0,
           replaced: false,
+          crc32: 0,
         },
       },
     };

@@ -47,8 +47,10 @@ export const ChunkEvent_ChecksumMode = {
   CHECKSUM_MODE_NONE: 1,
   /** CHECKSUM_MODE_CRC64NVME - Send CRC64NVME checksums (full-object checksum type). */
   CHECKSUM_MODE_CRC64NVME: 2,
-  /** CHECKSUM_MODE_CRC32C - Send CRC32C checksums (composite checksum type). */
+  /** CHECKSUM_MODE_CRC32C - Send CRC32C checksums (full-object checksum type). */
   CHECKSUM_MODE_CRC32C: 3,
+  /** CHECKSUM_MODE_CRC32 - Send CRC32 checksums (full-object checksum type). */
+  CHECKSUM_MODE_CRC32: 4,
   UNRECOGNIZED: -1,
 } as const;
 
@@ -59,6 +61,7 @@ export namespace ChunkEvent_ChecksumMode {
   export type CHECKSUM_MODE_NONE = typeof ChunkEvent_ChecksumMode.CHECKSUM_MODE_NONE;
   export type CHECKSUM_MODE_CRC64NVME = typeof ChunkEvent_ChecksumMode.CHECKSUM_MODE_CRC64NVME;
   export type CHECKSUM_MODE_CRC32C = typeof ChunkEvent_ChecksumMode.CHECKSUM_MODE_CRC32C;
+  export type CHECKSUM_MODE_CRC32 = typeof ChunkEvent_ChecksumMode.CHECKSUM_MODE_CRC32;
   export type UNRECOGNIZED = typeof ChunkEvent_ChecksumMode.UNRECOGNIZED;
 }
 
@@ -108,7 +111,7 @@ export interface ChunkEvent_ChunkUploaded {
   sha256: Buffer;
   /** CRC64/NVME of the chunk bytes. */
   crc64nvme: bigint;
-  /** CRC32C of the chunk bytes. */
+  /** CRC32C of the chunk bytes; 0 unless the drive's checksum mode is CRC32C. */
   crc32c: number;
   /** Redis key prefix of the staged segments: segment i is `<segment_key_prefix>:<i>`. */
   segmentKeyPrefix: string;
@@ -118,6 +121,8 @@ export interface ChunkEvent_ChunkUploaded {
   /** Increases each time the chunk is replaced with `force`; part of the segment keys. */
   generation: number;
   replaced: boolean;
+  /** CRC32 (ISO-HDLC) of the chunk bytes; 0 unless the drive's checksum mode is CRC32. */
+  crc32: number;
 }
 
 export interface ChunkEvent_UploadSealed {
@@ -756,6 +761,7 @@ function createBaseChunkEvent_ChunkUploaded(): ChunkEvent_ChunkUploaded {
     segmentSize: 0,
     generation: 0,
     replaced: false,
+    crc32: 0,
   };
 }
 
@@ -802,6 +808,9 @@ export const ChunkEvent_ChunkUploaded: MessageFns<ChunkEvent_ChunkUploaded> = {
     }
     if (message.replaced !== false) {
       writer.uint32(88).bool(message.replaced);
+    }
+    if (message.crc32 !== 0) {
+      writer.uint32(96).uint32(message.crc32);
     }
     return writer;
   },
@@ -907,6 +916,14 @@ export const ChunkEvent_ChunkUploaded: MessageFns<ChunkEvent_ChunkUploaded> = {
             message.replaced = reader.bool();
             continue;
           }
+          case 12: {
+            if (tag !== 96) {
+              break;
+            }
+
+            message.crc32 = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -937,6 +954,7 @@ export const ChunkEvent_ChunkUploaded: MessageFns<ChunkEvent_ChunkUploaded> = {
     message.segmentSize = object.segmentSize ?? 0;
     message.generation = object.generation ?? 0;
     message.replaced = object.replaced ?? false;
+    message.crc32 = object.crc32 ?? 0;
     return message;
   },
 };

@@ -43,6 +43,7 @@ export interface PartEvent_PartStored {
   crc32c: number;
   firstChunk: number;
   lastChunk: number;
+  crc32: number;
 }
 
 export interface PartEvent_AllPartsStored {
@@ -58,6 +59,21 @@ export interface PartEvent_AllPartsStored {
   /** For a single PutObject: its ETag (without quotes) and version id. */
   etag: string;
   versionId: string;
+  crc32: number;
+  /** From UploadInitiated, so the assembler announces the upload without calling back. */
+  filename: string;
+  mimeType: string;
+  metadata: { [key: string]: string };
+  firstChunkAt?:
+    | Date
+    | undefined;
+  /** Checksum mode of the drive (ChunkEvent.ChecksumMode numbering). */
+  checksumMode: number;
+}
+
+export interface PartEvent_AllPartsStored_MetadataEntry {
+  key: string;
+  value: string;
 }
 
 export interface PartEvent_UploadAborted {
@@ -352,6 +368,7 @@ function createBasePartEvent_PartStored(): PartEvent_PartStored {
     crc32c: 0,
     firstChunk: 0,
     lastChunk: 0,
+    crc32: 0,
   };
 }
 
@@ -392,6 +409,9 @@ export const PartEvent_PartStored: MessageFns<PartEvent_PartStored> = {
     }
     if (message.lastChunk !== 0) {
       writer.uint32(72).uint32(message.lastChunk);
+    }
+    if (message.crc32 !== 0) {
+      writer.uint32(80).uint32(message.crc32);
     }
     return writer;
   },
@@ -481,6 +501,14 @@ export const PartEvent_PartStored: MessageFns<PartEvent_PartStored> = {
             message.lastChunk = reader.uint32();
             continue;
           }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.crc32 = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -509,6 +537,7 @@ export const PartEvent_PartStored: MessageFns<PartEvent_PartStored> = {
     message.crc32c = object.crc32c ?? 0;
     message.firstChunk = object.firstChunk ?? 0;
     message.lastChunk = object.lastChunk ?? 0;
+    message.crc32 = object.crc32 ?? 0;
     return message;
   },
 };
@@ -524,6 +553,12 @@ function createBasePartEvent_AllPartsStored(): PartEvent_AllPartsStored {
     totalChunks: 0,
     etag: "",
     versionId: "",
+    crc32: 0,
+    filename: "",
+    mimeType: "",
+    metadata: {},
+    firstChunkAt: undefined,
+    checksumMode: 0,
   };
 }
 
@@ -561,6 +596,24 @@ export const PartEvent_AllPartsStored: MessageFns<PartEvent_AllPartsStored> = {
     }
     if (message.versionId !== "") {
       writer.uint32(74).string(message.versionId);
+    }
+    if (message.crc32 !== 0) {
+      writer.uint32(80).uint32(message.crc32);
+    }
+    if (message.filename !== "") {
+      writer.uint32(90).string(message.filename);
+    }
+    if (message.mimeType !== "") {
+      writer.uint32(98).string(message.mimeType);
+    }
+    globalThis.Object.entries(message.metadata).forEach(([key, value]: [string, string]) => {
+      PartEvent_AllPartsStored_MetadataEntry.encode({ key: key as any, value }, writer.uint32(106).fork()).join();
+    });
+    if (message.firstChunkAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.firstChunkAt), writer.uint32(114).fork()).join();
+    }
+    if (message.checksumMode !== 0) {
+      writer.uint32(120).uint32(message.checksumMode);
     }
     return writer;
   },
@@ -650,6 +703,57 @@ export const PartEvent_AllPartsStored: MessageFns<PartEvent_AllPartsStored> = {
             message.versionId = reader.string();
             continue;
           }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.crc32 = reader.uint32();
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.filename = reader.string();
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.mimeType = reader.string();
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            const entry13 = PartEvent_AllPartsStored_MetadataEntry.decode(reader, reader.uint32());
+            if (entry13.value !== undefined) {
+              message.metadata[entry13.key] = entry13.value;
+            }
+            continue;
+          }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.firstChunkAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 15: {
+            if (tag !== 120) {
+              break;
+            }
+
+            message.checksumMode = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -678,6 +782,91 @@ export const PartEvent_AllPartsStored: MessageFns<PartEvent_AllPartsStored> = {
     message.totalChunks = object.totalChunks ?? 0;
     message.etag = object.etag ?? "";
     message.versionId = object.versionId ?? "";
+    message.crc32 = object.crc32 ?? 0;
+    message.filename = object.filename ?? "";
+    message.mimeType = object.mimeType ?? "";
+    message.metadata = (globalThis.Object.entries(object.metadata ?? {}) as [string, string][]).reduce(
+      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.String(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    message.firstChunkAt = object.firstChunkAt ?? undefined;
+    message.checksumMode = object.checksumMode ?? 0;
+    return message;
+  },
+};
+
+function createBasePartEvent_AllPartsStored_MetadataEntry(): PartEvent_AllPartsStored_MetadataEntry {
+  return { key: "", value: "" };
+}
+
+export const PartEvent_AllPartsStored_MetadataEntry: MessageFns<PartEvent_AllPartsStored_MetadataEntry> = {
+  encode(message: PartEvent_AllPartsStored_MetadataEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PartEvent_AllPartsStored_MetadataEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePartEvent_AllPartsStored_MetadataEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<PartEvent_AllPartsStored_MetadataEntry>, I>>(
+    base?: I,
+  ): PartEvent_AllPartsStored_MetadataEntry {
+    return PartEvent_AllPartsStored_MetadataEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PartEvent_AllPartsStored_MetadataEntry>, I>>(
+    object: I,
+  ): PartEvent_AllPartsStored_MetadataEntry {
+    const message = createBasePartEvent_AllPartsStored_MetadataEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? "";
     return message;
   },
 };

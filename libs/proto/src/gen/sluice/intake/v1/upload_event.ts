@@ -37,6 +37,8 @@ export interface UploadEvent_UploadCompleted {
   firstChunkAt?: Date | undefined;
   completedAt?: Date | undefined;
   partCount: number;
+  crc32c: number;
+  crc32: number;
 }
 
 export interface UploadEvent_UploadCompleted_MetadataEntry {
@@ -273,6 +275,8 @@ function createBaseUploadEvent_UploadCompleted(): UploadEvent_UploadCompleted {
     firstChunkAt: undefined,
     completedAt: undefined,
     partCount: 0,
+    crc32c: 0,
+    crc32: 0,
   };
 }
 
@@ -322,6 +326,12 @@ export const UploadEvent_UploadCompleted: MessageFns<UploadEvent_UploadCompleted
     }
     if (message.partCount !== 0) {
       writer.uint32(104).uint32(message.partCount);
+    }
+    if (message.crc32c !== 0) {
+      writer.uint32(112).uint32(message.crc32c);
+    }
+    if (message.crc32 !== 0) {
+      writer.uint32(120).uint32(message.crc32);
     }
     return writer;
   },
@@ -446,6 +456,22 @@ export const UploadEvent_UploadCompleted: MessageFns<UploadEvent_UploadCompleted
             message.partCount = reader.uint32();
             continue;
           }
+          case 14: {
+            if (tag !== 112) {
+              break;
+            }
+
+            message.crc32c = reader.uint32();
+            continue;
+          }
+          case 15: {
+            if (tag !== 120) {
+              break;
+            }
+
+            message.crc32 = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -484,6 +510,8 @@ export const UploadEvent_UploadCompleted: MessageFns<UploadEvent_UploadCompleted
     message.firstChunkAt = object.firstChunkAt ?? undefined;
     message.completedAt = object.completedAt ?? undefined;
     message.partCount = object.partCount ?? 0;
+    message.crc32c = object.crc32c ?? 0;
+    message.crc32 = object.crc32 ?? 0;
     return message;
   },
 };
