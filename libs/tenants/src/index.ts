@@ -1,0 +1,2 @@
+export { DEFAULT_KEY_TEMPLATE, TenantsFileError, hashKey, objectKey, parseTenants } from './tenants.ts';
+export type { ChecksumMode, Drive, ResolveContext, S3Credentials, Tenants } from './tenants.ts';
