@@ -1,5 +1,5 @@
 import { ConfigError, env, parseEnv, type EnvField, type EnvSchema, type EnvValues } from './env.ts';
-import { APPS, type AppName } from './services.ts';
+import { APPS, defaultServiceUrl, type AppName } from './services.ts';
 
 /** Variables every app reads: log level, the HTTP bind address and its port. */
 export function commonAppEnv<A extends AppName>(app: A) {
@@ -30,4 +30,36 @@ export function parseEnvOrExit<S extends EnvSchema>(
     process.stderr.write(`${app}: ${err.message}\n`);
     process.exit(2);
   }
+}
+
+/** Kafka and the schema registry, for apps that produce or consume events. */
+export function kafkaEnv() {
+  return {
+    SLUICE_KAFKA_BROKERS: env.hostPorts([defaultServiceUrl('kafka')]),
+    SLUICE_REGISTRY_URL: env.url(['http:', 'https:'], defaultServiceUrl('apicurio')),
+    /** Prepended to the three topic names, e.g. for a test or a second deployment on one cluster. */
+    SLUICE_TOPIC_PREFIX: env.string(''),
+    /** Partitions of each topic when Sluice creates it. */
+    SLUICE_KAFKA_PARTITIONS: env.int(6, 1, 10_000),
+    SLUICE_KAFKA_REPLICATION: env.int(1, 1, 16),
+  };
+}
+
+/** The staging Redis. */
+export function redisEnv() {
+  return {
+    SLUICE_REDIS_URL: env.url(['redis:', 'rediss:'], defaultServiceUrl('redis')),
+    /** First part of every staging key, to share one Redis between deployments. */
+    SLUICE_REDIS_NAMESPACE: env.string('sluice'),
+  };
+}
+
+/** The projector's database. */
+export function mysqlEnv() {
+  return { SLUICE_MYSQL_URL: env.url(['mysql:'], defaultServiceUrl('mysql')) };
+}
+
+/** The tenants file: API keys and drives (see libs/tenants). */
+export function tenantsEnv() {
+  return { SLUICE_TENANTS_FILE: env.string() };
 }

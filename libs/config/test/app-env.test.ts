@@ -1,6 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { APPS, ConfigError, commonAppEnv, parseEnv } from '../src/index.ts';
+import {
+  APPS,
+  ConfigError,
+  SERVICES,
+  commonAppEnv,
+  kafkaEnv,
+  mysqlEnv,
+  parseEnv,
+  redisEnv,
+} from '../src/index.ts';
 
 describe('commonAppEnv', () => {
   it('defaults each app to its catalogue port', () => {
@@ -17,5 +26,15 @@ describe('commonAppEnv', () => {
       (e: unknown) =>
         e instanceof ConfigError && /SLUICE_LOG_LEVEL="loud".*one of trace, debug/.test(e.message),
     );
+  });
+});
+
+describe('service variables', () => {
+  it('default to the local services of the catalogue', () => {
+    const cfg = parseEnv({ ...kafkaEnv(), ...redisEnv(), ...mysqlEnv() }, {});
+    assert.deepEqual(cfg.SLUICE_KAFKA_BROKERS, [`127.0.0.1:${SERVICES.kafka.port}`]);
+    assert.equal(cfg.SLUICE_REDIS_URL, `redis://127.0.0.1:${SERVICES.redis.port}`);
+    assert.equal(cfg.SLUICE_TOPIC_PREFIX, '');
+    assert.match(cfg.SLUICE_MYSQL_URL, /^mysql:\/\/sluice:sluice@127\.0\.0\.1:13306\/sluice$/);
   });
 });
