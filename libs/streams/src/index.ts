@@ -6,4 +6,4 @@ export { KeyLanes } from './key-lanes.ts';
 export { PartitionTracker } from './offset-tracker.ts';
 export { Semaphore } from './semaphore.ts';
 export { StreamProcessor } from './processor.ts';
-export type { StreamProcessorOptions, StreamRecord } from './processor.ts';
+export type { Deferred, StreamProcessorOptions, StreamRecord } from './processor.ts';

@@ -25,6 +25,11 @@ export interface StreamRecord<V> {
   readonly attempt: number;
 }
 
+/** Work a handler started and that must finish before the record counts as processed. */
+export interface Deferred {
+  readonly done: Promise<void>;
+}
+
 /** Options for {@link StreamProcessor}. */
 export interface StreamProcessorOptions<V> {
   /** Names the processor in metrics and logs. */
@@ -39,8 +44,12 @@ export interface StreamProcessorOptions<V> {
    * `signal` aborts when the partition is revoked; stop then, the record is re-delivered
    * to the partition's next owner. Throw a `SluiceError` with `retriable: false` for a
    * record that can never succeed; any other error is retried.
+   *
+   * Returning a {@link Deferred} releases the record's key at once (the next record of
+   * the key may start) while its offset stays uncommitted until `done` settles; a
+   * rejection of `done` is handled like an error of the handler.
    */
-  readonly handle: (record: StreamRecord<V>, signal: AbortSignal) => Promise<void>;
+  readonly handle: (record: StreamRecord<V>, signal: AbortSignal) => Promise<void | Deferred>;
   /**
    * `key`: records of one key run one at a time, in offset order; `none`: every record
    * may run at once (for handlers that are order-independent). @default 'key'
@@ -199,9 +208,18 @@ export class StreamProcessor<V> {
       return;
     }
     const key = message.key?.toString('utf8') ?? '';
-    const work = (): Promise<void> => this.#process(message, key, state);
-    const done = (this.#o.ordering === 'none' || key === '' ? work() : this.#lanes.run(key, work)).then(
-      () => {
+    // The key's lane is held until the handler returns; the record finishes when its
+    // deferred work has finished too.
+    let finished: Promise<void> = Promise.resolve();
+    const work = (): Promise<void> => {
+      const { started, settled } = this.#process(message, key, state);
+      finished = settled;
+      return started;
+    };
+    const laned = this.#o.ordering === 'none' || key === '' ? work() : this.#lanes.run(key, work);
+    const done = laned
+      .then(() => finished)
+      .then(() => {
         this.#inFlight.delete(done);
         this.#metrics.inFlight.set({ processor: this.name }, this.#inFlight.size);
         this.#buffered.release();
@@ -209,8 +227,7 @@ export class StreamProcessor<V> {
         if (this.#partitions.get(`${topic}:${partition}`) !== state) return;
         const watermark = state.tracker.finish(offset);
         if (watermark) this.#commit(watermark);
-      },
-    );
+      });
     this.#inFlight.add(done);
     this.#metrics.inFlight.set({ processor: this.name }, this.#inFlight.size);
   }
@@ -224,21 +241,47 @@ export class StreamProcessor<V> {
       );
   }
 
-  /** Never rejects: every record ends processed, dead-lettered or abandoned. */
-  async #process(message: RawMessage, key: string, state: PartitionState): Promise<void> {
+  /**
+   * Runs the record to its outcome. `started` resolves once the handler has returned
+   * (or the record ended), `settled` once its deferred work, retries included, is over.
+   * Neither rejects: every record ends processed, dead-lettered or abandoned.
+   */
+  #process(
+    message: RawMessage,
+    key: string,
+    state: PartitionState,
+  ): { started: Promise<void>; settled: Promise<void> } {
+    let markStarted: () => void = () => undefined;
+    const started = new Promise<void>((resolve) => (markStarted = resolve));
+    const settled = this.#attempts(message, key, state, () => markStarted()).finally(() => markStarted());
+    return { started, settled };
+  }
+
+  async #attempts(
+    message: RawMessage,
+    key: string,
+    state: PartitionState,
+    markStarted: () => void,
+  ): Promise<void> {
     const { topic } = message;
     const signal = state.revoked.signal;
     const maxAttempts = this.#o.backoff?.maxAttempts ?? DEFAULT_BACKOFF.maxAttempts;
     const stopTimer = this.#metrics.seconds.startTimer({ processor: this.name, topic });
     await this.#running.acquire();
+    let holding = true;
     try {
       for (let attempt = 1; ; attempt++) {
         if (signal.aborted) return this.#abandon(topic);
+        if (!holding) {
+          // A retry after failed deferred work runs the handler again, under the bound again.
+          await this.#running.acquire();
+          holding = true;
+        }
         try {
           const value = await this.#o.decode(message);
           const headers = new Map<string, Buffer>();
           for (const [k, v] of message.headers) headers.set(k.toString('utf8'), v);
-          await this.#o.handle(
+          const deferred = await this.#o.handle(
             {
               topic,
               partition: message.partition,
@@ -251,6 +294,13 @@ export class StreamProcessor<V> {
             },
             signal,
           );
+          if (deferred) {
+            // Deferred work runs under its own bounds: free the handler slot and the key.
+            if (holding) this.#running.release();
+            holding = false;
+            markStarted();
+            await deferred.done;
+          }
           this.#metrics.records.inc({ processor: this.name, topic, outcome: 'ok' });
           return;
         } catch (err) {
@@ -277,7 +327,7 @@ export class StreamProcessor<V> {
         }
       }
     } finally {
-      this.#running.release();
+      if (holding) this.#running.release();
       stopTimer();
     }
   }

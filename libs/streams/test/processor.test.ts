@@ -66,6 +66,37 @@ describe('StreamProcessor against Kafka', { timeout: 120_000 }, () => {
     assert.ok(peak <= 4, 'one key never ran twice at once');
   });
 
+  it('frees the key for deferred work but commits only once it is done', async (t) => {
+    await requireServices(['kafka']);
+    const topic = await createTopic(t);
+    const groupId = uniqueName('group');
+    await produce(topic, ['u:0', 'u:1', 'u:2'], () => 'u');
+    let release!: () => void;
+    const slowWork = new Promise<void>((r) => (release = r));
+    const handled: string[] = [];
+    await startProcessor(t, {
+      groupId,
+      topics: [topic],
+      handle: (record) => {
+        handled.push(record.value);
+        // The first record's work outlives its handler; the others finish at once.
+        return Promise.resolve(record.value === 'u:0' ? { done: slowWork } : undefined);
+      },
+    });
+    try {
+      await until('the later records of the key', () => handled.length === 3);
+      await new Promise((r) => setTimeout(r, 1000));
+      assert.equal(
+        await committedOffset(groupId, topic),
+        -1n,
+        'nothing is committed before the deferred work',
+      );
+    } finally {
+      release();
+    }
+    await until('the commit', async () => (await committedOffset(groupId, topic)) === 3n);
+  });
+
   it('retries retriable errors, dead-letters a poison record, and keeps the partition flowing', async (t) => {
     await requireServices(['kafka']);
     const topic = await createTopic(t);
