@@ -1,2 +1,37 @@
-/** Public door of @sluice/schema-registry; filled in by its issue. */
-export {};
+/**
+ * Public door of @sluice/schema-registry: the Apicurio Registry v3 client, an in-memory stand-in
+ * for unit tests, the Apicurio Protobuf wire format, and typed codecs for Sluice's topics.
+ */
+export { ApicurioRegistry, type ApicurioRegistryOptions } from './apicurio-registry.ts';
+export {
+  createEventCodec,
+  createEventCodecs,
+  envelopeName,
+  envelopeSchema,
+  EVENT_TOPICS,
+  eventTopicName,
+  type EnvelopeOf,
+  type EventCodec,
+  type EventCodecOptions,
+  type EventCodecs,
+  type EventCodecsOptions,
+  type EventEnvelopes,
+  type EventTopic,
+} from './event-codec.ts';
+export { InMemorySchemaRegistry, type InMemorySchemaRegistryOptions } from './in-memory-registry.ts';
+export type {
+  ArtifactType,
+  EnsureSchemaRequest,
+  RegisteredSchema,
+  RegistryCallOptions,
+  SchemaRegistry,
+} from './registry.ts';
+export {
+  decodeFrame,
+  encodeFrame,
+  FRAME_ERROR_REASONS,
+  MAGIC_BYTE,
+  MAX_SCHEMA_ID,
+  type DecodedFrame,
+  type FrameErrorReason,
+} from './wire-format.ts';
