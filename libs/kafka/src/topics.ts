@@ -21,6 +21,8 @@ export interface ProvisionTopicsOptions {
   readonly replicationFactor: number;
   /** Put before each topic name (tests use a unique one). @default '' */
   readonly topicPrefix?: string;
+  /** Put after every topic name, e.g. `.dlq` to provision the dead-letter topics. @default '' */
+  readonly topicSuffix?: string;
   /**
    * Topic configs for created topics. `min.insync.replicas` defaults to
    * max(1, replicationFactor - 1), which is what makes acks=all survive one broker's loss.
@@ -61,7 +63,7 @@ export async function provisionTopics(
     );
   }
   const prefix = options.topicPrefix ?? '';
-  const names = EVENT_TOPICS.map((topic) => eventTopicName(topic, prefix));
+  const names = EVENT_TOPICS.map((topic) => `${eventTopicName(topic, prefix)}${options.topicSuffix ?? ''}`);
   const configs = {
     'min.insync.replicas': String(Math.max(1, replicationFactor - 1)),
     ...options.configs,

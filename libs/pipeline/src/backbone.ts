@@ -1,0 +1,154 @@
+import { randomUUID } from 'node:crypto';
+import { Admin, Consumer } from '@platformatic/kafka';
+import { EventProducer, createKafkaProducer, provisionTopics, type KafkaProducer } from '@sluice/kafka';
+import {
+  ApicurioRegistry,
+  createEventCodecs,
+  type EnvelopeOf,
+  type EventCodecs,
+  type EventTopic,
+} from '@sluice/schema-registry';
+import { StreamProcessor, kafkaDeadLetterSink, type StreamProcessorOptions } from '@sluice/streams';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+
+/** Options for {@link EventBackbone.connect}. */
+export interface EventBackboneOptions {
+  /** `host:port` of the brokers. */
+  readonly brokers: readonly string[];
+  /** Apicurio Registry v3 API base URL. */
+  readonly registryUrl: string;
+  /** Before every topic name. @default '' */
+  readonly topicPrefix?: string;
+  /** Partitions of each topic Sluice creates. @default 6 */
+  readonly partitions?: number;
+  /** @default 1 */
+  readonly replicationFactor?: number;
+  /** Names this app to the brokers. */
+  readonly clientId: string;
+  readonly logger: Logger;
+  readonly metrics: Registry;
+  /** Dead-letter topics are `<topic><suffix>`. @default '.dlq' */
+  readonly deadLetterSuffix?: string;
+}
+
+/** What a processor needs beyond what the backbone already knows. */
+export type ProcessorOptions<T extends EventTopic> = Omit<
+  StreamProcessorOptions<EnvelopeOf<T>>,
+  'consumer' | 'topics' | 'decode' | 'deadLetters' | 'logger' | 'registry'
+> & {
+  /** Consumer group; one group per consuming app. */
+  readonly groupId: string;
+};
+
+/**
+ * One app's connection to the event backbone: the three topics and their dead-letter
+ * topics provisioned, the three schemas registered (find-or-create), one idempotent
+ * producer client shared by the app's event producers and dead-letter sinks, and
+ * consumers tracked so `close()` stops everything in order.
+ */
+export class EventBackbone {
+  readonly codecs: EventCodecs;
+  readonly topics: { readonly [T in EventTopic]: string };
+  readonly #o: EventBackboneOptions;
+  readonly #client: KafkaProducer;
+  readonly #producers = new Map<EventTopic, EventProducer<EventTopic>>();
+  readonly #processors: StreamProcessor<unknown>[] = [];
+  readonly #consumers: Consumer<Buffer, Buffer, Buffer, Buffer>[] = [];
+
+  private constructor(options: EventBackboneOptions, codecs: EventCodecs, client: KafkaProducer) {
+    this.#o = options;
+    this.codecs = codecs;
+    this.#client = client;
+    this.topics = {
+      'intake.chunks': codecs['intake.chunks'].topicName,
+      'intake.parts': codecs['intake.parts'].topicName,
+      'intake.uploads': codecs['intake.uploads'].topicName,
+    };
+  }
+
+  /** Provisions topics, registers schemas and opens the producer client. */
+  static async connect(options: EventBackboneOptions): Promise<EventBackbone> {
+    const prefix = options.topicPrefix ?? '';
+    const admin = new Admin({
+      clientId: `${options.clientId}-admin`,
+      bootstrapBrokers: [...options.brokers],
+    });
+    try {
+      const common = {
+        partitions: options.partitions ?? 6,
+        replicationFactor: options.replicationFactor ?? 1,
+        logger: options.logger,
+      };
+      await provisionTopics(admin, { ...common, topicPrefix: prefix });
+      // Dead letters of topic T go to `T<suffix>`, partitioned like T.
+      await provisionTopics(admin, {
+        ...common,
+        topicPrefix: prefix,
+        topicSuffix: options.deadLetterSuffix ?? '.dlq',
+      });
+    } finally {
+      await admin.close();
+    }
+    const registry = new ApicurioRegistry({ url: options.registryUrl });
+    const codecs = await createEventCodecs(registry, { topicPrefix: prefix });
+    const client = createKafkaProducer({ brokers: options.brokers, clientId: options.clientId });
+    return new EventBackbone(options, codecs, client);
+  }
+
+  /** The event producer of `topic` (one per topic, shared). */
+  producer<T extends EventTopic>(topic: T): EventProducer<T> {
+    let p = this.#producers.get(topic) as EventProducer<T> | undefined;
+    if (!p) {
+      p = new EventProducer({
+        producer: this.#client,
+        codec: this.codecs[topic],
+        metrics: this.#o.metrics,
+        logger: this.#o.logger,
+      });
+      this.#producers.set(topic, p as unknown as EventProducer<EventTopic>);
+    }
+    return p;
+  }
+
+  /** A consumer of `groupId` with manual commits and a session short enough to notice a dead member fast. */
+  consumer(groupId: string): Consumer<Buffer, Buffer, Buffer, Buffer> {
+    const consumer = new Consumer({
+      groupId,
+      clientId: `${this.#o.clientId}-${randomUUID().slice(0, 8)}`,
+      bootstrapBrokers: [...this.#o.brokers],
+      autocommit: false,
+      maxWaitTime: 500,
+      sessionTimeout: 10_000,
+      heartbeatInterval: 1000,
+      retries: 10,
+      retryDelay: 500,
+    });
+    this.#consumers.push(consumer);
+    return consumer;
+  }
+
+  /** A stream processor over `topic` that decodes its envelopes and dead-letters to `<topic>.dlq`. */
+  processor<T extends EventTopic>(topic: T, options: ProcessorOptions<T>): StreamProcessor<EnvelopeOf<T>> {
+    const codec = this.codecs[topic];
+    const processor = new StreamProcessor<EnvelopeOf<T>>({
+      ...options,
+      consumer: this.consumer(options.groupId),
+      topics: [codec.topicName],
+      decode: (message) => codec.decode(message.value ?? Buffer.alloc(0)),
+      deadLetters: kafkaDeadLetterSink(this.#client, { suffix: this.#o.deadLetterSuffix ?? '.dlq' }),
+      logger: this.#o.logger,
+      registry: this.#o.metrics,
+    });
+    this.#processors.push(processor as unknown as StreamProcessor<unknown>);
+    return processor;
+  }
+
+  /** Drains processors, flushes producers, then closes consumers and the client. */
+  async close(): Promise<void> {
+    await Promise.allSettled(this.#processors.map((p) => p.close()));
+    await Promise.allSettled([...this.#producers.values()].map((p) => p.close()));
+    await Promise.allSettled(this.#consumers.map((c) => c.close(true)));
+    await this.#client.close();
+  }
+}

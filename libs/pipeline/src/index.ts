@@ -1,0 +1,2 @@
+export { EventBackbone } from './backbone.ts';
+export type { EventBackboneOptions, ProcessorOptions } from './backbone.ts';

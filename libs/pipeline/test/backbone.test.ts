@@ -1,0 +1,81 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { describe, it, type TestContext } from 'node:test';
+import { EVENT_TOPICS } from '@sluice/schema-registry';
+import { kafkaAdmin, kafkaBrokers, requireServices, serviceUrl, uniqueName } from '@sluice/testing';
+import { pino } from 'pino';
+import { Registry } from 'prom-client';
+import { EventBackbone } from '../src/index.ts';
+
+async function connect(t: TestContext): Promise<EventBackbone> {
+  await requireServices(['kafka', 'apicurio']);
+  const topicPrefix = `${uniqueName('bb')}.`;
+  t.after(async () => {
+    const admin = kafkaAdmin();
+    const topics = EVENT_TOPICS.flatMap((x) => [`${topicPrefix}${x}`, `${topicPrefix}${x}.dlq`]);
+    await admin.deleteTopics({ topics }).finally(() => admin.close());
+  });
+  const backbone = await EventBackbone.connect({
+    brokers: kafkaBrokers(),
+    registryUrl: serviceUrl('apicurio'),
+    topicPrefix,
+    partitions: 2,
+    clientId: 'backbone-test',
+    logger: pino({ level: 'silent' }),
+    metrics: new Registry(),
+  });
+  t.after(() => backbone.close());
+  return backbone;
+}
+
+describe('EventBackbone', () => {
+  it('provisions topics with their dead-letter topics, and carries events end to end', async (t) => {
+    const backbone = await connect(t);
+    const admin = kafkaAdmin();
+    const names = Object.values(backbone.topics);
+    const metadata = await admin
+      .metadata({ topics: [...names, ...names.map((n) => `${n}.dlq`)] })
+      .finally(() => admin.close());
+    for (const topic of Object.values(backbone.topics)) {
+      assert.equal(metadata.topics.get(topic)?.partitionsCount, 2, topic);
+      assert.ok(metadata.topics.has(`${topic}.dlq`), `${topic}.dlq`);
+    }
+
+    const nodeId = randomUUID();
+    const seen: string[] = [];
+    const processor = backbone.processor('intake.parts', {
+      name: 'test',
+      groupId: uniqueName('g'),
+      handle: (record) => {
+        assert.equal(record.key, nodeId);
+        seen.push(record.value.event?.$case === 'partStored' ? record.value.event.value.etag : '?');
+        return Promise.resolve();
+      },
+    });
+    await processor.start();
+    await backbone.producer('intake.parts').produce({
+      eventId: randomUUID(),
+      uploadId: 'u',
+      nodeId,
+      tenant: 't',
+      drive: 'd',
+      occurredAt: new Date(),
+      event: {
+        $case: 'partStored',
+        value: {
+          partNumber: 1,
+          byteStart: 0n,
+          byteEnd: 5n,
+          etag: 'abc',
+          crc64nvme: 1n,
+          crc32c: 0,
+          crc32: 0,
+          firstChunk: 0,
+          lastChunk: 0,
+        },
+      },
+    });
+    for (let i = 0; i < 200 && seen.length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+    assert.deepEqual(seen, ['abc']);
+  });
+});
