@@ -24,7 +24,8 @@ export function stagingKeys(namespace = 'sluice') {
     segment: (prefix: string, index: number): string => `${prefix}:${index}`,
     /** Every key of the upload, for SCAN-based clean-up. */
     uploadPattern: (uploadId: string): string => `${namespace}:{${uploadId}}:*`,
-    request: (tenant: string, clientRequestId: string): string => `${namespace}:req:{${tenant}}:${clientRequestId}`,
+    request: (tenant: string, clientRequestId: string): string =>
+      `${namespace}:req:{${tenant}}:${clientRequestId}`,
   } as const;
 }
 export type StagingKeys = ReturnType<typeof stagingKeys>;

@@ -12,7 +12,11 @@ export interface RedisMemory {
 export async function redisMemory(redis: Redis): Promise<RedisMemory> {
   const info = await redis.info('memory');
   const field = (name: string): string => new RegExp(`^${name}:(.*)$`, 'm').exec(info)?.[1]?.trim() ?? '';
-  return { used: Number(field('used_memory')), max: Number(field('maxmemory')), policy: field('maxmemory_policy') };
+  return {
+    used: Number(field('used_memory')),
+    max: Number(field('maxmemory')),
+    policy: field('maxmemory_policy'),
+  };
 }
 
 /** Options for {@link MemoryGate}. */

@@ -16,6 +16,13 @@ export interface RedisStagingOptions {
   readonly namespace?: string;
 }
 
+/** A chunk write's segments: `<prefix>:<i>` for i in [0, segmentCount), each ≤ segmentSize bytes. */
+export interface StagedSegments {
+  readonly prefix: string;
+  readonly segmentSize: number;
+  readonly segmentCount: number;
+}
+
 export type CommitResult =
   | { readonly result: 'ok' }
   | { readonly result: 'missing' }
@@ -24,13 +31,26 @@ export type CommitResult =
 
 export type SealResult =
   | { readonly result: 'ok' | 'same' | 'missing' }
-  | { readonly result: 'status'; readonly status: string; readonly totalChunks: string; readonly sha256: string }
+  | {
+      readonly result: 'status';
+      readonly status: string;
+      readonly totalChunks: string;
+      readonly sha256: string;
+    }
   | { readonly result: 'beyond'; readonly chunk: number };
 
 /** What a new upload is created from; the store fills in status, counters and times. */
 export type NewUpload = Omit<
   UploadMeta,
-  'status' | 'totalChunks' | 'sha256' | 'abortReason' | 'stagedBytes' | 'createdAt' | 'updatedAt' | 'firstChunkAt' | 'emitted'
+  | 'status'
+  | 'totalChunks'
+  | 'sha256'
+  | 'abortReason'
+  | 'stagedBytes'
+  | 'createdAt'
+  | 'updatedAt'
+  | 'firstChunkAt'
+  | 'emitted'
 >;
 
 /**
@@ -126,7 +146,12 @@ export class RedisStaging {
   }
 
   /** Records a staged chunk; see {@link CommitResult}. `expectedWriteId` is '' for a new chunk. */
-  async commitChunk(uploadId: string, record: ChunkRecord, expectedWriteId: string, now = Date.now()): Promise<CommitResult> {
+  async commitChunk(
+    uploadId: string,
+    record: ChunkRecord,
+    expectedWriteId: string,
+    now = Date.now(),
+  ): Promise<CommitResult> {
     const reply = (await this.#call(() =>
       this.#script('sluiceCommitChunk', [
         this.keys.meta(uploadId),
@@ -161,7 +186,13 @@ export class RedisStaging {
 
   async seal(uploadId: string, totalChunks: number, sha256: string, now = Date.now()): Promise<SealResult> {
     const reply = (await this.#call(() =>
-      this.#script('sluiceSeal', [this.keys.meta(uploadId), this.keys.chunks(uploadId), String(totalChunks), sha256, String(now)]),
+      this.#script('sluiceSeal', [
+        this.keys.meta(uploadId),
+        this.keys.chunks(uploadId),
+        String(totalChunks),
+        sha256,
+        String(now),
+      ]),
     )) as string[];
     const [result, a = '', b = '', c = ''] = reply;
     if (result === 'status') return { result, status: a, totalChunks: b, sha256: c };
@@ -181,15 +212,26 @@ export class RedisStaging {
     await this.#call(() => this.redis.hset(this.keys.meta(uploadId), `emitted.${event}`, '1'));
   }
 
+  /** Where a chunk write's segments live: what ChunkUploaded carries. */
+  segmentsOf(
+    uploadId: string,
+    record: Pick<ChunkRecord, 'chunk' | 'writeId' | 'segmentSize' | 'segmentCount'>,
+  ): StagedSegments {
+    return {
+      prefix: this.keys.segmentPrefix(uploadId, record.chunk, record.writeId),
+      segmentSize: record.segmentSize,
+      segmentCount: record.segmentCount,
+    };
+  }
+
   /**
-   * Reads `length` bytes of a chunk from `offset` on, across its segments (GETRANGE on
-   * the partial ends, GET on whole segments). Returns the pieces in order.
+   * Reads `length` bytes of a staged chunk from `offset` on, across its segments
+   * (GETRANGE on the partial ends, GET on whole segments). Returns the pieces in order.
    * @throws DataLossError STAGING_LOST when a segment is gone.
    */
-  async readRange(record: Pick<ChunkRecord, 'writeId' | 'chunk' | 'segmentSize'>, uploadId: string, offset: number, length: number): Promise<Buffer[]> {
+  async readRange(segments: StagedSegments, offset: number, length: number): Promise<Buffer[]> {
     if (length === 0) return [];
-    const prefix = this.keys.segmentPrefix(uploadId, record.chunk, record.writeId);
-    const size = record.segmentSize;
+    const { prefix, segmentSize: size } = segments;
     const first = Math.floor(offset / size);
     const last = Math.floor((offset + length - 1) / size);
     const pipeline = this.redis.pipeline();
@@ -207,8 +249,8 @@ export class RedisStaging {
       if (!buf || buf.length !== wants[k]) {
         throw new DataLossError(
           'STAGING_LOST',
-          `staged bytes of chunk ${record.chunk} of upload ${uploadId} are gone from Redis (segment ${first + k}); ` +
-            'the upload cannot complete: send the chunk again with force, or start over',
+          `staged bytes ${prefix}:${first + k} are gone from Redis; the upload cannot complete from them: ` +
+            'send the chunk again with force, or start the upload over',
         );
       }
       return buf;
@@ -216,10 +258,11 @@ export class RedisStaging {
   }
 
   /** Deletes a chunk write's segments. */
-  async deleteSegments(uploadId: string, record: Pick<ChunkRecord, 'writeId' | 'chunk' | 'segmentCount'>): Promise<void> {
-    const prefix = this.keys.segmentPrefix(uploadId, record.chunk, record.writeId);
-    if (record.segmentCount === 0) return;
-    const list = Array.from({ length: record.segmentCount }, (_, i) => this.keys.segment(prefix, i));
+  async deleteSegments(segments: Pick<StagedSegments, 'prefix' | 'segmentCount'>): Promise<void> {
+    if (segments.segmentCount === 0) return;
+    const list = Array.from({ length: segments.segmentCount }, (_, i) =>
+      this.keys.segment(segments.prefix, i),
+    );
     await this.#call(() => this.redis.unlink(...list));
   }
 
@@ -231,7 +274,8 @@ export class RedisStaging {
   /** Deletes every key of the upload (and its client request id). */
   async deleteUpload(uploadId: string): Promise<void> {
     const meta = await this.getUpload(uploadId);
-    if (meta?.clientRequestId) await this.#call(() => this.redis.unlink(this.keys.request(meta.tenant, meta.clientRequestId)));
+    if (meta?.clientRequestId)
+      await this.#call(() => this.redis.unlink(this.keys.request(meta.tenant, meta.clientRequestId)));
     let cursor = '0';
     do {
       const [next, found] = await this.#call(() =>
@@ -253,7 +297,9 @@ export class RedisStaging {
       return await op();
     } catch (err) {
       if (err instanceof DataLossError) throw err;
-      throw new UnavailableError('STAGING_UNAVAILABLE', `Redis failed: ${(err as Error).message}`, { cause: err });
+      throw new UnavailableError('STAGING_UNAVAILABLE', `Redis failed: ${(err as Error).message}`, {
+        cause: err,
+      });
     }
   }
 }

@@ -80,7 +80,7 @@ describe('RedisStaging', () => {
       [4096, 904],
       [4999, 1],
     ] as const) {
-      const pieces = await s.readRange(rec, meta.uploadId, offset, length);
+      const pieces = await s.readRange(s.segmentsOf(meta.uploadId, rec), offset, length);
       assert.deepEqual(Buffer.concat(pieces), data.subarray(offset, offset + length), `${offset}+${length}`);
     }
     assert.equal((await s.getUpload(meta.uploadId))?.stagedBytes, 5000);
@@ -95,7 +95,10 @@ describe('RedisStaging', () => {
     assert.equal(raced.result, 'raced');
     assert.equal(raced.result === 'raced' && raced.current?.writeId, 'a');
     // A forced replacement names the write it replaces, and the counter follows the new size.
-    assert.equal((await s.commitChunk(meta.uploadId, { ...record(3, 4, 'b'), generation: 1 }, 'a')).result, 'ok');
+    assert.equal(
+      (await s.commitChunk(meta.uploadId, { ...record(3, 4, 'b'), generation: 1 }, 'a')).result,
+      'ok',
+    );
     assert.equal((await s.getUpload(meta.uploadId))?.stagedBytes, 4);
   });
 
@@ -108,7 +111,10 @@ describe('RedisStaging', () => {
     assert.deepEqual(await s.seal(meta.uploadId, 6, 'ff'), { result: 'ok' });
     assert.deepEqual(await s.seal(meta.uploadId, 6, 'ff'), { result: 'same' });
     assert.equal((await s.seal(meta.uploadId, 7, 'ff')).result, 'status');
-    assert.deepEqual(await s.commitChunk(meta.uploadId, record(1, 1, 'a'), ''), { result: 'status', status: 'sealed' });
+    assert.deepEqual(await s.commitChunk(meta.uploadId, record(1, 1, 'a'), ''), {
+      result: 'status',
+      status: 'sealed',
+    });
     assert.equal((await s.getUpload(meta.uploadId))?.totalChunks, 6);
   });
 
@@ -131,9 +137,9 @@ describe('RedisStaging', () => {
     await s.writeSegments(s.keys.segmentPrefix(meta.uploadId, 2, 'w'), randomBytes(2048));
     const rec = record(2, 2048, 'w');
     await s.commitChunk(meta.uploadId, rec, '');
-    await s.deleteSegments(meta.uploadId, rec);
-    await assert.rejects(s.readRange(rec, meta.uploadId, 0, 2048), (e: unknown) => {
-      return e instanceof DataLossError && e.code === 'STAGING_LOST' && /chunk 2/.test(e.message);
+    await s.deleteSegments(s.segmentsOf(meta.uploadId, rec));
+    await assert.rejects(s.readRange(s.segmentsOf(meta.uploadId, rec), 0, 2048), (e: unknown) => {
+      return e instanceof DataLossError && e.code === 'STAGING_LOST' && /:c:2:w:0 are gone/.test(e.message);
     });
   });
 });
