@@ -1,13 +1,32 @@
 import { Server } from '@grpc/grpc-js';
-import { buildHttpServer } from '@sluice/http';
+import { buildHttpServer, type ReadinessCheck } from '@sluice/http';
 import type { Logger } from '@sluice/logging';
+import { IntakeServiceService } from '@sluice/proto';
+import type { RedisStaging } from '@sluice/staging';
+import type { Tenants } from '@sluice/tenants';
 import type { FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
+import { ChunkIntake } from './chunk-intake.ts';
+import { intakeHandlers } from './grpc-service.ts';
+import type { IngestLimits } from './limits.ts';
+import { ingestMetrics } from './metrics.ts';
+import { StatusReader, type FinishedUploads } from './status.ts';
+import { UploadLifecycle } from './upload-lifecycle.ts';
+import type { ChunkEvents } from './uploads.ts';
 
 /** What ingest-api needs from outside; main.ts builds these, tests pass their own. */
 export interface AppDeps {
   readonly logger: Logger;
   readonly registry: Registry;
+  readonly staging: RedisStaging;
+  readonly events: ChunkEvents;
+  readonly tenants: Tenants;
+  readonly limits: IngestLimits;
+  /** True while Redis is above its high watermark. */
+  readonly stagingFull: () => boolean;
+  readonly finished?: FinishedUploads;
+  readonly readiness?: readonly ReadinessCheck[];
+  readonly watchIntervalMs?: number;
 }
 
 /** ingest-api wired from its dependencies, without sockets. */
@@ -17,9 +36,27 @@ export interface App {
 }
 
 export function buildApp(deps: AppDeps): App {
+  const metrics = ingestMetrics(deps.registry);
+  const grpc = new Server({
+    // Room above the unary limit, so an oversized chunk gets Sluice's message naming
+    // UploadChunkStream rather than the transport's generic refusal.
+    'grpc.max_receive_message_length': deps.limits.maxUnaryChunkBytes * 4 + 1024 * 1024,
+  });
+  grpc.addService(
+    IntakeServiceService,
+    intakeHandlers({
+      chunks: new ChunkIntake({ ...deps, metrics }),
+      lifecycle: new UploadLifecycle(deps),
+      status: new StatusReader(deps.staging, deps.finished),
+      tenants: deps.tenants,
+      limits: deps.limits,
+      metrics,
+      logger: deps.logger,
+      ...(deps.watchIntervalMs === undefined ? {} : { watchIntervalMs: deps.watchIntervalMs }),
+    }),
+  );
   return {
-    http: buildHttpServer({ logger: deps.logger, registry: deps.registry }),
-    // 16 MiB chunks plus framing fit in one unary message; bigger ones use UploadChunkStream.
-    grpc: new Server({ 'grpc.max_receive_message_length': 17 * 1024 * 1024 }),
+    http: buildHttpServer({ logger: deps.logger, registry: deps.registry, readiness: deps.readiness ?? [] }),
+    grpc,
   };
 }

@@ -1,24 +1,98 @@
-import { APPS, commonAppEnv, env, parseEnvOrExit } from '@sluice/config';
+import { readFileSync } from 'node:fs';
+import { parseEnvOrExit } from '@sluice/config';
 import { createMetricsRegistry, httpComponent } from '@sluice/http';
 import { createLogger } from '@sluice/logging';
+import { EventBackbone } from '@sluice/pipeline';
 import { runComponents } from '@sluice/runtime';
+import { MemoryGate, RedisStaging, redisMemory } from '@sluice/staging';
+import { parseTenants } from '@sluice/tenants';
+import { Redis } from 'ioredis';
 import { buildApp } from './app.ts';
+import { ingestEnv } from './config.ts';
 import { grpcComponent } from './grpc-component.ts';
 
-const config = parseEnvOrExit(
-  'ingest-api',
-  {
-    ...commonAppEnv('ingest-api'),
-    SLUICE_INGEST_HOST: env.string('127.0.0.1'),
-    SLUICE_INGEST_PORT: env.port(APPS['ingest-api'].grpcPort),
-  },
-  process.env,
-);
+const config = parseEnvOrExit('ingest-api', ingestEnv, process.env);
 const logger = createLogger({ service: 'ingest-api', level: config.SLUICE_LOG_LEVEL });
-const app = buildApp({ logger, registry: createMetricsRegistry('ingest-api') });
+const registry = createMetricsRegistry('ingest-api');
+
+function fatal(message: string): never {
+  logger.fatal(message);
+  process.stderr.write(`ingest-api: ${message}\n`);
+  process.exit(2);
+}
+
+let tenantsText: string;
+try {
+  tenantsText = readFileSync(config.SLUICE_TENANTS_FILE, 'utf8');
+} catch (err) {
+  fatal(`SLUICE_TENANTS_FILE=${config.SLUICE_TENANTS_FILE} cannot be read: ${(err as Error).message}`);
+}
+const tenants = (() => {
+  try {
+    return parseTenants(tenantsText, { env: process.env, readFile: (p) => readFileSync(p, 'utf8') });
+  } catch (err) {
+    return fatal(`${config.SLUICE_TENANTS_FILE}: ${(err as Error).message}`);
+  }
+})();
+
+const redis = new Redis(config.SLUICE_REDIS_URL, { maxRetriesPerRequest: 2, lazyConnect: true });
+const memory = await redisMemory(redis).catch((err: unknown) =>
+  fatal(`Redis at ${config.SLUICE_REDIS_URL} cannot be reached: ${(err as Error).message}`),
+);
+if (memory.policy !== 'noeviction') {
+  fatal(
+    `Redis at ${config.SLUICE_REDIS_URL} has maxmemory-policy ${memory.policy}: it would evict staged chunks. ` +
+      'Set maxmemory-policy noeviction.',
+  );
+}
+if (memory.max === 0)
+  logger.warn('Redis has no maxmemory: back-pressure cannot tell when it is full; set maxmemory');
+
+const gate = new MemoryGate({
+  redis,
+  highWatermark: config.SLUICE_INGEST_REDIS_HIGH_WATERMARK / 100,
+  lowWatermark:
+    Math.min(config.SLUICE_INGEST_REDIS_LOW_WATERMARK, config.SLUICE_INGEST_REDIS_HIGH_WATERMARK - 1) / 100,
+});
+const staging = new RedisStaging({
+  redis,
+  ttlMs: config.SLUICE_STAGING_TTL,
+  namespace: config.SLUICE_REDIS_NAMESPACE,
+});
+const backbone = await EventBackbone.connect({
+  brokers: config.SLUICE_KAFKA_BROKERS,
+  registryUrl: config.SLUICE_REGISTRY_URL,
+  topicPrefix: config.SLUICE_TOPIC_PREFIX,
+  partitions: config.SLUICE_KAFKA_PARTITIONS,
+  replicationFactor: config.SLUICE_KAFKA_REPLICATION,
+  clientId: 'ingest-api',
+  logger,
+  metrics: registry,
+}).catch((err: unknown) => fatal(`the event backbone cannot be reached: ${(err as Error).message}`));
+
+const app = buildApp({
+  logger,
+  registry,
+  staging,
+  events: backbone.producer('intake.chunks'),
+  tenants,
+  limits: {
+    maxUnaryChunkBytes: config.SLUICE_INGEST_MAX_UNARY_CHUNK,
+    maxChunkBytes: config.SLUICE_INGEST_MAX_CHUNK,
+    maxStagedBytesPerUpload: config.SLUICE_INGEST_MAX_STAGED_PER_UPLOAD,
+    maxChunkNumber: config.SLUICE_INGEST_MAX_CHUNK_NUMBER,
+    retryPushbackMs: config.SLUICE_INGEST_RETRY_PUSHBACK,
+  },
+  stagingFull: () => gate.full,
+  readiness: [{ name: 'redis', probe: async () => void (await redis.ping()) }],
+});
 
 await runComponents(
   [
+    // Closed in reverse: gRPC drains its calls first, then events flush, then Redis goes.
+    { name: 'redis', start: () => Promise.resolve(), close: async () => void (await redis.quit()) },
+    { name: 'redis-memory', start: async () => void (await gate.start()), close: () => gate.close() },
+    { name: 'events', start: () => Promise.resolve(), close: () => backbone.close() },
     httpComponent(app.http, { host: config.SLUICE_HTTP_HOST, port: config.SLUICE_INGEST_HTTP_PORT }),
     grpcComponent(app.grpc, { host: config.SLUICE_INGEST_HOST, port: config.SLUICE_INGEST_PORT }),
   ],

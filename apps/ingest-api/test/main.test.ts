@@ -1,11 +1,16 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
-import { credentials, status, type ServiceError } from '@grpc/grpc-js';
-import { IntakeServiceClient } from '@sluice/proto';
+import { describe, it, type TestContext } from 'node:test';
+import { credentials, Metadata } from '@grpc/grpc-js';
+import { InitiateUploadRequest, IntakeServiceClient, type InitiateUploadResponse } from '@sluice/proto';
+import { EVENT_TOPICS } from '@sluice/schema-registry';
+import { kafkaAdmin, requireServices, uniqueName } from '@sluice/testing';
+import { KEYS, tenantsEnv, tenantsText } from './harness.ts';
 
 const main = join(import.meta.dirname, '..', 'src', 'main.ts');
 
@@ -17,10 +22,18 @@ async function freePort(): Promise<number> {
   return port;
 }
 
+function tenantsFile(t: TestContext): string {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-ingest-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'tenants.json');
+  writeFileSync(file, tenantsText());
+  return file;
+}
+
 function start(env: Record<string, string>) {
   const child = spawn(process.execPath, [main], {
-    env: { ...process.env, SLUICE_LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...tenantsEnv(), SLUICE_LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -28,12 +41,13 @@ function start(env: Record<string, string>) {
   return { child, exited, stderr: () => stderr };
 }
 
-async function waitForHealth(url: string, exited: Promise<unknown>): Promise<void> {
+async function waitFor(url: string, exited: Promise<unknown>): Promise<Response> {
   let gone = false;
   void exited.then(() => (gone = true));
-  for (let i = 0; i < 200 && !gone; i++) {
+  for (let i = 0; i < 400 && !gone; i++) {
     try {
-      if ((await fetch(url)).ok) return;
+      const res = await fetch(url);
+      if (res.ok) return res;
     } catch {
       // not listening yet
     }
@@ -42,19 +56,36 @@ async function waitForHealth(url: string, exited: Promise<unknown>): Promise<voi
   throw new Error(`${url} never answered`);
 }
 
-describe('ingest-api process', () => {
-  it('serves /healthz and gRPC, and exits 0 on SIGTERM', async () => {
+describe('ingest-api process', { timeout: 60_000 }, () => {
+  it('starts, is ready, takes an upload over gRPC, and exits 0 on SIGTERM', async (t) => {
+    await requireServices(['redis', 'kafka', 'apicurio']);
+    const topicPrefix = `${uniqueName('ingest-main')}.`;
+    t.after(async () => {
+      const admin = kafkaAdmin();
+      const topics = EVENT_TOPICS.flatMap((x) => [`${topicPrefix}${x}`, `${topicPrefix}${x}.dlq`]);
+      await admin.deleteTopics({ topics }).finally(() => admin.close());
+    });
     const [http, grpc] = [await freePort(), await freePort()];
-    const app = start({ SLUICE_INGEST_HTTP_PORT: String(http), SLUICE_INGEST_PORT: String(grpc) });
+    const app = start({
+      SLUICE_INGEST_HTTP_PORT: String(http),
+      SLUICE_INGEST_PORT: String(grpc),
+      SLUICE_TENANTS_FILE: tenantsFile(t),
+      SLUICE_TOPIC_PREFIX: topicPrefix,
+      SLUICE_REDIS_NAMESPACE: uniqueName('ns'),
+      SLUICE_KAFKA_PARTITIONS: '1',
+    });
     try {
-      await waitForHealth(`http://127.0.0.1:${http}/healthz`, app.exited);
+      await waitFor(`http://127.0.0.1:${http}/readyz`, app.exited);
       const client = new IntakeServiceClient(`127.0.0.1:${grpc}`, credentials.createInsecure());
-      const err = await new Promise<ServiceError | null>((resolve) =>
-        client.getUploadStatus({ uploadId: 'x' }, (e) => resolve(e)),
+      const md = new Metadata();
+      md.set('authorization', `Bearer ${KEYS.acme}`);
+      const res = await new Promise<InitiateUploadResponse | undefined>((resolve, reject) =>
+        client.initiateUpload(InitiateUploadRequest.fromPartial({ drive: 'docs' }), md, (err, r) =>
+          err ? reject(err) : resolve(r),
+        ),
       );
       client.close();
-      // Reaching the server at all is the point here; the intake service arrives with its issue.
-      assert.ok(err && [status.UNIMPLEMENTED, status.NOT_FOUND, status.UNAUTHENTICATED].includes(err.code));
+      assert.match(res?.uploadId ?? '', /^[0-9a-f-]{36}$/);
     } finally {
       app.child.kill('SIGTERM');
     }
@@ -65,5 +96,44 @@ describe('ingest-api process', () => {
     const app = start({ SLUICE_INGEST_PORT: 'abc' });
     assert.equal(await app.exited, 2);
     assert.match(app.stderr(), /SLUICE_INGEST_PORT="abc" is not valid; expected a TCP port/);
+    assert.match(app.stderr(), /SLUICE_TENANTS_FILE is not set/);
+  });
+
+  it('refuses a Redis that would evict staged chunks', async (t) => {
+    const port = await freePort();
+    const redis = spawn(
+      'redis-server',
+      [
+        '--port',
+        String(port),
+        '--bind',
+        '127.0.0.1',
+        '--save',
+        '',
+        '--maxmemory',
+        '64mb',
+        '--maxmemory-policy',
+        'allkeys-lru',
+      ],
+      {
+        stdio: 'ignore',
+      },
+    );
+    t.after(() => redis.kill('SIGKILL'));
+    await new Promise((r) => setTimeout(r, 300));
+    const app = start({ SLUICE_REDIS_URL: `redis://127.0.0.1:${port}`, SLUICE_TENANTS_FILE: tenantsFile(t) });
+    assert.equal(await app.exited, 2);
+    assert.match(
+      app.stderr(),
+      /maxmemory-policy allkeys-lru: it would evict staged chunks\. Set maxmemory-policy noeviction/,
+    );
+  });
+
+  it('names the tenants file and the field that is wrong', async (t) => {
+    const file = tenantsFile(t);
+    writeFileSync(file, JSON.stringify({ tenants: [{ name: 'x', apiKeys: [], drives: [{ name: 'd' }] }] }));
+    const app = start({ SLUICE_TENANTS_FILE: file });
+    assert.equal(await app.exited, 2);
+    assert.match(app.stderr(), /tenants\[0\]\.drives\[0\]\.endpoint must be a non-empty string/);
   });
 });

@@ -37,7 +37,8 @@ export type SealResult =
       readonly totalChunks: string;
       readonly sha256: string;
     }
-  | { readonly result: 'beyond'; readonly chunk: number };
+  | { readonly result: 'beyond'; readonly chunk: number }
+  | { readonly result: 'incomplete'; readonly staged: number };
 
 /** What a new upload is created from; the store fills in status, counters and times. */
 export type NewUpload = Omit<
@@ -197,6 +198,7 @@ export class RedisStaging {
     const [result, a = '', b = '', c = ''] = reply;
     if (result === 'status') return { result, status: a, totalChunks: b, sha256: c };
     if (result === 'beyond') return { result, chunk: Number(a) };
+    if (result === 'incomplete') return { result, staged: Number(a) };
     return { result: result as 'ok' | 'same' | 'missing' };
   }
 

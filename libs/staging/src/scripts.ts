@@ -49,7 +49,10 @@ return 1
  * Seals an open upload with its chunk count and optional whole-file SHA-256. Sealing
  * again with the same values is a no-op that succeeds.
  * KEYS: meta, chunks. ARGV: total chunks, sha256 hex or '', now ms.
- * Returns {'ok'} | {'same'} | {'missing'} | {'status', status, total, sha256} | {'beyond', chunk}.
+ * Every chunk below the count must be staged: sealing starts assembly, which can only
+ * succeed with all of them.
+ * Returns {'ok'} | {'same'} | {'missing'} | {'status', status, total, sha256} | {'beyond', chunk}
+ * | {'incomplete', staged count}.
  */
 export const SEAL = `
 local status = redis.call('HGET', KEYS[1], 'status')
@@ -62,9 +65,11 @@ if status == 'sealed' then
 end
 if status ~= 'open' then return {'status', status, '', ''} end
 local total = tonumber(ARGV[1])
-for _, n in ipairs(redis.call('HKEYS', KEYS[2])) do
+local staged = redis.call('HKEYS', KEYS[2])
+for _, n in ipairs(staged) do
   if tonumber(n) >= total then return {'beyond', n} end
 end
+if #staged < total then return {'incomplete', tostring(#staged)} end
 redis.call('HSET', KEYS[1], 'status', 'sealed', 'totalChunks', ARGV[1], 'sha256', ARGV[2], 'updatedAt', ARGV[3])
 return {'ok'}
 `;

@@ -108,6 +108,8 @@ describe('RedisStaging', () => {
     await s.commitChunk(meta.uploadId, record(0, 1, 'a'), '');
     await s.commitChunk(meta.uploadId, record(5, 1, 'a'), '');
     assert.deepEqual(await s.seal(meta.uploadId, 3, ''), { result: 'beyond', chunk: 5 });
+    assert.deepEqual(await s.seal(meta.uploadId, 6, 'ff'), { result: 'incomplete', staged: 2 });
+    for (const n of [1, 2, 3, 4]) await s.commitChunk(meta.uploadId, record(n, 1, 'a'), '');
     assert.deepEqual(await s.seal(meta.uploadId, 6, 'ff'), { result: 'ok' });
     assert.deepEqual(await s.seal(meta.uploadId, 6, 'ff'), { result: 'same' });
     assert.equal((await s.seal(meta.uploadId, 7, 'ff')).result, 'status');

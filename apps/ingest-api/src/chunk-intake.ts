@@ -1,0 +1,366 @@
+import { randomBytes } from 'node:crypto';
+import { ChunkDigest, parseSha256, type ChecksumAlgorithm } from '@sluice/checksums';
+import {
+  ConflictError,
+  FailedPreconditionError,
+  InvalidArgumentError,
+  NotFoundError,
+  ResourceExhaustedError,
+} from '@sluice/errors';
+import type { Logger } from '@sluice/logging';
+import { segmentCount, type ChunkRecord, type RedisStaging, type UploadMeta } from '@sluice/staging';
+import { chunkUploaded, uploadInitiated } from './events.ts';
+import type { IngestLimits } from './limits.ts';
+import type { IngestMetrics } from './metrics.ts';
+import { requireOpen, uploadOf, type ChunkEvents } from './uploads.ts';
+
+/** What a client says about a chunk before (or with) its bytes. */
+export interface ChunkHeader {
+  readonly uploadId: string;
+  readonly chunkNumber: number;
+  /** Hex or base64 SHA-256 of the bytes; '' when the client sends none. */
+  readonly sha256: string;
+  readonly force: boolean;
+  /** Bytes the stream will carry; 0 when unknown (unary: the data's length). */
+  readonly size: number;
+}
+
+/** The acknowledgement of a staged chunk. */
+export interface ChunkAck {
+  readonly chunkNumber: number;
+  readonly size: number;
+  readonly sha256: string;
+  readonly duplicate: boolean;
+}
+
+export interface ChunkIntakeDeps {
+  readonly staging: RedisStaging;
+  readonly events: ChunkEvents;
+  readonly limits: IngestLimits;
+  /** True while Redis is above its high watermark. */
+  readonly stagingFull: () => boolean;
+  readonly metrics: IngestMetrics;
+  readonly logger: Logger;
+}
+
+/** A chunk being received: bytes go to Redis segment by segment while they are hashed. */
+export interface ChunkReceiver {
+  /** Feeds the next bytes; resolves when it is safe to send more. */
+  write(data: Buffer): Promise<void>;
+  /** Ends the chunk: verifies, records and announces it, then acknowledges. */
+  finish(): Promise<ChunkAck>;
+  /** Drops whatever was staged for this attempt. */
+  abort(): Promise<void>;
+}
+
+/**
+ * Staging of chunks: the ACK path. A chunk is acknowledged once its bytes are in Redis,
+ * its record is committed and its ChunkUploaded event is durable in Kafka. Each step
+ * is safe to die after:
+ * - after segments are written: they are named by a fresh write id nothing refers to,
+ *   and expire; the client's retry writes new ones.
+ * - after the record is committed: the record says `emitted: false`, so the client's
+ *   retry (same bytes) finds it and emits the event it lacks, with the same event id.
+ * - after the event is durable: a retry is answered `duplicate` and the repeated mark
+ *   is harmless.
+ */
+export class ChunkIntake {
+  readonly #d: ChunkIntakeDeps;
+
+  constructor(deps: ChunkIntakeDeps) {
+    this.#d = deps;
+  }
+
+  /** Stages a chunk whose bytes arrived in one message. */
+  async stageUnary(tenant: string, header: ChunkHeader, data: Buffer): Promise<ChunkAck> {
+    if (data.length > this.#d.limits.maxUnaryChunkBytes) {
+      throw new ResourceExhaustedError(
+        'CHUNK_TOO_LARGE',
+        `chunk ${header.chunkNumber} of upload ${header.uploadId} is ${data.length} bytes; one UploadChunk call ` +
+          `carries at most ${this.#d.limits.maxUnaryChunkBytes}: send it with UploadChunkStream`,
+      );
+    }
+    const receiver = await this.open(tenant, { ...header, size: data.length });
+    try {
+      await receiver.write(data);
+      return await receiver.finish();
+    } catch (err) {
+      await receiver.abort();
+      throw err;
+    }
+  }
+
+  /** Checks the header against the upload and opens a receiver for the bytes. */
+  async open(tenant: string, header: ChunkHeader): Promise<ChunkReceiver> {
+    const d = this.#d;
+    const { uploadId, chunkNumber } = header;
+    if (!Number.isInteger(chunkNumber) || chunkNumber < 0 || chunkNumber > d.limits.maxChunkNumber) {
+      throw new InvalidArgumentError(
+        `chunk number ${chunkNumber} is out of range: chunks are numbered from 0 to ${d.limits.maxChunkNumber}`,
+        { code: 'INVALID_CHUNK_NUMBER' },
+      );
+    }
+    if (header.size > d.limits.maxChunkBytes) {
+      throw new InvalidArgumentError(
+        `chunk ${chunkNumber} is ${header.size} bytes; the largest chunk is ${d.limits.maxChunkBytes} bytes: send smaller chunks`,
+      );
+    }
+    const expected = header.sha256 ? parseSha256(header.sha256).toString('hex') : '';
+    const meta = await uploadOf(d.staging, tenant, uploadId);
+    requireOpen(meta);
+    if (meta.fixedChunkSize > 0 && header.size > meta.fixedChunkSize) {
+      throw new InvalidArgumentError(
+        `chunk ${chunkNumber} is ${header.size} bytes but upload ${uploadId} declared chunks of ${meta.fixedChunkSize} bytes`,
+      );
+    }
+    const existing = await d.staging.getChunk(uploadId, chunkNumber);
+    if (existing && !header.force && expected && expected !== existing.sha256) {
+      throw conflict(meta, chunkNumber);
+    }
+    if (existing && header.force && header.size > 0 && header.size !== existing.size) {
+      throw sizeChange(meta, existing, header.size);
+    }
+    if (!existing || header.force) this.#admit(meta, header.size);
+    return new Receiver(d, meta, header, expected, existing);
+  }
+
+  /** Back-pressure: refuse before any byte is staged, with a hint of when to retry. */
+  #admit(meta: UploadMeta, size: number): void {
+    const d = this.#d;
+    if (d.stagingFull()) {
+      d.metrics.refused.inc({ code: 'STAGING_FULL' });
+      throw new ResourceExhaustedError(
+        'STAGING_FULL',
+        'staging is above its high watermark (Redis memory); retry after the pushback delay',
+        { retryAfterMs: d.limits.retryPushbackMs },
+      );
+    }
+    if (meta.stagedBytes + size > d.limits.maxStagedBytesPerUpload) {
+      d.metrics.refused.inc({ code: 'UPLOAD_STAGING_CAP' });
+      throw new ResourceExhaustedError(
+        'UPLOAD_STAGING_CAP',
+        `upload ${meta.uploadId} has ${meta.stagedBytes} bytes staged and not yet stored; the cap is ` +
+          `${d.limits.maxStagedBytesPerUpload}: retry once earlier chunks are stored`,
+        { retryAfterMs: d.limits.retryPushbackMs },
+      );
+    }
+  }
+}
+
+function conflict(meta: UploadMeta, chunk: number): ConflictError {
+  return new ConflictError(
+    'CHUNK_CONFLICT',
+    `chunk ${chunk} of upload ${meta.uploadId} is already staged with different bytes: ` +
+      'send the same bytes, or set force to replace it',
+  );
+}
+
+function sizeChange(meta: UploadMeta, existing: ChunkRecord, size: number): ConflictError {
+  return new ConflictError(
+    'CHUNK_CONFLICT',
+    `chunk ${existing.chunk} of upload ${meta.uploadId} is staged with ${existing.size} bytes; a forced replacement ` +
+      `must keep that size (got ${size}), since every later byte offset depends on it`,
+  );
+}
+
+function algorithmsFor(meta: UploadMeta): ChecksumAlgorithm[] {
+  const mode = meta.destination.checksumMode;
+  return [
+    'sha256',
+    'crc64nvme',
+    ...(mode === 'crc32c' ? (['crc32c'] as const) : mode === 'crc32' ? (['crc32'] as const) : []),
+  ];
+}
+
+class Receiver implements ChunkReceiver {
+  readonly #d: ChunkIntakeDeps;
+  readonly #meta: UploadMeta;
+  readonly #header: ChunkHeader;
+  readonly #expected: string;
+  readonly #existing: ChunkRecord | undefined;
+  readonly #digest: ChunkDigest<ChecksumAlgorithm>;
+  readonly #writeId = randomBytes(6).toString('hex');
+  readonly #prefix: string;
+  readonly #segmentSize: number;
+  /** Bytes of the segment being filled (only when frames don't line up with segments). */
+  #pending: Buffer[] = [];
+  #pendingBytes = 0;
+  #segments = 0;
+  #received = 0;
+  #writes: Promise<void>[] = [];
+
+  constructor(
+    d: ChunkIntakeDeps,
+    meta: UploadMeta,
+    header: ChunkHeader,
+    expected: string,
+    existing: ChunkRecord | undefined,
+  ) {
+    this.#d = d;
+    this.#meta = meta;
+    this.#header = header;
+    this.#expected = expected;
+    this.#existing = existing;
+    this.#digest = new ChunkDigest({ algorithms: algorithmsFor(meta) });
+    this.#prefix = d.staging.keys.segmentPrefix(meta.uploadId, header.chunkNumber, this.#writeId);
+    this.#segmentSize = d.staging.segmentSize;
+  }
+
+  async write(data: Buffer): Promise<void> {
+    this.#received += data.length;
+    if (
+      this.#received > this.#d.limits.maxChunkBytes ||
+      (this.#header.size > 0 && this.#received > this.#header.size)
+    ) {
+      throw new InvalidArgumentError(
+        `chunk ${this.#header.chunkNumber} sent more bytes than ${this.#header.size > 0 ? `its header declared (${this.#header.size})` : `the limit (${this.#d.limits.maxChunkBytes})`}`,
+      );
+    }
+    this.#digest.update(data);
+    // Without force, a chunk that exists ends as a duplicate or a conflict: never staged again, only hashed.
+    if (this.#existing && !this.#header.force) return;
+    let offset = 0;
+    while (offset < data.length) {
+      const room = this.#segmentSize - this.#pendingBytes;
+      const piece = data.subarray(offset, offset + room);
+      offset += piece.length;
+      this.#pending.push(piece);
+      this.#pendingBytes += piece.length;
+      if (this.#pendingBytes === this.#segmentSize) await this.#flush();
+    }
+  }
+
+  async #flush(): Promise<void> {
+    if (this.#pendingBytes === 0) return;
+    if (this.#d.stagingFull()) {
+      this.#d.metrics.refused.inc({ code: 'STAGING_FULL' });
+      throw new ResourceExhaustedError(
+        'STAGING_FULL',
+        'staging went above its high watermark while this chunk streamed in; retry after the pushback delay',
+        {
+          retryAfterMs: this.#d.limits.retryPushbackMs,
+        },
+      );
+    }
+    const segment =
+      this.#pending.length === 1
+        ? (this.#pending[0] as Buffer)
+        : Buffer.concat(this.#pending, this.#pendingBytes);
+    const index = this.#segments++;
+    this.#pending = [];
+    this.#pendingBytes = 0;
+    this.#writes.push(this.#d.staging.writeSegment(this.#prefix, index, segment));
+    // At most four segment writes in flight: memory stays bounded whatever the chunk size.
+    if (this.#writes.length >= 4) {
+      await Promise.all(this.#writes);
+      this.#writes = [];
+    }
+  }
+
+  async finish(): Promise<ChunkAck> {
+    const d = this.#d;
+    const { uploadId, chunkNumber } = this.#header;
+    if (this.#header.size > 0 && this.#received !== this.#header.size) {
+      throw new InvalidArgumentError(
+        `chunk ${chunkNumber} carried ${this.#received} bytes; its header declared ${this.#header.size}`,
+      );
+    }
+    const sums = this.#digest.digest() as {
+      sha256: Buffer;
+      crc64nvme: bigint;
+      crc32c?: number;
+      crc32?: number;
+      size: number;
+    };
+    const sha256 = sums.sha256.toString('hex');
+    if (this.#expected && this.#expected !== sha256) {
+      d.metrics.refused.inc({ code: 'CHECKSUM_MISMATCH' });
+      throw new InvalidArgumentError(
+        `chunk ${chunkNumber} of upload ${uploadId} arrived with SHA-256 ${sha256}, not the ${this.#expected} sent with it: ` +
+          'nothing was stored; send the chunk again',
+        { code: 'CHECKSUM_MISMATCH' },
+      );
+    }
+    const existing = this.#existing;
+    if (existing && !this.#header.force) {
+      if (existing.sha256 !== sha256 || existing.size !== sums.size) throw conflict(this.#meta, chunkNumber);
+      await this.abort();
+      await this.#announce(existing);
+      d.metrics.chunks.inc({ outcome: 'duplicate' });
+      return { chunkNumber, size: existing.size, sha256, duplicate: true };
+    }
+    if (existing && existing.size !== sums.size) throw sizeChange(this.#meta, existing, sums.size);
+    await this.#flush();
+    await Promise.all(this.#writes);
+    this.#writes = [];
+    const record: ChunkRecord = {
+      chunk: chunkNumber,
+      size: sums.size,
+      sha256,
+      crc64nvme: sums.crc64nvme.toString(),
+      crc32c: sums.crc32c ?? 0,
+      crc32: sums.crc32 ?? 0,
+      writeId: this.#writeId,
+      generation: existing ? existing.generation + 1 : 0,
+      segmentSize: this.#segmentSize,
+      segmentCount: segmentCount(sums.size, this.#segmentSize),
+      emitted: false,
+    };
+    const committed = await d.staging.commitChunk(uploadId, record, existing?.writeId ?? '');
+    switch (committed.result) {
+      case 'ok':
+        break;
+      case 'missing':
+        await this.abort();
+        throw new NotFoundError(
+          'UPLOAD_NOT_FOUND',
+          `upload ${uploadId} expired while chunk ${chunkNumber} was being staged`,
+        );
+      case 'status':
+        await this.abort();
+        requireOpen({ ...this.#meta, status: committed.status as UploadMeta['status'] });
+        throw new FailedPreconditionError('UPLOAD_FAILED', `upload ${uploadId} is ${committed.status}`);
+      case 'raced': {
+        // Another call staged this chunk number first; ours is a duplicate or a conflict.
+        await this.abort();
+        const winner = committed.current;
+        if (winner && winner.sha256 === sha256 && !this.#header.force) {
+          await this.#announce(winner);
+          return { chunkNumber, size: winner.size, sha256, duplicate: true };
+        }
+        throw conflict(this.#meta, chunkNumber);
+      }
+    }
+    await this.#announce(record);
+    d.metrics.chunks.inc({ outcome: existing ? 'replaced' : 'staged' });
+    d.metrics.bytes.inc(record.size);
+    return { chunkNumber, size: record.size, sha256, duplicate: false };
+  }
+
+  /** Emits the chunk's event unless it is known durable already, then notes that it is. */
+  async #announce(record: ChunkRecord): Promise<void> {
+    if (record.emitted) return;
+    if (!this.#meta.emitted.initiated) {
+      // The upload's first event never became durable (a crash after staging it): it goes first.
+      await this.#d.events.produce(uploadInitiated(this.#meta));
+      await this.#d.staging.markEmitted(this.#meta.uploadId, 'initiated');
+    }
+    const prefix = this.#d.staging.keys.segmentPrefix(this.#meta.uploadId, record.chunk, record.writeId);
+    await this.#d.events.produce(chunkUploaded(this.#meta, record, prefix));
+    await this.#d.staging.markChunkEmitted(this.#meta.uploadId, record.chunk, record.writeId);
+  }
+
+  async abort(): Promise<void> {
+    await Promise.allSettled(this.#writes);
+    this.#writes = [];
+    const written = this.#segments;
+    if (written === 0) return;
+    this.#segments = 0;
+    await this.#d.staging
+      .deleteSegments({ prefix: this.#prefix, segmentCount: written })
+      .catch((err: unknown) => {
+        // They expire anyway; nothing refers to them.
+        this.#d.logger.warn({ err, upload_id: this.#meta.uploadId }, 'could not delete abandoned segments');
+      });
+  }
+}

@@ -1,0 +1,26 @@
+import { APPS, commonAppEnv, env, kafkaEnv, redisEnv, tenantsEnv } from '@sluice/config';
+import { DEFAULT_LIMITS } from './limits.ts';
+
+/** ingest-api's variables, with their defaults. */
+export const ingestEnv = {
+  ...commonAppEnv('ingest-api'),
+  ...kafkaEnv(),
+  ...redisEnv(),
+  ...tenantsEnv(),
+  SLUICE_INGEST_HOST: env.string('127.0.0.1'),
+  SLUICE_INGEST_PORT: env.port(APPS['ingest-api'].grpcPort),
+  /** Largest chunk of one UploadChunk call. */
+  SLUICE_INGEST_MAX_UNARY_CHUNK: env.bytes(DEFAULT_LIMITS.maxUnaryChunkBytes),
+  /** Largest chunk of UploadChunkStream. */
+  SLUICE_INGEST_MAX_CHUNK: env.bytes(DEFAULT_LIMITS.maxChunkBytes),
+  /** Staged-and-not-stored bytes one upload may hold. */
+  SLUICE_INGEST_MAX_STAGED_PER_UPLOAD: env.bytes(DEFAULT_LIMITS.maxStagedBytesPerUpload),
+  SLUICE_INGEST_MAX_CHUNK_NUMBER: env.int(DEFAULT_LIMITS.maxChunkNumber, 0, 4_294_967_294),
+  SLUICE_INGEST_RETRY_PUSHBACK: env.duration(DEFAULT_LIMITS.retryPushbackMs),
+  /** Fraction of Redis maxmemory above which chunks are refused… */
+  SLUICE_INGEST_REDIS_HIGH_WATERMARK: env.int(85, 1, 100),
+  /** …and below which they flow again (percent). */
+  SLUICE_INGEST_REDIS_LOW_WATERMARK: env.int(70, 1, 100),
+  /** Idle time after which Redis drops an upload's staged state. */
+  SLUICE_STAGING_TTL: env.duration(48 * 3_600_000),
+};

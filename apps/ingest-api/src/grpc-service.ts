@@ -1,0 +1,239 @@
+import {
+  status as GrpcStatus,
+  type Metadata,
+  type sendUnaryData,
+  type ServerUnaryCall,
+  type ServiceError,
+} from '@grpc/grpc-js';
+import { InvalidArgumentError, type SluiceError } from '@sluice/errors';
+import type { Logger } from '@sluice/logging';
+import {
+  UploadStatus,
+  type IntakeServiceServer,
+  type UploadChunkStreamRequest,
+  type UploadState,
+} from '@sluice/proto';
+import type { Tenants } from '@sluice/tenants';
+import type { ChunkIntake, ChunkReceiver } from './chunk-intake.ts';
+import { toGrpcStatus } from './grpc-errors.ts';
+import type { IngestLimits } from './limits.ts';
+import type { IngestMetrics } from './metrics.ts';
+import { FINAL_STATUSES, type StatusReader } from './status.ts';
+import type { UploadLifecycle } from './upload-lifecycle.ts';
+
+export interface IntakeHandlersDeps {
+  readonly chunks: ChunkIntake;
+  readonly lifecycle: UploadLifecycle;
+  readonly status: StatusReader;
+  readonly tenants: Tenants;
+  readonly limits: IngestLimits;
+  readonly metrics: IngestMetrics;
+  readonly logger: Logger;
+  /** How often WatchUpload looks for progress. @default 500 */
+  readonly watchIntervalMs?: number;
+}
+
+/** The bearer token of `authorization` metadata, if any. */
+function apiKey(metadata: Metadata): string | undefined {
+  const value = metadata.get('authorization')[0];
+  const text = typeof value === 'string' ? value : value?.toString('utf8');
+  const match = /^Bearer\s+(.+)$/i.exec(text?.trim() ?? '');
+  return match?.[1];
+}
+
+function toNumber(value: bigint, field: string): number {
+  if (value > BigInt(Number.MAX_SAFE_INTEGER)) throw new InvalidArgumentError(`${field} is too large`);
+  return Number(value);
+}
+
+/**
+ * gRPC handlers of sluice.intake.v1.IntakeService: authenticate, call the service,
+ * answer, and turn every error into its catalogue status in one place.
+ */
+export function intakeHandlers(d: IntakeHandlersDeps): IntakeServiceServer {
+  const log = d.logger.child({ component: 'grpc' });
+
+  function fail(method: string, err: unknown, started: bigint): Partial<ServiceError> {
+    const { status, error } = toGrpcStatus(err);
+    observe(method, error, started);
+    if (status.code === GrpcStatus.INTERNAL || status.code === GrpcStatus.UNKNOWN) {
+      log.error({ err, method }, 'call failed');
+    } else {
+      log.debug({ method, code: error.code, msg: error.message }, 'call refused');
+    }
+    return status;
+  }
+
+  function observe(method: string, error: SluiceError | undefined, started: bigint): void {
+    d.metrics.callSeconds.observe(
+      { method, code: error?.code ?? 'OK' },
+      Number(process.hrtime.bigint() - started) / 1e9,
+    );
+  }
+
+  function unary<Req, Res>(method: string, fn: (tenant: string, req: Req) => Promise<Res>) {
+    return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>): void => {
+      const started = process.hrtime.bigint();
+      void (async () => {
+        try {
+          const tenant = d.tenants.authenticate(apiKey(call.metadata));
+          const res = await fn(tenant, call.request);
+          observe(method, undefined, started);
+          callback(null, res);
+        } catch (err) {
+          callback(fail(method, err, started));
+        }
+      })();
+    };
+  }
+
+  const limits = {
+    maxUnaryChunkBytes: BigInt(d.limits.maxUnaryChunkBytes),
+    maxStagedBytesPerUpload: BigInt(d.limits.maxStagedBytesPerUpload),
+    maxChunkNumber: d.limits.maxChunkNumber,
+  };
+
+  return {
+    initiateUpload: unary('InitiateUpload', async (tenant, req) => {
+      const meta = await d.lifecycle.initiate(tenant, {
+        drive: req.drive,
+        nodeId: req.nodeId,
+        filename: req.filename,
+        mimeType: req.mimeType,
+        metadata: req.metadata,
+        sizeHint: toNumber(req.sizeHint, 'size_hint'),
+        fixedChunkSize: toNumber(req.fixedChunkSize, 'fixed_chunk_size'),
+        clientRequestId: req.clientRequestId,
+      });
+      const policy = meta.destination.partSizePolicy;
+      return {
+        uploadId: meta.uploadId,
+        nodeId: meta.nodeId,
+        partSizePolicy: { kind: policy.kind === 'fixed' ? 1 : 2, partSize: BigInt(policy.partSize) },
+        limits,
+        bucket: meta.destination.bucket,
+        key: meta.destination.key,
+      };
+    }),
+
+    uploadChunk: unary('UploadChunk', async (tenant, req) => {
+      const ack = await d.chunks.stageUnary(
+        tenant,
+        {
+          uploadId: req.uploadId,
+          chunkNumber: req.chunkNumber,
+          sha256: req.sha256,
+          force: req.force,
+          size: req.data.length,
+        },
+        Buffer.from(req.data.buffer, req.data.byteOffset, req.data.byteLength),
+      );
+      return {
+        chunkNumber: ack.chunkNumber,
+        size: BigInt(ack.size),
+        sha256: ack.sha256,
+        duplicate: ack.duplicate,
+      };
+    }),
+
+    uploadChunkStream: (call, callback) => {
+      const started = process.hrtime.bigint();
+      void (async () => {
+        let receiver: ChunkReceiver | undefined;
+        try {
+          const tenant = d.tenants.authenticate(apiKey(call.metadata));
+          for await (const message of call as AsyncIterable<UploadChunkStreamRequest>) {
+            const frame = message.frame;
+            if (!receiver) {
+              if (frame?.$case !== 'header') {
+                throw new InvalidArgumentError(
+                  'the first message of UploadChunkStream must be the chunk header',
+                );
+              }
+              const h = frame.value;
+              receiver = await d.chunks.open(tenant, {
+                uploadId: h.uploadId,
+                chunkNumber: h.chunkNumber,
+                sha256: h.sha256,
+                force: h.force,
+                size: toNumber(h.size, 'size'),
+              });
+            } else if (frame?.$case === 'data') {
+              await receiver.write(
+                Buffer.from(frame.value.buffer, frame.value.byteOffset, frame.value.byteLength),
+              );
+            } else {
+              throw new InvalidArgumentError('after the header, UploadChunkStream takes only data frames');
+            }
+          }
+          if (call.cancelled) {
+            await receiver?.abort();
+            return;
+          }
+          if (!receiver)
+            throw new InvalidArgumentError('UploadChunkStream ended without a header: send the header first');
+          const ack = await receiver.finish();
+          observe('UploadChunkStream', undefined, started);
+          callback(null, {
+            chunkNumber: ack.chunkNumber,
+            size: BigInt(ack.size),
+            sha256: ack.sha256,
+            duplicate: ack.duplicate,
+          });
+        } catch (err) {
+          await receiver?.abort();
+          callback(fail('UploadChunkStream', err, started));
+        }
+      })();
+    },
+
+    completeUpload: unary('CompleteUpload', async (tenant, req) => {
+      const meta = await d.lifecycle.seal(tenant, req.uploadId, req.totalChunks, req.sha256);
+      return { uploadId: meta.uploadId, status: UploadStatus.UPLOAD_STATUS_SEALED };
+    }),
+
+    abortUpload: unary('AbortUpload', async (tenant, req) => {
+      const meta = await d.lifecycle.abort(tenant, req.uploadId, req.reason);
+      return { uploadId: meta.uploadId, status: UploadStatus.UPLOAD_STATUS_ABORTED };
+    }),
+
+    getUploadStatus: unary('GetUploadStatus', async (tenant, req) => ({
+      upload: await d.status.read(tenant, req.uploadId),
+    })),
+
+    watchUpload: (call) => {
+      const started = process.hrtime.bigint();
+      void (async () => {
+        try {
+          const tenant = d.tenants.authenticate(apiKey(call.metadata));
+          let last = '';
+          while (!call.cancelled) {
+            const state: UploadState = await d.status.read(tenant, call.request.uploadId);
+            const final = FINAL_STATUSES.has(state.status);
+            const fingerprint = JSON.stringify(state, (_k, v: unknown) =>
+              typeof v === 'bigint' ? v.toString() : v,
+            );
+            if (fingerprint !== last) {
+              last = fingerprint;
+              call.write({ upload: state, final });
+            }
+            if (final) break;
+            await new Promise((r) => setTimeout(r, d.watchIntervalMs ?? 500));
+          }
+          observe('WatchUpload', undefined, started);
+          call.end();
+        } catch (err) {
+          call.destroy(Object.assign(new Error(), fail('WatchUpload', err, started)));
+        }
+      })();
+    },
+
+    listUploads: unary('ListUploads', () =>
+      Promise.reject(
+        new InvalidArgumentError(
+          'ListUploads answers from the upload projection, which this ingest-api is not connected to',
+        ),
+      ),
+    ),
+  };
+}

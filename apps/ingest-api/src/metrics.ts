@@ -1,0 +1,45 @@
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+
+/** ingest-api's own metrics (the stream and producer libs add theirs). */
+export interface IngestMetrics {
+  readonly chunks: Counter<'outcome'>;
+  readonly bytes: Counter;
+  readonly refused: Counter<'code'>;
+  readonly callSeconds: Histogram<'method' | 'code'>;
+  readonly redisMemoryRatio: Gauge;
+}
+
+export function ingestMetrics(registry: Registry): IngestMetrics {
+  const registers = [registry];
+  return {
+    chunks: new Counter({
+      name: 'sluice_ingest_chunks_total',
+      help: 'Chunks acknowledged, by outcome: staged, replaced (force), duplicate',
+      labelNames: ['outcome'] as const,
+      registers,
+    }),
+    bytes: new Counter({
+      name: 'sluice_ingest_staged_bytes_total',
+      help: 'Bytes of chunks staged in Redis',
+      registers,
+    }),
+    refused: new Counter({
+      name: 'sluice_ingest_refused_total',
+      help: 'Chunks refused before staging, by error code (back-pressure, checksum, size)',
+      labelNames: ['code'] as const,
+      registers,
+    }),
+    callSeconds: new Histogram({
+      name: 'sluice_ingest_call_seconds',
+      help: 'gRPC call time, from the last byte received to the answer, by method and status code',
+      labelNames: ['method', 'code'] as const,
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    }),
+    redisMemoryRatio: new Gauge({
+      name: 'sluice_ingest_redis_memory_ratio',
+      help: 'Redis used memory over maxmemory, as last sampled for back-pressure',
+      registers,
+    }),
+  };
+}

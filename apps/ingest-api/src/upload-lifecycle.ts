@@ -1,0 +1,169 @@
+import { randomUUID } from 'node:crypto';
+import { parseSha256 } from '@sluice/checksums';
+import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from '@sluice/errors';
+import type { RedisStaging, UploadMeta } from '@sluice/staging';
+import { objectKey, type Tenants } from '@sluice/tenants';
+import { uploadAbortRequested, uploadInitiated, uploadSealed } from './events.ts';
+import type { IngestLimits } from './limits.ts';
+import { uploadOf, type ChunkEvents } from './uploads.ts';
+
+/** What InitiateUpload takes; only the drive is required. */
+export interface InitiateRequest {
+  readonly drive: string;
+  readonly nodeId: string;
+  readonly filename: string;
+  readonly mimeType: string;
+  readonly metadata: Readonly<Record<string, string>>;
+  readonly sizeHint: number;
+  readonly fixedChunkSize: number;
+  readonly clientRequestId: string;
+}
+
+export interface LifecycleDeps {
+  readonly staging: RedisStaging;
+  readonly events: ChunkEvents;
+  readonly tenants: Tenants;
+  readonly limits: IngestLimits;
+}
+
+const MAX_METADATA_BYTES = 16 * 1024;
+
+/**
+ * Starting, sealing and aborting uploads. Each records the new state in Redis first,
+ * then emits its event and notes that the event is durable; a retry after a crash
+ * between the two finds the state and re-emits the event with the same id.
+ */
+export class UploadLifecycle {
+  readonly #d: LifecycleDeps;
+
+  constructor(deps: LifecycleDeps) {
+    this.#d = deps;
+  }
+
+  async initiate(tenant: string, req: InitiateRequest): Promise<UploadMeta> {
+    if (!req.drive) throw new InvalidArgumentError('drive is required: name one of your drives');
+    const drive = this.#d.tenants.drive(tenant, req.drive);
+    if (req.fixedChunkSize < 0 || req.fixedChunkSize > this.#d.limits.maxChunkBytes) {
+      throw new InvalidArgumentError(
+        `fixed_chunk_size must be from 1 to ${this.#d.limits.maxChunkBytes} bytes, or 0 for chunks of any size`,
+      );
+    }
+    if (Buffer.byteLength(JSON.stringify(req.metadata)) > MAX_METADATA_BYTES) {
+      throw new InvalidArgumentError(
+        `metadata is larger than ${MAX_METADATA_BYTES} bytes: keep it to a few short fields`,
+      );
+    }
+    if (req.clientRequestId.length > 200 || req.nodeId.length > 200 || req.filename.length > 1024) {
+      throw new InvalidArgumentError(
+        'client_request_id and node_id take at most 200 characters, filename 1024',
+      );
+    }
+    const uploadId = randomUUID();
+    const nodeId = req.nodeId || randomUUID();
+    const { meta } = await this.#d.staging.createUpload({
+      uploadId,
+      tenant,
+      drive: drive.name,
+      nodeId,
+      filename: req.filename,
+      mimeType: req.mimeType,
+      metadata: req.metadata,
+      sizeHint: req.sizeHint,
+      fixedChunkSize: req.fixedChunkSize,
+      clientRequestId: req.clientRequestId,
+      destination: {
+        endpoint: drive.endpoint,
+        region: drive.region,
+        bucket: drive.bucket,
+        key: objectKey(drive.keyTemplate, {
+          tenant,
+          drive: drive.name,
+          node_id: nodeId,
+          upload_id: uploadId,
+          filename: req.filename || uploadId,
+        }),
+        checksumMode: drive.checksumMode,
+        partSizePolicy: drive.partSizePolicy,
+      },
+    });
+    if (!meta.emitted.initiated) {
+      await this.#d.events.produce(uploadInitiated(meta));
+      await this.#d.staging.markEmitted(meta.uploadId, 'initiated');
+    }
+    return meta;
+  }
+
+  /** Seals the upload with its chunk count (all chunks must be staged). Idempotent. */
+  async seal(tenant: string, uploadId: string, totalChunks: number, sha256: string): Promise<UploadMeta> {
+    const shaHex = sha256 ? parseSha256(sha256).toString('hex') : '';
+    if (
+      !Number.isInteger(totalChunks) ||
+      totalChunks < 0 ||
+      totalChunks > this.#d.limits.maxChunkNumber + 1
+    ) {
+      throw new InvalidArgumentError(
+        `total_chunks ${totalChunks} is out of range (0 to ${this.#d.limits.maxChunkNumber + 1})`,
+      );
+    }
+    await this.#ensureInitiated(await uploadOf(this.#d.staging, tenant, uploadId));
+    const result = await this.#d.staging.seal(uploadId, totalChunks, shaHex);
+    switch (result.result) {
+      case 'ok':
+      case 'same':
+        break;
+      case 'missing':
+        throw new NotFoundError('UPLOAD_NOT_FOUND', `upload ${uploadId} expired before it was sealed`);
+      case 'beyond':
+        throw new InvalidArgumentError(
+          `chunk ${result.chunk} is staged but total_chunks is ${totalChunks}: chunks are numbered from 0, so the count must be at least ${result.chunk + 1}`,
+        );
+      case 'incomplete': {
+        const staged = new Set((await this.#d.staging.listChunks(uploadId)).map((c) => c.chunk));
+        const missing: number[] = [];
+        for (let n = 0; n < totalChunks && missing.length < 20; n++) if (!staged.has(n)) missing.push(n);
+        throw new FailedPreconditionError(
+          'UPLOAD_INCOMPLETE',
+          `upload ${uploadId} has ${result.staged} of ${totalChunks} chunks staged; missing ${missing.join(', ')}` +
+            `${totalChunks - result.staged > missing.length ? ', …' : ''}: send them, then seal again`,
+        );
+      }
+      case 'status':
+        if (result.status === 'sealed') {
+          throw new FailedPreconditionError(
+            'UPLOAD_SEALED',
+            `upload ${uploadId} is already sealed with ${result.totalChunks} chunks${result.sha256 ? ' and another sha256' : ''}; it cannot be sealed differently`,
+          );
+        }
+        throw new FailedPreconditionError(
+          'UPLOAD_ABORTED',
+          `upload ${uploadId} was aborted; start a new upload`,
+        );
+    }
+    const meta = await uploadOf(this.#d.staging, tenant, uploadId);
+    if (!meta.emitted.sealed) {
+      await this.#d.events.produce(uploadSealed(meta));
+      await this.#d.staging.markEmitted(uploadId, 'sealed');
+    }
+    return meta;
+  }
+
+  /** Marks the upload aborted and asks the pipeline to clean up. Idempotent. */
+  async abort(tenant: string, uploadId: string, reason: string): Promise<UploadMeta> {
+    await this.#ensureInitiated(await uploadOf(this.#d.staging, tenant, uploadId));
+    const result = await this.#d.staging.abort(uploadId, reason || 'aborted by the client');
+    if (result === 'missing') throw new NotFoundError('UPLOAD_NOT_FOUND', `upload ${uploadId} expired`);
+    const meta = await uploadOf(this.#d.staging, tenant, uploadId);
+    if (!meta.emitted.aborted) {
+      await this.#d.events.produce(uploadAbortRequested(meta));
+      await this.#d.staging.markEmitted(uploadId, 'aborted');
+    }
+    return meta;
+  }
+
+  /** An upload whose UploadInitiated never became durable gets it before any later event. */
+  async #ensureInitiated(meta: UploadMeta): Promise<void> {
+    if (meta.emitted.initiated) return;
+    await this.#d.events.produce(uploadInitiated(meta));
+    await this.#d.staging.markEmitted(meta.uploadId, 'initiated');
+  }
+}

@@ -1,0 +1,40 @@
+import { FailedPreconditionError, NotFoundError } from '@sluice/errors';
+import type { ChunkEvent } from '@sluice/proto';
+import type { RedisStaging, UploadMeta } from '@sluice/staging';
+
+/** Where ingest's events go: resolves once the event is durable. */
+export interface ChunkEvents {
+  produce(event: ChunkEvent): Promise<unknown>;
+}
+
+/**
+ * The caller's upload. Someone else's upload is reported exactly like a missing one,
+ * so upload ids reveal nothing across tenants.
+ */
+export async function uploadOf(staging: RedisStaging, tenant: string, uploadId: string): Promise<UploadMeta> {
+  const meta = uploadId ? await staging.getUpload(uploadId) : undefined;
+  if (!meta || meta.tenant !== tenant) {
+    throw new NotFoundError(
+      'UPLOAD_NOT_FOUND',
+      `upload ${JSON.stringify(uploadId)} does not exist for your tenant (or it finished or expired): ` +
+        'start one with InitiateUpload, or check the id',
+    );
+  }
+  return meta;
+}
+
+/** Refuses new bytes for an upload that no longer takes them. */
+export function requireOpen(meta: UploadMeta): void {
+  if (meta.status === 'aborted') {
+    throw new FailedPreconditionError(
+      'UPLOAD_ABORTED',
+      `upload ${meta.uploadId} was aborted${meta.abortReason ? ` (${meta.abortReason})` : ''}; start a new upload`,
+    );
+  }
+  if (meta.status === 'sealed') {
+    throw new FailedPreconditionError(
+      'UPLOAD_SEALED',
+      `upload ${meta.uploadId} is sealed with ${meta.totalChunks} chunks and takes no more; start a new upload to change it`,
+    );
+  }
+}

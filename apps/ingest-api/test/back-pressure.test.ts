@@ -1,0 +1,77 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { describe, it } from 'node:test';
+import { status } from '@grpc/grpc-js';
+import { MemoryGate, redisMemory } from '@sluice/staging';
+import { createRedisPrefix, requireServices } from '@sluice/testing';
+import { startIngest } from './harness.ts';
+
+const MiB = 1024 * 1024;
+
+describe('back-pressure', { timeout: 120_000 }, () => {
+  it('refuses chunks above the Redis high watermark with a retry hint, and takes them again once Redis drains', async (t) => {
+    await requireServices(['redis']);
+    const { redis } = createRedisPrefix(t);
+    const before = await redisMemory(redis);
+    assert.equal(before.policy, 'noeviction');
+    assert.ok(before.max > 0, 'the local Redis has a maxmemory');
+    // Watermarks just above what Redis holds now, so a few chunks cross them.
+    const gate = new MemoryGate({
+      redis,
+      highWatermark: (before.used + 40 * MiB) / before.max,
+      lowWatermark: (before.used + 20 * MiB) / before.max,
+      intervalMs: 20,
+    });
+    await gate.start();
+    t.after(() => gate.close());
+    const h = await startIngest(t, { stagingFull: () => gate.full, limits: { retryPushbackMs: 250 } });
+    const up = await h.rpc.initiate({ drive: 'docs' }, h.auth());
+    const uploadId = up.res?.uploadId ?? '';
+
+    let refused: Awaited<ReturnType<typeof h.rpc.chunk>>['err'] = null;
+    let accepted = 0;
+    for (let n = 0; n < 40 && !refused; n++) {
+      const { err } = await h.rpc.chunk({ uploadId, chunkNumber: n, data: randomBytes(4 * MiB) }, h.auth());
+      if (err) refused = err;
+      else accepted++;
+      await new Promise((r) => setTimeout(r, 30));
+    }
+    assert.ok(refused, 'a chunk was refused once Redis passed the high watermark');
+    assert.equal(refused.code, status.RESOURCE_EXHAUSTED);
+    assert.equal(refused.metadata.get('sluice-error-code')[0], 'STAGING_FULL');
+    assert.equal(refused.metadata.get('grpc-retry-pushback-ms')[0], '250');
+    assert.ok(accepted >= 5, `${accepted} chunks went in before the refusal`);
+    assert.equal(
+      await h.staging.getChunk(uploadId, accepted),
+      undefined,
+      'the refused chunk left nothing staged',
+    );
+
+    // What the part-writer does once parts are stored: the staged bytes go.
+    for (const record of await h.staging.listChunks(uploadId)) {
+      await h.staging.deleteSegments(h.staging.segmentsOf(uploadId, record));
+    }
+    for (let i = 0; i < 500 && gate.full; i++) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(gate.full, false, 'Redis fell below the low watermark');
+    const again = await h.rpc.chunk({ uploadId, chunkNumber: accepted, data: randomBytes(MiB) }, h.auth());
+    assert.equal(again.err, null, again.err?.details);
+  });
+
+  it('caps the bytes one upload may hold staged', async (t) => {
+    const h = await startIngest(t, { limits: { maxStagedBytesPerUpload: 3 * MiB } });
+    const up = await h.rpc.initiate({ drive: 'docs' }, h.auth());
+    const uploadId = up.res?.uploadId ?? '';
+    assert.equal(
+      (await h.rpc.chunk({ uploadId, chunkNumber: 0, data: randomBytes(2 * MiB) }, h.auth())).err,
+      null,
+    );
+    const over = await h.rpc.chunk({ uploadId, chunkNumber: 1, data: randomBytes(2 * MiB) }, h.auth());
+    assert.equal(over.err?.code, status.RESOURCE_EXHAUSTED);
+    assert.equal(over.err?.metadata.get('sluice-error-code')[0], 'UPLOAD_STAGING_CAP');
+    await h.staging.releaseStaged(uploadId, 2 * MiB);
+    assert.equal(
+      (await h.rpc.chunk({ uploadId, chunkNumber: 1, data: randomBytes(2 * MiB) }, h.auth())).err,
+      null,
+    );
+  });
+});
