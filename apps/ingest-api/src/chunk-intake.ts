@@ -14,6 +14,9 @@ import type { IngestLimits } from './limits.ts';
 import type { IngestMetrics } from './metrics.ts';
 import { requireOpen, uploadOf, type ChunkEvents } from './uploads.ts';
 
+/** Segment writes one chunk keeps in flight (16 × 1 MiB). */
+const MAX_SEGMENT_WRITES = 16;
+
 /** What a client says about a chunk before (or with) its bytes. */
 export interface ChunkHeader {
   readonly uploadId: string;
@@ -216,14 +219,18 @@ class Receiver implements ChunkReceiver {
         `chunk ${this.#header.chunkNumber} sent more bytes than ${this.#header.size > 0 ? `its header declared (${this.#header.size})` : `the limit (${this.#d.limits.maxChunkBytes})`}`,
       );
     }
-    this.#digest.update(data);
     // Without force, a chunk that exists ends as a duplicate or a conflict: never staged again, only hashed.
-    if (this.#existing && !this.#header.force) return;
+    if (this.#existing && !this.#header.force) {
+      this.#digest.update(data);
+      return;
+    }
+    // Segment by segment: each is hashed, then sent, so Redis takes one while the next is hashed.
     let offset = 0;
     while (offset < data.length) {
       const room = this.#segmentSize - this.#pendingBytes;
       const piece = data.subarray(offset, offset + room);
       offset += piece.length;
+      this.#digest.update(piece);
       this.#pending.push(piece);
       this.#pendingBytes += piece.length;
       if (this.#pendingBytes === this.#segmentSize) await this.#flush();
@@ -250,8 +257,8 @@ class Receiver implements ChunkReceiver {
     this.#pending = [];
     this.#pendingBytes = 0;
     this.#writes.push(this.#d.staging.writeSegment(this.#prefix, index, segment));
-    // At most four segment writes in flight: memory stays bounded whatever the chunk size.
-    if (this.#writes.length >= 4) {
+    // A bounded window of segment writes in flight: memory stays bounded whatever the chunk size.
+    if (this.#writes.length >= MAX_SEGMENT_WRITES) {
       await Promise.all(this.#writes);
       this.#writes = [];
     }

@@ -1,0 +1,218 @@
+/**
+ * ingest-api's acknowledgement: latency (p50/p95/p99) and MB/s of UploadChunk for 1, 4
+ * and 16 MiB chunks at 1, 8 and 32 calls in flight, each beside the same calls against a
+ * grpc-js server of the same service that discards the bytes — in the same run, on the
+ * same machine, client and servers in separate processes. An ingest ACK means: bytes
+ * hashed (SHA-256 + CRC64/NVME), staged in Redis as 1 MiB segments, the chunk record
+ * committed, and its ChunkUploaded event durable in Kafka (acks=all).
+ *
+ *   bash infra/local/node.sh node bench/src/ingest.ts [--quick] [--out bench/results/ingest.json]
+ *
+ * Closed loop: each of the C workers sends its next chunk when the previous one is
+ * acknowledged. Scenarios alternate which server goes first. Staged bytes are deleted
+ * after each scenario (no part-writer runs here), so Redis never fills.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { dirname, join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { credentials, Metadata } from '@grpc/grpc-js';
+import { InitiateUploadRequest, IntakeServiceClient, UploadChunkRequest } from '@sluice/proto';
+import { EVENT_TOPICS } from '@sluice/schema-registry';
+import { RedisStaging } from '@sluice/staging';
+import { kafkaAdmin, requireServices, s3Settings, serviceUrl } from '@sluice/testing';
+import { Redis } from 'ioredis';
+import { freePort, node, stop, waitForHttp } from './lib/processes.ts';
+import { summarize, table, type RunStats } from './lib/stats.ts';
+
+const argv = process.argv.slice(2);
+const quick = argv.includes('--quick');
+const outAt = argv.indexOf('--out');
+const out = outAt >= 0 ? (argv[outAt + 1] ?? '') : join(import.meta.dirname, '..', 'results', 'ingest.json');
+const root = join(import.meta.dirname, '..', '..');
+const MiB = 1024 * 1024;
+const SIZES = quick ? [1, 16] : [1, 4, 16];
+const CONCURRENCY = quick ? [1, 8] : [1, 8, 32];
+/** Calls per scenario: enough for a p99, bounded in bytes so Redis and the run stay small. */
+const callsFor = (mib: number, c: number): number =>
+  Math.max(c * 4, Math.min(quick ? 60 : 200, Math.floor(768 / mib)));
+
+await requireServices(['redis', 'kafka', 'apicurio']);
+const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-'));
+const tenantsFile = join(dir, 'tenants.json');
+const s3 = s3Settings();
+const apiKey = randomUUID();
+writeFileSync(
+  tenantsFile,
+  JSON.stringify({
+    tenants: [
+      {
+        name: 'bench',
+        apiKeys: [{ key: apiKey }],
+        drives: [
+          {
+            name: 'bench',
+            endpoint: s3.endpoint,
+            bucket: s3.bucket,
+            region: s3.region,
+            credentials: {
+              accessKeyIdEnv: 'SLUICE_S3_ACCESS_KEY',
+              secretAccessKeyEnv: 'SLUICE_S3_SECRET_KEY',
+            },
+          },
+        ],
+      },
+    ],
+  }),
+);
+const namespace = `bench-${randomUUID().slice(0, 8)}`;
+const topicPrefix = `${namespace}.`;
+const [grpcPort, httpPort, discardPort] = [await freePort(), await freePort(), await freePort()];
+const ingest = node(join(root, 'apps/ingest-api/src/main.ts'), [], {
+  SLUICE_LOG_LEVEL: 'warn',
+  SLUICE_INGEST_PORT: String(grpcPort),
+  SLUICE_INGEST_HTTP_PORT: String(httpPort),
+  SLUICE_TENANTS_FILE: tenantsFile,
+  SLUICE_REDIS_NAMESPACE: namespace,
+  SLUICE_TOPIC_PREFIX: topicPrefix,
+  SLUICE_KAFKA_PARTITIONS: '3',
+  SLUICE_S3_ACCESS_KEY: s3.accessKeyId,
+  SLUICE_S3_SECRET_KEY: s3.secretAccessKey,
+});
+const discard = node(join(import.meta.dirname, 'lib', 'discard-server.ts'), [String(discardPort)]);
+const redis = new Redis(serviceUrl('redis'));
+const staging = new RedisStaging({ redis, namespace });
+
+try {
+  await waitForHttp(`http://127.0.0.1:${httpPort}/readyz`);
+  const options = { 'grpc.max_send_message_length': 80 * MiB, 'grpc.max_receive_message_length': 80 * MiB };
+  const clients = {
+    ingest: new IntakeServiceClient(`127.0.0.1:${grpcPort}`, credentials.createInsecure(), options),
+    discard: new IntakeServiceClient(`127.0.0.1:${discardPort}`, credentials.createInsecure(), options),
+  };
+  const md = new Metadata();
+  md.set('authorization', `Bearer ${apiKey}`);
+
+  const initiate = (client: IntakeServiceClient) =>
+    new Promise<string>((resolve, reject) =>
+      client.initiateUpload(InitiateUploadRequest.fromPartial({ drive: 'bench' }), md, (err, res) =>
+        err ? reject(err) : resolve(res?.uploadId ?? ''),
+      ),
+    );
+
+  async function run(target: 'ingest' | 'discard', mib: number, concurrency: number): Promise<RunStats> {
+    const client = clients[target];
+    const uploadId = await initiate(client);
+    const data = randomBytes(mib * MiB);
+    const calls = callsFor(mib, concurrency);
+    let next = 0;
+    let errors = 0;
+    const latencies: number[] = [];
+    const send = (chunkNumber: number) =>
+      new Promise<void>((resolve) => {
+        const t0 = performance.now();
+        client.uploadChunk(UploadChunkRequest.fromPartial({ uploadId, chunkNumber, data }), md, (err) => {
+          if (err) errors++;
+          else latencies.push(performance.now() - t0);
+          resolve();
+        });
+      });
+    for (let i = 0; i < 3; i++) await send(next++); // warm-up, untimed
+    latencies.length = 0;
+    const first = next;
+    const t0 = performance.now();
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (next < first + calls) await send(next++);
+      }),
+    );
+    const seconds = (performance.now() - t0) / 1000;
+    if (target === 'ingest') await staging.deleteUpload(uploadId);
+    return summarize(latencies, latencies.length * mib * MiB, seconds, errors);
+  }
+
+  const results: { mib: number; concurrency: number; ingest: RunStats; discard: RunStats }[] = [];
+  let flip = false;
+  for (const mib of SIZES) {
+    for (const concurrency of CONCURRENCY) {
+      flip = !flip;
+      const first = flip ? 'ingest' : 'discard';
+      const a = await run(first, mib, concurrency);
+      const b = await run(flip ? 'discard' : 'ingest', mib, concurrency);
+      const [ingestStats, discardStats] = flip ? [a, b] : [b, a];
+      results.push({ mib, concurrency, ingest: ingestStats, discard: discardStats });
+      process.stderr.write(
+        `  ${mib} MiB × ${concurrency}: ingest ${ingestStats.mbps.toFixed(0)} MB/s, discard ${discardStats.mbps.toFixed(0)} MB/s\n`,
+      );
+    }
+  }
+  clients.ingest.close();
+  clients.discard.close();
+
+  const rows = results.map((r) => [
+    `${r.mib} MiB`,
+    r.concurrency,
+    r.ingest.p50,
+    r.ingest.p95,
+    r.ingest.p99,
+    r.ingest.mbps,
+    r.discard.p50,
+    r.discard.p95,
+    r.discard.p99,
+    r.discard.mbps,
+    r.ingest.mbps / r.discard.mbps,
+    r.ingest.p95 / r.discard.p95,
+  ]);
+  console.log(
+    table(
+      [
+        'chunk',
+        'in flight',
+        'ingest p50 ms',
+        'p95',
+        'p99',
+        'MB/s',
+        'discard p50 ms',
+        'p95',
+        'p99',
+        'MB/s',
+        'MB/s ratio',
+        'p95 ratio',
+      ],
+      rows,
+    ),
+  );
+  const at = (mib: number, c: number) => results.find((r) => r.mib === mib && r.concurrency === c);
+  const r16c8 = at(16, 8);
+  const r16c1 = at(16, 1);
+  const summary = {
+    machine: {
+      cores: cpus().length,
+      memoryGiB: Math.round(totalmem() / 1024 ** 3),
+      node: process.version,
+      date: new Date().toISOString(),
+    },
+    throughput_ratio_16mib_c8: r16c8 ? r16c8.ingest.mbps / r16c8.discard.mbps : null,
+    p95_ratio_16mib_c1: r16c1 ? r16c1.ingest.p95 / r16c1.discard.p95 : null,
+    ack_p95_ms_16mib_c1: r16c1?.ingest.p95 ?? null,
+    results,
+  };
+  console.log(
+    `\nthroughput at 16 MiB × 8: ingest ÷ discard = ${summary.throughput_ratio_16mib_c8?.toFixed(2)} (target ≥ 0.8)` +
+      `\np95 at 16 MiB × 1: ingest ÷ discard = ${summary.p95_ratio_16mib_c1?.toFixed(2)} (target ≤ 2)` +
+      `\nACK p95 for a 16 MiB chunk, 1 in flight: ${summary.ack_p95_ms_16mib_c1?.toFixed(1)} ms (the provisional reference is 20 ms)`,
+  );
+  if (out) {
+    mkdirSync(dirname(out), { recursive: true });
+    writeFileSync(out, `${JSON.stringify(summary, null, 2)}\n`);
+  }
+} finally {
+  await Promise.all([stop(ingest), stop(discard)]);
+  await redis.quit();
+  const admin = kafkaAdmin();
+  await admin
+    .deleteTopics({ topics: EVENT_TOPICS.flatMap((t) => [`${topicPrefix}${t}`, `${topicPrefix}${t}.dlq`]) })
+    .catch(() => undefined)
+    .finally(() => admin.close());
+}
