@@ -1,0 +1,223 @@
+/**
+ * The assembler's state in Redis, beside the upload's staging keys and under the same
+ * hash tag `{U}`:
+ *
+ *   <ns>:{U}:asm            HASH    p:<n> → JSON StoredPart, the latest PartStored of part n;
+ *                                   mpu (JSON MultipartRef last seen), lastPartAt (ms),
+ *                                   phase ('completing' | 'expiring') and phaseAt (ms) once claimed
+ *   <ns>:asm-outcome:{U}    HASH    record (JSON of the upload's one outcome), published ('1')
+ *
+ * It also reads two fields of the part-writer's hash `<ns>:{U}:pw` — `mpu` (the multipart
+ * upload id, set before the first UploadPart) and `init` (JSON with `bucket` and `key`) — to
+ * find a multipart upload no PartStored named yet.
+ *
+ * `:asm` is dropped with the upload's other keys by `staging.deleteUpload`; it expires with
+ * the staging TTL like them. The outcome lives outside the `<ns>:{U}:*` pattern so it
+ * outlives that clean-up: a redelivered event finds it and repeats the announcement instead
+ * of deciding again. Once an outcome exists no script writes `:asm` again, so late events
+ * cannot bring a finished upload's keys back.
+ */
+import { InternalError, UnavailableError } from '@sluice/errors';
+import type { RedisStaging } from '@sluice/staging';
+import type { Redis } from 'ioredis';
+import { parseOutcome, serializeOutcome, type OutcomeRecord } from './outcomes.ts';
+import type { MultipartRef } from './s3-objects.ts';
+import { CLAIM, MARK_PUBLISHED, RECORD_PART, SETTLE } from './scripts.ts';
+
+/** One part as the assembler knows it from PartStored. */
+export interface StoredPart {
+  readonly partNumber: number;
+  readonly bucket: string;
+  readonly key: string;
+  /** Without quotes. */
+  readonly etag: string;
+  readonly size: number;
+  /** Decimal (a bigint does not survive JSON). */
+  readonly crc64nvme: string;
+  readonly crc32c: number;
+  readonly crc32: number;
+  readonly multipartUploadId: string;
+}
+
+/** Who may act on the upload: the consumer completing it, or the sweeper expiring it. */
+export type Phase = 'completing' | 'expiring';
+
+export type ClaimResult =
+  | { readonly result: 'ok'; readonly since: number }
+  /** The upload already has its outcome. */
+  | { readonly result: 'done' }
+  | { readonly result: 'held'; readonly by: Phase }
+  /** Expiring only: ingest's record of the upload is gone. */
+  | { readonly result: 'missing' }
+  /** Expiring only: the upload was active after the cutoff. */
+  | { readonly result: 'active'; readonly lastActivity: number };
+
+/** What the assembler knows about an upload besides its parts. */
+export interface AssemblyState {
+  /** The multipart upload the part-writer last named; undefined before any multipart PartStored. */
+  readonly multipart: MultipartRef | undefined;
+  /** The multipart upload in the part-writer's own state, when it has one. */
+  readonly partWriterMultipart: MultipartRef | undefined;
+  /** 0 when no PartStored was seen. */
+  readonly lastPartAt: number;
+  readonly phase: Phase | undefined;
+}
+
+/** An outcome and whether it was announced. */
+export interface StoredOutcome {
+  readonly record: OutcomeRecord;
+  readonly published: boolean;
+}
+
+/** Options for {@link AssemblyStore}. */
+export interface AssemblyStoreOptions {
+  /** Staging of the same deployment: its client, namespace and TTL are shared. */
+  readonly staging: RedisStaging;
+  /** How long an outcome is remembered after the upload's other keys are gone. @default 7 days */
+  readonly outcomeTtlMs?: number;
+}
+
+export class AssemblyStore {
+  readonly redis: Redis;
+  readonly namespace: string;
+  readonly outcomeTtlMs: number;
+  readonly #ttlMs: number;
+
+  constructor(options: AssemblyStoreOptions) {
+    this.redis = options.staging.redis;
+    // The staging keys' namespace, so both sets of keys of an upload share one prefix and slot.
+    this.namespace = options.staging.keys.meta('').slice(0, -':{}:meta'.length);
+    this.outcomeTtlMs = options.outcomeTtlMs ?? 7 * 86_400_000;
+    this.#ttlMs = options.staging.ttlMs;
+    this.redis.defineCommand('sluiceAsmRecordPart', { numberOfKeys: 2, lua: RECORD_PART });
+    this.redis.defineCommand('sluiceAsmClaim', { numberOfKeys: 3, lua: CLAIM });
+    this.redis.defineCommand('sluiceAsmSettle', { numberOfKeys: 1, lua: SETTLE });
+    this.redis.defineCommand('sluiceAsmMarkPublished', { numberOfKeys: 1, lua: MARK_PUBLISHED });
+  }
+
+  /** Key of the upload's assembler hash. */
+  stateKey(uploadId: string): string {
+    return `${this.namespace}:{${uploadId}}:asm`;
+  }
+
+  /** Key of the upload's outcome. */
+  outcomeKey(uploadId: string): string {
+    return `${this.namespace}:asm-outcome:{${uploadId}}`;
+  }
+
+  /** Key of ingest's record of the upload (`staging.keys.meta`). */
+  metaKey(uploadId: string): string {
+    return `${this.namespace}:{${uploadId}}:meta`;
+  }
+
+  /** Records the part (replacing an earlier PartStored of the same number); false once the upload is finished. */
+  async recordPart(uploadId: string, part: StoredPart, now = Date.now()): Promise<boolean> {
+    const n = await this.#script('sluiceAsmRecordPart', [
+      this.stateKey(uploadId),
+      this.outcomeKey(uploadId),
+      `p:${part.partNumber}`,
+      JSON.stringify(part),
+      part.multipartUploadId
+        ? JSON.stringify({ bucket: part.bucket, key: part.key, uploadId: part.multipartUploadId })
+        : '',
+      String(now),
+      String(this.#ttlMs),
+    ]);
+    return n === 1;
+  }
+
+  /** Every recorded part, by part number. */
+  async parts(uploadId: string): Promise<StoredPart[]> {
+    const hash = await this.#call(() => this.redis.hgetall(this.stateKey(uploadId)));
+    return Object.entries(hash)
+      .filter(([field]) => field.startsWith('p:'))
+      .map(([, raw]) => JSON.parse(raw) as StoredPart)
+      .sort((a, b) => a.partNumber - b.partNumber);
+  }
+
+  /** Key of the part-writer's hash of the upload. */
+  partWriterKey(uploadId: string): string {
+    return `${this.namespace}:{${uploadId}}:pw`;
+  }
+
+  async state(uploadId: string): Promise<AssemblyState> {
+    const [[mpu, lastPartAt, phase], [pwMpu, pwInit]] = await this.#call(() =>
+      Promise.all([
+        this.redis.hmget(this.stateKey(uploadId), 'mpu', 'lastPartAt', 'phase'),
+        this.redis.hmget(this.partWriterKey(uploadId), 'mpu', 'init'),
+      ]),
+    );
+    const target = pwInit ? (JSON.parse(pwInit) as { bucket?: string; key?: string }) : {};
+    return {
+      partWriterMultipart:
+        pwMpu && target.bucket && target.key
+          ? { bucket: target.bucket, key: target.key, uploadId: pwMpu }
+          : undefined,
+      multipart: mpu ? (JSON.parse(mpu) as MultipartRef) : undefined,
+      lastPartAt: Number(lastPartAt ?? 0),
+      phase: (phase ?? undefined) as Phase | undefined,
+    };
+  }
+
+  /** See {@link ClaimResult}; `cutoff` (ms) is needed to claim for expiring. */
+  async claim(uploadId: string, phase: Phase, now = Date.now(), cutoff = 0): Promise<ClaimResult> {
+    const reply = (await this.#script('sluiceAsmClaim', [
+      this.metaKey(uploadId),
+      this.stateKey(uploadId),
+      this.outcomeKey(uploadId),
+      phase,
+      String(now),
+      String(this.#ttlMs),
+      String(cutoff),
+    ])) as [string, string | undefined];
+    switch (reply[0]) {
+      case 'ok':
+        return { result: 'ok', since: Number(reply[1]) };
+      case 'held':
+        return { result: 'held', by: reply[1] as Phase };
+      case 'active':
+        return { result: 'active', lastActivity: Number(reply[1]) };
+      case 'missing':
+        return { result: 'missing' };
+      default:
+        return { result: 'done' };
+    }
+  }
+
+  async outcome(uploadId: string): Promise<StoredOutcome | undefined> {
+    const [record, published] = await this.#call(() =>
+      this.redis.hmget(this.outcomeKey(uploadId), 'record', 'published'),
+    );
+    return record ? { record: parseOutcome(record), published: published === '1' } : undefined;
+  }
+
+  /** Stores `proposed` as the upload's outcome unless it has one; returns the outcome that holds. */
+  async settle(uploadId: string, proposed: OutcomeRecord): Promise<OutcomeRecord> {
+    const winner = (await this.#script('sluiceAsmSettle', [
+      this.outcomeKey(uploadId),
+      serializeOutcome(proposed),
+      String(this.outcomeTtlMs),
+    ])) as string;
+    return parseOutcome(winner);
+  }
+
+  async markPublished(uploadId: string): Promise<void> {
+    await this.#script('sluiceAsmMarkPublished', [this.outcomeKey(uploadId)]);
+  }
+
+  #script(name: string, args: string[]): Promise<unknown> {
+    const fn = (this.redis as unknown as Record<string, (...a: string[]) => Promise<unknown>>)[name];
+    if (!fn) throw new InternalError(`Redis script ${name} is not defined: construct AssemblyStore first`);
+    return this.#call(() => fn.apply(this.redis, args));
+  }
+
+  async #call<T>(op: () => Promise<T>): Promise<T> {
+    try {
+      return await op();
+    } catch (err) {
+      throw new UnavailableError('STAGING_UNAVAILABLE', `Redis failed: ${(err as Error).message}`, {
+        cause: err,
+      });
+    }
+  }
+}

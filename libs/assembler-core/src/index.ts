@@ -1,0 +1,65 @@
+export { Assembler } from './assembler.ts';
+export type { AssemblerOptions } from './assembler.ts';
+export { Completion } from './completion.ts';
+export type { AssemblerHooks, CompletionOptions, CompletionTask, QuarantinePolicy } from './completion.ts';
+export { AssemblyStore } from './assembly-store.ts';
+export type {
+  AssemblyState,
+  AssemblyStoreOptions,
+  ClaimResult,
+  Phase,
+  StoredOutcome,
+  StoredPart,
+} from './assembly-store.ts';
+export { outcomeEventId } from './event-ids.ts';
+export type { OutcomeKind } from './event-ids.ts';
+export { ExpirySweeper, escapeGlob } from './expiry.ts';
+export type { ExpirySweeperOptions, SweepResult } from './expiry.ts';
+export { Lease } from './lease.ts';
+export type { LeaseOptions } from './lease.ts';
+export { assemblerMetrics } from './metrics.ts';
+export type { AssemblerMetrics } from './metrics.ts';
+export { OutcomePublisher } from './outcome-publisher.ts';
+export type { DriveAccess, OutcomeEvents, OutcomePublisherOptions } from './outcome-publisher.ts';
+export {
+  abortedOutcome,
+  completedOutcome,
+  expiredOutcome,
+  failedOutcome,
+  forwardedFailure,
+  parseOutcome,
+  serializeOutcome,
+  stripQuotes,
+} from './outcomes.ts';
+export type { Cleanup, CompletedObject, ObjectRef, OutcomeRecord, UploadIdentity } from './outcomes.ts';
+export { Reconciler, scanTargets, staticPrefix } from './reconciler.ts';
+export type { OrphanAction, ReconcileEntry, ReconcileReport, ReconcilerOptions } from './reconciler.ts';
+export {
+  abortMultipart,
+  completeMultipart,
+  deleteObject,
+  headObject,
+  listAllParts,
+  listMultipartUploads,
+  moveObject,
+  sha256OfObject,
+} from './s3-objects.ts';
+export type {
+  CompleteResult,
+  FullObjectChecksum,
+  ListedMultipartUpload,
+  ListedPart,
+  MoveOptions,
+  MultipartRef,
+  ObjectHead,
+  ObjectVersionRef,
+  PartToComplete,
+} from './s3-objects.ts';
+export {
+  checkObject,
+  describeMismatches,
+  fullObjectChecksum,
+  multipartEtag,
+  partChecksum,
+} from './verify.ts';
+export type { ExpectedObject, Mismatch } from './verify.ts';

@@ -1,0 +1,112 @@
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { UploadEvent } from '@sluice/proto';
+import type { RedisStaging } from '@sluice/staging';
+import type { Drive, Tenants } from '@sluice/tenants';
+import type { Logger } from 'pino';
+import type { AssemblyStore, StoredOutcome } from './assembly-store.ts';
+import type { AssemblerMetrics } from './metrics.ts';
+import type { Cleanup, OutcomeRecord } from './outcomes.ts';
+import { abortMultipart, deleteObject, moveObject, type MoveOptions } from './s3-objects.ts';
+
+/** Where outcomes are announced: the `intake.uploads` producer (resolves once durable). */
+export interface OutcomeEvents {
+  produce(event: UploadEvent): Promise<unknown>;
+}
+
+/** Drives by name, and an S3 client per drive (`S3Clients` from @sluice/storage). */
+export interface DriveAccess {
+  readonly tenants: Pick<Tenants, 'driveByName' | 'drives'>;
+  readonly clients: { for(drive: Drive): S3Client };
+}
+
+/** Options of {@link OutcomePublisher}. */
+export interface OutcomePublisherOptions extends DriveAccess {
+  readonly store: AssemblyStore;
+  readonly staging: RedisStaging;
+  readonly events: OutcomeEvents;
+  readonly logger: Logger;
+  readonly metrics: AssemblerMetrics;
+  /** How quarantined objects are copied. */
+  readonly move?: Omit<MoveOptions, 'signal'>;
+}
+
+const OUTCOME_LABEL = {
+  uploadCompleted: 'completed',
+  uploadFailed: 'failed',
+  uploadAborted: 'aborted',
+  uploadExpired: 'expired',
+} as const;
+
+/**
+ * Ends uploads, in an order that makes every step safe to repeat: the outcome is stored
+ * first (first writer wins, so one upload has one outcome whichever instance or path decides),
+ * then its S3 clean-up runs, then its event is produced, then the upload's Redis state is
+ * dropped, then the outcome is marked published. A crash anywhere leaves the outcome stored
+ * and unpublished, and the next attempt — a redelivery, the next sweep — publishes that
+ * same outcome again: the same event id and the same bytes.
+ */
+export class OutcomePublisher {
+  readonly #o: OutcomePublisherOptions;
+
+  constructor(options: OutcomePublisherOptions) {
+    this.#o = options;
+  }
+
+  /** Stores `proposed` unless the upload has an outcome, then publishes whichever holds. */
+  async settle(uploadId: string, proposed: OutcomeRecord, signal?: AbortSignal): Promise<OutcomeRecord> {
+    const winner = await this.#o.store.settle(uploadId, proposed);
+    if (winner.event.eventId !== proposed.event.eventId) {
+      this.#o.logger.info(
+        { upload_id: uploadId, proposed: proposed.event.event?.$case, held: winner.event.event?.$case },
+        'the upload already has another outcome; announcing that one',
+      );
+    }
+    await this.publish(uploadId, winner, signal);
+    return winner;
+  }
+
+  /** Finishes publishing a stored outcome a crash interrupted; nothing when it was published. */
+  async resume(uploadId: string, stored: StoredOutcome, signal?: AbortSignal): Promise<void> {
+    if (!stored.published) await this.publish(uploadId, stored.record, signal);
+  }
+
+  async publish(uploadId: string, record: OutcomeRecord, signal?: AbortSignal): Promise<void> {
+    for (const step of record.cleanup) await this.#cleanup(step, signal);
+    await this.#o.events.produce(record.event);
+    await this.#o.staging.deleteUpload(uploadId);
+    await this.#o.store.markPublished(uploadId);
+    const kind = record.event.event?.$case;
+    if (kind) this.#o.metrics.outcomes.inc({ outcome: OUTCOME_LABEL[kind] });
+    if (record.event.event?.$case === 'uploadCompleted')
+      this.#o.metrics.completedBytes.inc(Number(record.event.event.value.size));
+    this.#o.logger.info(
+      { upload_id: uploadId, node_id: record.event.nodeId, event_id: record.event.eventId, outcome: kind },
+      'upload announced',
+    );
+  }
+
+  async #cleanup(step: Cleanup, signal: AbortSignal | undefined): Promise<void> {
+    const drive = this.#o.tenants.driveByName(step.drive);
+    if (!drive) {
+      // Nothing can reach the store without the drive's credentials; the reconciler, run with
+      // the drive back in the tenants file, finds what is left.
+      this.#o.logger.warn(
+        { step: { ...step } },
+        `drive "${step.drive}" is not in the tenants file; skipping clean-up`,
+      );
+      return;
+    }
+    const client = this.#o.clients.for(drive);
+    switch (step.kind) {
+      case 'abort-multipart':
+        await abortMultipart(client, step, signal);
+        return;
+      case 'remove-object':
+        await deleteObject(client, step, signal);
+        return;
+      case 'quarantine-object':
+        await moveObject(client, step, { ...this.#o.move, ...(signal ? { signal } : {}) });
+        return;
+    }
+  }
+}

@@ -1,0 +1,150 @@
+import type { RedisStaging } from '@sluice/staging';
+import type { Drive } from '@sluice/tenants';
+import type { Logger } from 'pino';
+import type { AssemblyStore } from './assembly-store.ts';
+import { escapeGlob, scanPage } from './expiry.ts';
+import type { AssemblerMetrics } from './metrics.ts';
+import type { DriveAccess } from './outcome-publisher.ts';
+import { abortMultipart, listMultipartUploads, type MultipartRef } from './s3-objects.ts';
+
+/** Options of {@link Reconciler}. */
+export interface ReconcilerOptions extends DriveAccess {
+  readonly staging: RedisStaging;
+  readonly store: AssemblyStore;
+  /** Multipart uploads younger than this are left alone, whatever Redis says. @default 1 h */
+  readonly graceMs?: number;
+  readonly logger: Logger;
+  readonly metrics?: AssemblerMetrics;
+  readonly now?: () => number;
+}
+
+/** What the reconciler did (or, in a dry run, would do) with one multipart upload. */
+export type OrphanAction = 'aborted' | 'would-abort' | 'gone' | 'kept-known' | 'kept-recent';
+
+export interface ReconcileEntry extends MultipartRef {
+  readonly drive: string;
+  readonly initiated: Date | undefined;
+  readonly action: OrphanAction;
+}
+
+export interface ReconcileReport {
+  readonly dryRun: boolean;
+  /** Every multipart upload found under Sluice's key prefixes, with what became of it. */
+  readonly entries: readonly ReconcileEntry[];
+  /** Uploads Redis knows (with a staging record). */
+  readonly knownUploads: number;
+}
+
+/**
+ * Finds multipart uploads that no upload owns any more and aborts them: under each drive's
+ * key prefix (its key template up to the first per-upload variable), every unfinished
+ * multipart upload whose destination key no upload in Redis targets, and whose id no
+ * upload's assembler state names, is an orphan once older than the grace period (which
+ * covers uploads created after Redis was read). Such leftovers come from crashes between
+ * CreateMultipartUpload and the first PartStored, from uploads whose Redis keys expired, or
+ * from a Redis that was lost. Object stores bill for their parts until they are aborted.
+ */
+export class Reconciler {
+  readonly #o: ReconcilerOptions;
+  readonly #now: () => number;
+
+  constructor(options: ReconcilerOptions) {
+    this.#o = options;
+    this.#now = options.now ?? Date.now;
+  }
+
+  async run(options: { readonly dryRun: boolean; readonly signal?: AbortSignal }): Promise<ReconcileReport> {
+    const { keys, multipartIds, count } = await this.#known();
+    const cutoff = this.#now() - (this.#o.graceMs ?? 3_600_000);
+    const entries: ReconcileEntry[] = [];
+    const seen = new Set<string>();
+    for (const { drive, prefix } of scanTargets(this.#o.tenants.drives)) {
+      const client = this.#o.clients.for(drive);
+      for await (const u of listMultipartUploads(client, drive.bucket, prefix, options.signal)) {
+        const id = `${drive.endpoint}|${drive.bucket}|${u.uploadId}`;
+        if (seen.has(id)) continue;
+        seen.add(id);
+        const ref = { bucket: drive.bucket, key: u.key, uploadId: u.uploadId };
+        const base = { ...ref, drive: drive.name, initiated: u.initiated };
+        let action: OrphanAction;
+        if (keys.has(destinationId(drive.endpoint, drive.bucket, u.key)) || multipartIds.has(u.uploadId)) {
+          action = 'kept-known';
+        } else if (u.initiated === undefined || u.initiated.getTime() > cutoff) {
+          action = 'kept-recent';
+        } else if (options.dryRun) {
+          action = 'would-abort';
+        } else {
+          action = await abortMultipart(client, ref, options.signal);
+          this.#o.logger.info(
+            { ...base },
+            action === 'aborted' ? 'orphaned multipart upload aborted' : 'orphan already gone',
+          );
+        }
+        if (action === 'aborted' || action === 'would-abort' || action === 'gone')
+          this.#o.metrics?.orphans.inc({ action: action.replace('-', '_') });
+        entries.push({ ...base, action });
+      }
+    }
+    return { dryRun: options.dryRun, entries, knownUploads: count };
+  }
+
+  /** Destination keys and multipart upload ids of every upload Redis knows. */
+  async #known(): Promise<{ keys: Set<string>; multipartIds: Set<string>; count: number }> {
+    const { staging, store } = this.#o;
+    const keys = new Set<string>();
+    const multipartIds = new Set<string>();
+    const head = `${store.namespace}:{`;
+    let count = 0;
+    let cursor = '0';
+    do {
+      const [next, found] = await scanPage(staging.redis, cursor, `${escapeGlob(store.namespace)}:{*}:meta`);
+      cursor = next;
+      const ids = found
+        .filter((k) => k.startsWith(head) && k.endsWith('}:meta'))
+        .map((k) => k.slice(head.length, -6));
+      if (ids.length === 0) continue;
+      const pipeline = staging.redis.pipeline();
+      for (const id of ids) {
+        pipeline.hget(staging.keys.meta(id), 'destination');
+        pipeline.hget(store.stateKey(id), 'mpu');
+        pipeline.hget(store.partWriterKey(id), 'mpu');
+      }
+      const replies = (await pipeline.exec()) ?? [];
+      for (let i = 0; i < ids.length; i++) {
+        const destination = replies[3 * i]?.[1] as string | null | undefined;
+        const mpu = replies[3 * i + 1]?.[1] as string | null | undefined;
+        const pwMpu = replies[3 * i + 2]?.[1] as string | null | undefined;
+        if (pwMpu) multipartIds.add(pwMpu);
+        if (destination) {
+          count++;
+          const d = JSON.parse(destination) as { endpoint?: string; bucket?: string; key?: string };
+          keys.add(destinationId(d.endpoint ?? '', d.bucket ?? '', d.key ?? ''));
+        }
+        if (mpu) multipartIds.add((JSON.parse(mpu) as MultipartRef).uploadId);
+      }
+    } while (cursor !== '0');
+    return { keys, multipartIds, count };
+  }
+}
+
+/** Where to list: each distinct endpoint, bucket and key prefix of the drives. */
+export function scanTargets(drives: readonly Drive[]): { drive: Drive; prefix: string }[] {
+  const targets = new Map<string, { drive: Drive; prefix: string }>();
+  for (const drive of drives) {
+    const prefix = staticPrefix(drive);
+    const id = `${drive.endpoint}|${drive.bucket}|${prefix}`;
+    if (!targets.has(id)) targets.set(id, { drive, prefix });
+  }
+  return [...targets.values()];
+}
+
+/** The part of the drive's key template every one of its uploads shares. */
+export function staticPrefix(drive: Pick<Drive, 'keyTemplate' | 'tenant' | 'name'>): string {
+  const rendered = drive.keyTemplate.replaceAll('{tenant}', drive.tenant).replaceAll('{drive}', drive.name);
+  const open = rendered.indexOf('{');
+  return open === -1 ? rendered : rendered.slice(0, open);
+}
+
+function destinationId(endpoint: string, bucket: string, key: string): string {
+  return `${endpoint.replace(/\/+$/, '')}|${bucket}|${key}`;
+}

@@ -1,0 +1,401 @@
+/**
+ * Exported as `@sluice/assembler-core/testing`, for tests only (the app's tests use it too).
+ * Test doubles of the assembler's neighbours: a drive on a bucket of its own, the
+ * part-writer (real multipart uploads and PutObjects, and the PartEvents that announce them),
+ * ingest's record of an upload in Redis, and an event sink that keeps what was produced.
+ */
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import type { TestContext } from 'node:test';
+import {
+  CreateMultipartUploadCommand,
+  PutObjectCommand,
+  UploadPartCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import {
+  crc32,
+  crc32c,
+  crc32ToBase64,
+  crc32cToBase64,
+  crc64nvme,
+  crc64nvmeToBase64,
+} from '@sluice/checksums';
+import { createMetricsRegistry } from '@sluice/http';
+import { createLogger } from '@sluice/logging';
+import type { PartEvent, PartEvent_AllPartsStored, UploadEvent } from '@sluice/proto';
+import { RedisStaging } from '@sluice/staging';
+import { S3Clients } from '@sluice/storage';
+import type { StreamRecord } from '@sluice/streams';
+import { parseTenants, type ChecksumMode, type Drive, type Tenants } from '@sluice/tenants';
+import { createBucket, createRedisPrefix, requireServices, s3Settings, uniqueName } from '@sluice/testing';
+import type { Redis } from 'ioredis';
+import {
+  Assembler,
+  AssemblyStore,
+  OutcomePublisher,
+  assemblerMetrics,
+  type AssemblerOptions,
+  type AssemblerMetrics,
+  type OutcomeEvents,
+} from '../src/index.ts';
+
+export const MiB = 1024 * 1024;
+export const silent = createLogger({ service: 'assembler-test', level: 'silent' });
+export const CHECKSUM_MODE_NUMBER: Record<ChecksumMode, number> = {
+  none: 1,
+  crc64nvme: 2,
+  crc32c: 3,
+  crc32: 4,
+};
+
+/** A drive on a bucket of the test's own, the tenants that hold it, and an S3 client as the apps build it. */
+export interface TestDrive {
+  readonly drive: Drive;
+  readonly tenants: Tenants;
+  readonly clients: S3Clients;
+  readonly client: S3Client;
+  readonly bucket: string;
+  /** The tenants file's text, for processes started by the test. */
+  readonly tenantsJson: string;
+  /** The variables the tenants file names. */
+  readonly tenantsEnv: Record<string, string>;
+}
+
+export async function testDrive(
+  t: TestContext,
+  options: { readonly checksumMode?: ChecksumMode; readonly keyTemplate?: string } = {},
+): Promise<TestDrive> {
+  await requireServices(['s3']);
+  const { bucket } = await createBucket(t, { prefix: 'asm' });
+  const s = s3Settings();
+  const tenantsEnv = { TEST_S3_KEY: s.accessKeyId, TEST_S3_SECRET: s.secretAccessKey };
+  const name = uniqueName('drive');
+  const tenantsJson = JSON.stringify({
+    tenants: [
+      {
+        name: 'tenant-a',
+        apiKeys: [{ key: randomUUID() }],
+        drives: [
+          {
+            name,
+            endpoint: s.endpoint,
+            region: s.region,
+            bucket,
+            checksumMode: options.checksumMode ?? 'crc64nvme',
+            ...(options.keyTemplate ? { keyTemplate: options.keyTemplate } : {}),
+            credentials: { accessKeyIdEnv: 'TEST_S3_KEY', secretAccessKeyEnv: 'TEST_S3_SECRET' },
+          },
+        ],
+      },
+    ],
+  });
+  const tenants = parseTenants(tenantsJson, { env: tenantsEnv, readFile: () => '' });
+  const drive = tenants.driveByName(name)!;
+  const clients = new S3Clients();
+  t.after(() => clients.close());
+  return { drive, tenants, clients, client: clients.for(drive), bucket, tenantsJson, tenantsEnv };
+}
+
+/** Redis with a namespace of the test's own, staging and the assembler's store on it. */
+export interface TestRedis {
+  readonly redis: Redis;
+  readonly namespace: string;
+  readonly staging: RedisStaging;
+  readonly store: AssemblyStore;
+}
+
+export async function testRedis(t: TestContext): Promise<TestRedis> {
+  await requireServices(['redis']);
+  const { prefix, redis } = createRedisPrefix(t, { prefix: 'asm' });
+  const namespace = prefix.slice(0, -1);
+  const staging = new RedisStaging({ redis, namespace });
+  return { redis, namespace, staging, store: new AssemblyStore({ staging }) };
+}
+
+/** Every key of the upload left in Redis (ingest's, the part-writer's, the assembler's). */
+export async function uploadKeys(r: TestRedis, uploadId: string): Promise<string[]> {
+  const keys: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, found] = await r.redis.scan(
+      cursor,
+      'MATCH',
+      `${r.namespace}:{${uploadId}}:*`,
+      'COUNT',
+      1000,
+    );
+    cursor = next;
+    keys.push(...found);
+  } while (cursor !== '0');
+  return keys;
+}
+
+/** Events produced, in order. */
+export class EventSink implements OutcomeEvents {
+  readonly events: UploadEvent[] = [];
+  /** Every event handed to `produce`, including the ones refused. */
+  readonly attempts: UploadEvent[] = [];
+  failNext = 0;
+  produce(event: UploadEvent): Promise<unknown> {
+    this.attempts.push(event);
+    if (this.failNext > 0) {
+      this.failNext--;
+      return Promise.reject(new Error('simulated Kafka outage'));
+    }
+    this.events.push(event);
+    return Promise.resolve();
+  }
+}
+
+/** An upload as ingest created it, with one staged chunk so its bytes can be seen to go. */
+export async function stageUpload(
+  r: TestRedis,
+  d: TestDrive,
+  options: { readonly key: string; readonly updatedAt?: number; readonly uploadId?: string },
+): Promise<{ uploadId: string; nodeId: string }> {
+  const uploadId = options.uploadId ?? randomUUID();
+  const nodeId = randomUUID();
+  const now = options.updatedAt ?? Date.now();
+  await r.staging.createUpload(
+    {
+      uploadId,
+      tenant: d.drive.tenant,
+      drive: d.drive.name,
+      nodeId,
+      filename: 'file.bin',
+      mimeType: 'application/octet-stream',
+      metadata: {},
+      sizeHint: 0,
+      fixedChunkSize: 0,
+      clientRequestId: '',
+      destination: {
+        endpoint: d.drive.endpoint,
+        region: d.drive.region,
+        bucket: d.bucket,
+        key: options.key,
+        checksumMode: d.drive.checksumMode,
+        partSizePolicy: { kind: 'fixed', partSize: 5 * MiB },
+      },
+    },
+    now,
+  );
+  await r.staging.writeSegments(r.staging.keys.segmentPrefix(uploadId, 0, 'w1'), randomBytes(1024));
+  return { uploadId, nodeId };
+}
+
+/** What the part-writer did for one file, and the events it announced it with. */
+export interface WrittenFile {
+  readonly uploadId: string;
+  readonly nodeId: string;
+  readonly key: string;
+  readonly data: Buffer;
+  readonly multipartUploadId: string;
+  readonly partStored: PartEvent[];
+  readonly allPartsStored: PartEvent;
+}
+
+/**
+ * Does what the part-writer does with a file: a multipart upload created with the drive's
+ * checksum (FULL_OBJECT), parts uploaded with their checksums, or one PutObject when
+ * `partSize` ≥ the file; returns the PartEvents announcing it.
+ */
+export async function writeFile(
+  d: TestDrive,
+  options: {
+    readonly data: Buffer;
+    readonly partSize?: number;
+    readonly key?: string;
+    readonly uploadId?: string;
+    readonly nodeId?: string;
+    /** The client's whole-file SHA-256 (raw); default none. */
+    readonly sha256?: Buffer;
+    readonly metadata?: Record<string, string>;
+  },
+): Promise<WrittenFile> {
+  const { data } = options;
+  const uploadId = options.uploadId ?? randomUUID();
+  const nodeId = options.nodeId ?? randomUUID();
+  const key = options.key ?? `${d.drive.tenant}/${d.drive.name}/${nodeId}`;
+  const mode = d.drive.checksumMode;
+  const partSize = options.partSize ?? 5 * MiB;
+  const crcFields = (buf: Buffer) => ({ crc64nvme: crc64nvme(buf), crc32c: crc32c(buf), crc32: crc32(buf) });
+  const checksum = (buf: Buffer) =>
+    mode === 'crc64nvme'
+      ? { ChecksumCRC64NVME: crc64nvmeToBase64(crc64nvme(buf)) }
+      : mode === 'crc32c'
+        ? { ChecksumCRC32C: crc32cToBase64(crc32c(buf)) }
+        : mode === 'crc32'
+          ? { ChecksumCRC32: crc32ToBase64(crc32(buf)) }
+          : {};
+  const who = {
+    eventId: '',
+    uploadId,
+    nodeId,
+    tenant: d.drive.tenant,
+    drive: d.drive.name,
+    occurredAt: new Date(),
+  };
+  const whole = crcFields(data);
+  const facts: Omit<PartEvent_AllPartsStored, 'location' | 'partCount' | 'etag' | 'versionId'> = {
+    totalSize: BigInt(data.length),
+    ...whole,
+    crc32c: mode === 'crc32c' ? whole.crc32c : 0,
+    crc32: mode === 'crc32' ? whole.crc32 : 0,
+    sha256: options.sha256 ?? Buffer.alloc(0),
+    totalChunks: 1,
+    filename: 'file.bin',
+    mimeType: 'application/x-test',
+    metadata: options.metadata ?? { origin: 'test' },
+    firstChunkAt: new Date(Date.now() - 1000),
+    checksumMode: CHECKSUM_MODE_NUMBER[mode],
+  };
+  if (data.length <= partSize) {
+    const put = await d.client.send(
+      new PutObjectCommand({ Bucket: d.bucket, Key: key, Body: data, ...checksum(data) }),
+    );
+    return {
+      uploadId,
+      nodeId,
+      key,
+      data,
+      multipartUploadId: '',
+      partStored: [],
+      allPartsStored: {
+        ...who,
+        eventId: `${uploadId}.all`,
+        event: {
+          $case: 'allPartsStored',
+          value: {
+            ...facts,
+            location: { bucket: d.bucket, key, multipartUploadId: '' },
+            partCount: 1,
+            etag: (put.ETag ?? '').replaceAll('"', ''),
+            versionId: put.VersionId ?? '',
+          },
+        },
+      },
+    };
+  }
+  const algorithm = { crc64nvme: 'CRC64NVME', crc32c: 'CRC32C', crc32: 'CRC32', none: undefined }[mode];
+  const created = await d.client.send(
+    new CreateMultipartUploadCommand({
+      Bucket: d.bucket,
+      Key: key,
+      ...(algorithm ? { ChecksumAlgorithm: algorithm, ChecksumType: 'FULL_OBJECT' } : {}),
+    } as ConstructorParameters<typeof CreateMultipartUploadCommand>[0]),
+  );
+  const multipartUploadId = created.UploadId!;
+  const location = { bucket: d.bucket, key, multipartUploadId };
+  const partStored: PartEvent[] = [];
+  for (let start = 0, n = 1; start < data.length; start += partSize, n++) {
+    const body = data.subarray(start, Math.min(data.length, start + partSize));
+    const out = await d.client.send(
+      new UploadPartCommand({
+        Bucket: d.bucket,
+        Key: key,
+        UploadId: multipartUploadId,
+        PartNumber: n,
+        Body: body,
+        ...checksum(body),
+      }),
+    );
+    const crcs = crcFields(body);
+    partStored.push({
+      ...who,
+      eventId: `${uploadId}.part.${n}`,
+      event: {
+        $case: 'partStored',
+        value: {
+          location,
+          partNumber: n,
+          byteStart: BigInt(start),
+          byteEnd: BigInt(start + body.length),
+          etag: (out.ETag ?? '').replaceAll('"', ''),
+          crc64nvme: crcs.crc64nvme,
+          crc32c: mode === 'crc32c' ? crcs.crc32c : 0,
+          crc32: mode === 'crc32' ? crcs.crc32 : 0,
+          firstChunk: 0,
+          lastChunk: 0,
+        },
+      },
+    });
+  }
+  return {
+    uploadId,
+    nodeId,
+    key,
+    data,
+    multipartUploadId,
+    partStored,
+    allPartsStored: {
+      ...who,
+      eventId: `${uploadId}.all`,
+      event: {
+        $case: 'allPartsStored',
+        value: { ...facts, location, partCount: partStored.length, etag: '', versionId: '' },
+      },
+    },
+  };
+}
+
+export function sha256(data: Buffer): Buffer {
+  return createHash('sha256').update(data).digest();
+}
+
+let offset = 0n;
+/** A PartEvent as the stream processor hands it to the handler. */
+export function record(value: PartEvent, attempt = 1): StreamRecord<PartEvent> {
+  return {
+    topic: 'intake.parts',
+    partition: 0,
+    offset: offset++,
+    key: value.nodeId,
+    value,
+    headers: new Map(),
+    timestamp: BigInt(Date.now()),
+    attempt,
+  };
+}
+
+/** An Assembler wired to the test's Redis, drive and an in-memory sink. */
+export interface TestAssembler {
+  readonly assembler: Assembler;
+  readonly publisher: OutcomePublisher;
+  readonly sink: EventSink;
+  readonly metrics: AssemblerMetrics;
+  /** Runs the handler as the stream processor would. */
+  handle(event: PartEvent): Promise<void>;
+}
+
+export function testAssembler(
+  r: TestRedis,
+  d: TestDrive,
+  options: Partial<Pick<AssemblerOptions, 'quarantine' | 'hooks' | 'now'>> = {},
+): TestAssembler {
+  const sink = new EventSink();
+  const metrics = assemblerMetrics(createMetricsRegistry('assembler'));
+  const access = { tenants: d.tenants, clients: d.clients };
+  const publisher = new OutcomePublisher({
+    ...access,
+    store: r.store,
+    staging: r.staging,
+    events: sink,
+    logger: silent,
+    metrics,
+  });
+  const assembler = new Assembler({
+    ...access,
+    store: r.store,
+    publisher,
+    logger: silent,
+    metrics,
+    ...options,
+  });
+  return {
+    assembler,
+    publisher,
+    sink,
+    metrics,
+    handle: (event) => assembler.handle(record(event), new AbortController().signal),
+  };
+}
