@@ -1,12 +1,18 @@
-import { buildHttpServer } from '@sluice/http';
+import { buildHttpServer, type ReadinessCheck } from '@sluice/http';
 import type { Logger } from '@sluice/logging';
+import type { UploadQueries } from '@sluice/projection';
 import type { FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
+import { uploadRoutes } from './routes.ts';
 
 /** What projector needs from outside; main.ts builds these, tests pass their own. */
 export interface AppDeps {
   readonly logger: Logger;
   readonly registry: Registry;
+  /** The read side the status API answers from. */
+  readonly queries: UploadQueries;
+  /** What `/readyz` checks (MySQL, the projection loop). @default [] */
+  readonly readiness?: readonly ReadinessCheck[];
 }
 
 /** The projector wired from its dependencies, without sockets. */
@@ -15,5 +21,11 @@ export interface App {
 }
 
 export function buildApp(deps: AppDeps): App {
-  return { http: buildHttpServer({ logger: deps.logger, registry: deps.registry }) };
+  const http = buildHttpServer({
+    logger: deps.logger,
+    registry: deps.registry,
+    readiness: deps.readiness ?? [],
+  });
+  uploadRoutes(http, deps.queries);
+  return { http };
 }

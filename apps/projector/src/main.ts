@@ -1,16 +1,127 @@
-import { commonAppEnv, parseEnvOrExit } from '@sluice/config';
+/**
+ * `projector [run]`: projects the three topics into MySQL and answers the status API.
+ * `projector rebuild [--into DB] [--keep] [--max-differences N]`: replays the topics into a
+ * fresh database and compares it with the live one (see rebuild.ts); exits 0 when they are
+ * identical, 1 when they differ, 2 when the rebuild could not run.
+ */
+import { parseArgs } from 'node:util';
+import { parseEnvOrExit } from '@sluice/config';
 import { createMetricsRegistry, httpComponent } from '@sluice/http';
 import { createLogger } from '@sluice/logging';
+import { EventBackbone } from '@sluice/pipeline';
+import { migrate, UploadQueries } from '@sluice/projection';
 import { runComponents } from '@sluice/runtime';
+import mysql from 'mysql2/promise';
 import { buildApp } from './app.ts';
+import { projectorEnv } from './config.ts';
+import { buildProjector } from './projector.ts';
+import { runRebuild, withoutCredentials } from './rebuild.ts';
 
-const config = parseEnvOrExit('projector', commonAppEnv('projector'), process.env);
+const [command = 'run', ...args] = process.argv.slice(2);
+if (command !== 'run' && command !== 'rebuild') {
+  process.stderr.write(`projector: unknown command ${command}; use "run" (the default) or "rebuild"\n`);
+  process.exit(2);
+}
+const config = parseEnvOrExit('projector', projectorEnv, process.env);
 const logger = createLogger({ service: 'projector', level: config.SLUICE_LOG_LEVEL });
-const app = buildApp({ logger, registry: createMetricsRegistry('projector') });
+const registry = createMetricsRegistry('projector');
+const database = withoutCredentials(config.SLUICE_MYSQL_URL);
+
+function fatal(message: string): never {
+  logger.fatal(message);
+  process.stderr.write(`projector: ${message}\n`);
+  process.exit(2);
+}
+
+const pool = mysql.createPool({
+  uri: config.SLUICE_MYSQL_URL,
+  connectionLimit: config.SLUICE_PROJECTOR_DB_POOL_SIZE,
+  enableKeepAlive: true,
+});
+const backbone = await EventBackbone.connect({
+  brokers: config.SLUICE_KAFKA_BROKERS,
+  registryUrl: config.SLUICE_REGISTRY_URL,
+  topicPrefix: config.SLUICE_TOPIC_PREFIX,
+  partitions: config.SLUICE_KAFKA_PARTITIONS,
+  replicationFactor: config.SLUICE_KAFKA_REPLICATION,
+  clientId: command === 'rebuild' ? 'projector-rebuild' : 'projector',
+  logger,
+  metrics: registry,
+}).catch((err: unknown) => fatal(`the event backbone cannot be reached: ${(err as Error).message}`));
+const batch = {
+  maxRecords: config.SLUICE_PROJECTOR_BATCH_SIZE,
+  maxWaitMs: config.SLUICE_PROJECTOR_BATCH_WAIT,
+};
+
+if (command === 'rebuild') {
+  const options = parseArgs({
+    args,
+    options: {
+      into: { type: 'string' },
+      keep: { type: 'boolean', default: false },
+      'max-differences': { type: 'string', default: '50' },
+    },
+  }).values;
+  const code = await runRebuild({
+    livePool: pool,
+    mysqlUrl: config.SLUICE_MYSQL_URL,
+    backbone,
+    groupId: config.SLUICE_PROJECTOR_GROUP_ID,
+    ...batch,
+    ...(options.into === undefined ? {} : { into: options.into }),
+    keep: options.keep,
+    maxDifferences: Number(options['max-differences']),
+    logger,
+    out: (line) => process.stdout.write(`${line}\n`),
+  });
+  await backbone.close();
+  await pool.end();
+  process.exit(code);
+}
+
+const migrated = await migrate(pool).catch((err: unknown) =>
+  fatal(`migrating ${database} failed: ${(err as Error).message}`),
+);
+if (migrated.applied.length > 0) logger.info({ applied: migrated.applied, database }, 'migrations applied');
+if (migrated.unknown.length > 0) {
+  logger.warn(
+    { unknown: migrated.unknown },
+    'the database has migrations this release does not know (a newer release ran)',
+  );
+}
+
+const projector = buildProjector({
+  backbone,
+  pool,
+  groupId: config.SLUICE_PROJECTOR_GROUP_ID,
+  ...batch,
+  registry,
+  logger,
+  lagIntervalMs: config.SLUICE_PROJECTOR_LAG_INTERVAL,
+});
+const app = buildApp({
+  logger,
+  registry,
+  queries: new UploadQueries({ pool }),
+  readiness: [
+    { name: 'mysql', probe: async () => void (await pool.query('SELECT 1')) },
+    {
+      name: 'projection',
+      probe: () =>
+        projector.running
+          ? Promise.resolve()
+          : Promise.reject(new Error('the projection loop is not running')),
+    },
+  ],
+});
 
 await runComponents(
-  [httpComponent(app.http, { host: config.SLUICE_HTTP_HOST, port: config.SLUICE_PROJECTOR_HTTP_PORT })],
-  {
-    logger,
-  },
+  [
+    // Closed in reverse: HTTP stops answering, the batch in hand commits, then Kafka and MySQL go.
+    { name: 'mysql', start: () => Promise.resolve(), close: () => pool.end() },
+    { name: 'events', start: () => Promise.resolve(), close: () => backbone.close() },
+    projector,
+    httpComponent(app.http, { host: config.SLUICE_HTTP_HOST, port: config.SLUICE_PROJECTOR_HTTP_PORT }),
+  ],
+  { logger },
 );

@@ -66,6 +66,12 @@ export const ERROR_CATALOGUE = {
   UPLOAD_ABORTED: spec('FAILED_PRECONDITION', 409, false, 'the upload was aborted'),
   UPLOAD_FAILED: spec('FAILED_PRECONDITION', 409, false, 'the upload has failed'),
   UPLOAD_INCOMPLETE: spec('FAILED_PRECONDITION', 409, false, 'chunks are missing for the sealed count'),
+  CHUNK_REPLACED_TOO_LATE: spec(
+    'FAILED_PRECONDITION',
+    409,
+    false,
+    'a chunk was replaced after a part holding it was stored and the bytes beside it were released',
+  ),
   // Back-pressure: try again later.
   STAGING_FULL: spec('RESOURCE_EXHAUSTED', 429, true, 'the staging store is above its high watermark'),
   UPLOAD_STAGING_CAP: spec('RESOURCE_EXHAUSTED', 429, true, "the upload's staged bytes are at their cap"),
@@ -82,10 +88,29 @@ export const ERROR_CATALOGUE = {
   // Event frames.
   FRAME_INVALID: spec('INVALID_ARGUMENT', 400, false, 'an event frame is malformed'),
   FRAME_UNKNOWN_SCHEMA: spec('FAILED_PRECONDITION', 400, false, 'an event frame names an unknown schema'),
+  EVENT_INVALID: spec(
+    'INVALID_ARGUMENT',
+    400,
+    false,
+    'an event breaks the event contract (a field missing or malformed)',
+  ),
   // Process.
   CONFIG_INVALID: spec('FAILED_PRECONDITION', 500, false, 'the configuration is invalid'),
   SHUTTING_DOWN: spec('UNAVAILABLE', 503, true, 'the service is shutting down'),
   INTERNAL: spec('INTERNAL', 500, false, 'an unexpected error'),
+  // Clients (@sluice/client and the sluice CLI).
+  SERVER_UNAVAILABLE: spec(
+    'UNAVAILABLE',
+    503,
+    true,
+    'the Sluice server cannot be reached or did not answer in time',
+  ),
+  CALL_UNIMPLEMENTED: spec('UNIMPLEMENTED', 501, false, 'the server does not offer this call'),
+  CANCELLED: spec('CANCELLED', 499, false, 'the caller cancelled the operation'),
+  FILE_NOT_FOUND: spec('NOT_FOUND', 404, false, 'a local file to upload does not exist'),
+  SOURCE_UNREADABLE: spec('FAILED_PRECONDITION', 422, false, 'a local file or stream cannot be read'),
+  SOURCE_CHANGED: spec('FAILED_PRECONDITION', 409, false, 'the file changed while it was being uploaded'),
+  UPLOAD_EXPIRED: spec('FAILED_PRECONDITION', 410, false, 'the upload expired before it completed'),
 } as const satisfies Record<string, CodeSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;

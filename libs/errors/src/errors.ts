@@ -127,6 +127,13 @@ export class InternalError extends SluiceError {
   }
 }
 
+/** The caller gave up: an AbortSignal fired, or the user pressed Ctrl-C. */
+export class CancelledError extends SluiceError {
+  constructor(message: string, options?: SluiceErrorOptions) {
+    super('CANCELLED', message, options);
+  }
+}
+
 /** Returns `err` if it is a SluiceError, else wraps it as INTERNAL keeping it as the cause. */
 export function toSluiceError(err: unknown): SluiceError {
   if (err instanceof SluiceError) return err;

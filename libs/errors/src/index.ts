@@ -1,6 +1,7 @@
 export { ERROR_CATALOGUE, ERROR_CODES, GRPC_STATUS } from './catalogue.ts';
 export type { ErrorCode, GrpcStatusName } from './catalogue.ts';
 export {
+  CancelledError,
   ConflictError,
   DataLossError,
   FailedPreconditionError,

@@ -1,0 +1,149 @@
+import assert from 'node:assert/strict';
+import { describe, it, type TestContext } from 'node:test';
+import { SluiceError } from '@sluice/errors';
+import {
+  encodePageToken,
+  MysqlProjectionStore,
+  syntheticUpload,
+  toProjectionEvent,
+  toUploadJson,
+  toUploadState,
+  UploadQueries,
+  type ProjectionRecord,
+  type SyntheticOutcome,
+} from '../src/index.ts';
+import { projectionDatabase } from './db.ts';
+
+const T0 = Date.UTC(2026, 4, 1);
+
+/** 12 uploads: tenants acme/globex alternating, drives a/b, outcomes cycling, created one second apart. */
+async function seeded(t: TestContext): Promise<UploadQueries> {
+  const db = await projectionDatabase(t);
+  const outcomes: SyntheticOutcome[] = ['completed', 'failed', 'aborted', 'open'];
+  const offsets = new Map<string, bigint>();
+  const batch: ProjectionRecord[] = [];
+  for (let i = 0; i < 12; i++) {
+    const { events } = syntheticUpload({
+      uploadId: `u${String(i).padStart(2, '0')}`,
+      tenant: i % 2 === 0 ? 'acme' : 'globex',
+      drive: i % 3 === 0 ? 'b' : 'a',
+      outcome: outcomes[i % 4]!,
+      chunks: 3,
+      chunkSize: 10,
+      // u00 and u01 share a creation time: the upload id orders them.
+      start: new Date(T0 + Math.max(0, i - 1) * 1000),
+    });
+    for (const e of events) {
+      const offset = offsets.get(e.topic) ?? 0n;
+      offsets.set(e.topic, offset + 1n);
+      batch.push({
+        topic: e.topic,
+        partition: 0,
+        offset,
+        event: toProjectionEvent(e.topic, e.envelope, new Date(0)),
+      });
+    }
+  }
+  await new MysqlProjectionStore({ pool: db.pool, groupId: 'g' }).apply(batch);
+  return new UploadQueries({ pool: db.pool });
+}
+
+describe('UploadQueries', () => {
+  it('answers one upload with its staged chunks, and only to its tenant', async (t) => {
+    const q = await seeded(t);
+    const view = await q.get('u00', { tenant: 'acme', withChunks: true });
+    assert.equal(view.status, 'COMPLETED');
+    assert.deepEqual(view.stagedChunks, [0, 1, 2]);
+    assert.deepEqual(view.metadata, { origin: 'synthetic', upload: 'u00' });
+    assert.equal(view.bytesStaged, 30n);
+    assert.equal(await q.find('u00', { tenant: 'globex' }), undefined);
+    await assert.rejects(q.get('nope'), (err: unknown) => {
+      assert.ok(err instanceof SluiceError);
+      assert.equal(err.code, 'UPLOAD_NOT_FOUND');
+      assert.equal(err.httpStatus, 404);
+      return true;
+    });
+  });
+
+  it('maps a view onto the gRPC UploadState and the HTTP body', async (t) => {
+    const q = await seeded(t);
+    const view = await q.get('u01', { withChunks: true });
+    const state = toUploadState(view);
+    assert.equal(state.status, 6); // UPLOAD_STATUS_FAILED
+    assert.equal(state.errorCode, 'STORAGE_REJECTED');
+    assert.deepEqual(state.stagedChunks, [0, 1, 2]);
+    const json = toUploadJson(view);
+    assert.equal(json['status'], 'FAILED');
+    assert.deepEqual(json['error'], {
+      code: 'STORAGE_REJECTED',
+      message: 'the store refused part 2',
+      s3_code: 'AccessDenied',
+    });
+    assert.equal(json['created_at'], new Date(T0).toISOString());
+  });
+
+  it('lists newest first with filters, page after page without repeats or gaps', async (t) => {
+    const q = await seeded(t);
+    const all = await q.list({ pageSize: 100 });
+    assert.deepEqual(
+      all.uploads.map((u) => u.uploadId),
+      ['u11', 'u10', 'u09', 'u08', 'u07', 'u06', 'u05', 'u04', 'u03', 'u02', 'u01', 'u00'],
+    );
+    assert.equal(all.nextPageToken, '');
+    // A page boundary between two uploads created in the same millisecond loses neither.
+    const first = await q.list({ pageSize: 11 });
+    assert.equal(first.uploads.at(-1)?.uploadId, 'u01');
+    assert.deepEqual(
+      (await q.list({ pageSize: 11, pageToken: first.nextPageToken })).uploads.map((u) => u.uploadId),
+      ['u00'],
+    );
+
+    const seen: string[] = [];
+    let token = '';
+    let pages = 0;
+    do {
+      const page = await q.list({ tenant: 'acme', pageSize: 2, pageToken: token });
+      seen.push(...page.uploads.map((u) => u.uploadId));
+      token = page.nextPageToken;
+      pages++;
+    } while (token !== '');
+    assert.deepEqual(seen, ['u10', 'u08', 'u06', 'u04', 'u02', 'u00']);
+    assert.equal(pages, 3);
+
+    const completed = await q.list({ tenant: 'acme', status: 'COMPLETED' });
+    assert.deepEqual(
+      completed.uploads.map((u) => u.uploadId),
+      ['u08', 'u04', 'u00'],
+    );
+    const ended = await q.list({ status: ['FAILED', 'ABORTED'] });
+    assert.deepEqual(
+      ended.uploads.map((u) => u.uploadId),
+      ['u10', 'u09', 'u06', 'u05', 'u02', 'u01'],
+    );
+    const driveB = await q.list({ drive: 'b' });
+    assert.deepEqual(
+      driveB.uploads.map((u) => u.uploadId),
+      ['u09', 'u06', 'u03', 'u00'],
+    );
+    const window = await q.list({ createdAfter: new Date(T0 + 2000), createdBefore: new Date(T0 + 5000) });
+    assert.deepEqual(
+      window.uploads.map((u) => u.uploadId),
+      ['u05', 'u04', 'u03'],
+    );
+  });
+
+  it('refuses a malformed page token or page size', async (t) => {
+    const q = await seeded(t);
+    for (const query of [{ pageToken: 'garbage' }, { pageSize: 0.5 }, { pageSize: 5000 }]) {
+      await assert.rejects(
+        q.list(query),
+        (err: unknown) => err instanceof SluiceError && err.code === 'INVALID_ARGUMENT',
+      );
+    }
+    // A token this API issued is accepted even for a position with no upload left after it.
+    assert.deepEqual(
+      (await q.list({ pageToken: encodePageToken({ createdAt: new Date(0), uploadId: 'a' }) })).uploads,
+      [],
+    );
+  });
+});
