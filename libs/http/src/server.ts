@@ -1,5 +1,5 @@
 import { SluiceError, toSluiceError } from '@sluice/errors';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 
@@ -32,7 +32,8 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
     // pino's Logger and fastify's FastifyBaseLogger differ only in generics pino fills in.
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion
     loggerInstance: options.logger.child({ component: 'http' }) as FastifyBaseLogger,
-    disableRequestLogging: true,
+    // Per-request lines would drown the app's own; errors are logged by the handler below.
+    logController: new LogController({ disableRequestLogging: true }),
   });
   const checks = options.readiness ?? [];
   const timeoutMs = options.readinessTimeoutMs ?? 2000;

@@ -79,6 +79,8 @@ export class EventBackbone {
         partitions: options.partitions ?? 6,
         replicationFactor: options.replicationFactor ?? 1,
         logger: options.logger,
+        // The topics are the record of every upload: kept whole so state can be rebuilt by replay.
+        configs: { 'retention.ms': '-1' },
       };
       await provisionTopics(admin, { ...common, topicPrefix: prefix });
       // Dead letters of topic T go to `T<suffix>`, partitioned like T.

@@ -40,6 +40,17 @@ describe('EventBackbone', () => {
       assert.equal(metadata.topics.get(topic)?.partitionsCount, 2, topic);
       assert.ok(metadata.topics.has(`${topic}.dlq`), `${topic}.dlq`);
     }
+    const reader = kafkaAdmin();
+    const [described] = await reader
+      .describeConfigs({
+        resources: [{ resourceType: 2, resourceName: names[0] ?? '', configurationKeys: ['retention.ms'] }],
+      })
+      .finally(() => reader.close());
+    assert.equal(
+      described?.configs.find((c) => c.name === 'retention.ms')?.value,
+      '-1',
+      'events are kept for replay',
+    );
 
     const nodeId = randomUUID();
     const seen: string[] = [];
