@@ -10,7 +10,7 @@ import { ChunkIntake } from './chunk-intake.ts';
 import { intakeHandlers } from './grpc-service.ts';
 import type { IngestLimits } from './limits.ts';
 import { ingestMetrics } from './metrics.ts';
-import { StatusReader, type FinishedUploads } from './status.ts';
+import { StatusReader, type ProjectedUploads } from './status.ts';
 import { UploadLifecycle } from './upload-lifecycle.ts';
 import type { ChunkEvents } from './uploads.ts';
 
@@ -24,7 +24,8 @@ export interface AppDeps {
   readonly limits: IngestLimits;
   /** True while Redis is above its high watermark. */
   readonly stagingFull: () => boolean;
-  readonly finished?: FinishedUploads;
+  /** The projector's view of uploads, for status after staging and for ListUploads. */
+  readonly projected?: ProjectedUploads;
   readonly readiness?: readonly ReadinessCheck[];
   readonly watchIntervalMs?: number;
 }
@@ -47,7 +48,7 @@ export function buildApp(deps: AppDeps): App {
     intakeHandlers({
       chunks: new ChunkIntake({ ...deps, metrics }),
       lifecycle: new UploadLifecycle(deps),
-      status: new StatusReader(deps.staging, deps.finished),
+      status: new StatusReader(deps.staging, deps.projected),
       tenants: deps.tenants,
       limits: deps.limits,
       metrics,

@@ -1,4 +1,4 @@
-import { APPS, commonAppEnv, env, kafkaEnv, redisEnv, tenantsEnv } from '@sluice/config';
+import { APPS, commonAppEnv, env, kafkaEnv, mysqlEnv, redisEnv, tenantsEnv } from '@sluice/config';
 import { DEFAULT_LIMITS } from './limits.ts';
 
 /** ingest-api's variables, with their defaults. */
@@ -7,6 +7,7 @@ export const ingestEnv = {
   ...kafkaEnv(),
   ...redisEnv(),
   ...tenantsEnv(),
+  ...mysqlEnv(),
   SLUICE_INGEST_HOST: env.string('127.0.0.1'),
   SLUICE_INGEST_PORT: env.port(APPS['ingest-api'].grpcPort),
   /** Largest chunk of one UploadChunk call. */

@@ -228,12 +228,15 @@ export function intakeHandlers(d: IntakeHandlersDeps): IntakeServiceServer {
       })();
     },
 
-    listUploads: unary('ListUploads', () =>
-      Promise.reject(
-        new InvalidArgumentError(
-          'ListUploads answers from the upload projection, which this ingest-api is not connected to',
-        ),
-      ),
+    listUploads: unary('ListUploads', async (tenant, req) =>
+      d.status.list(tenant, {
+        status: req.status,
+        drive: req.drive,
+        createdAfter: req.createdAfter,
+        createdBefore: req.createdBefore,
+        pageSize: req.pageSize,
+        pageToken: req.pageToken,
+      }),
     ),
   };
 }

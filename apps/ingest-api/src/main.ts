@@ -3,13 +3,16 @@ import { parseEnvOrExit } from '@sluice/config';
 import { createMetricsRegistry, httpComponent } from '@sluice/http';
 import { createLogger } from '@sluice/logging';
 import { EventBackbone } from '@sluice/pipeline';
+import { UploadQueries } from '@sluice/projection';
 import { runComponents } from '@sluice/runtime';
 import { MemoryGate, RedisStaging, redisMemory } from '@sluice/staging';
 import { parseTenants } from '@sluice/tenants';
 import { Redis } from 'ioredis';
+import { createPool } from 'mysql2/promise';
 import { buildApp } from './app.ts';
 import { ingestEnv } from './config.ts';
 import { grpcComponent } from './grpc-component.ts';
+import { projectedUploads } from './projected-uploads.ts';
 
 const config = parseEnvOrExit('ingest-api', ingestEnv, process.env);
 const logger = createLogger({ service: 'ingest-api', level: config.SLUICE_LOG_LEVEL });
@@ -70,6 +73,9 @@ const backbone = await EventBackbone.connect({
   metrics: registry,
 }).catch((err: unknown) => fatal(`the event backbone cannot be reached: ${(err as Error).message}`));
 
+// The projection (read only) answers for what happened after staging; a pool connects lazily.
+const mysql = createPool({ uri: config.SLUICE_MYSQL_URL, connectionLimit: 4, timezone: 'Z' });
+
 const app = buildApp({
   logger,
   registry,
@@ -84,6 +90,7 @@ const app = buildApp({
     retryPushbackMs: config.SLUICE_INGEST_RETRY_PUSHBACK,
   },
   stagingFull: () => gate.full,
+  projected: projectedUploads(new UploadQueries({ pool: mysql })),
   readiness: [{ name: 'redis', probe: async () => void (await redis.ping()) }],
 });
 
@@ -93,6 +100,7 @@ await runComponents(
     { name: 'redis', start: () => Promise.resolve(), close: async () => void (await redis.quit()) },
     { name: 'redis-memory', start: async () => void (await gate.start()), close: () => gate.close() },
     { name: 'events', start: () => Promise.resolve(), close: () => backbone.close() },
+    { name: 'mysql', start: () => Promise.resolve(), close: () => mysql.end() },
     httpComponent(app.http, { host: config.SLUICE_HTTP_HOST, port: config.SLUICE_INGEST_HTTP_PORT }),
     grpcComponent(app.grpc, { host: config.SLUICE_INGEST_HOST, port: config.SLUICE_INGEST_PORT }),
   ],

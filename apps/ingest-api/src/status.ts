@@ -1,3 +1,4 @@
+import { FailedPreconditionError } from '@sluice/errors';
 import { UploadStatus, type UploadState } from '@sluice/proto';
 import type { RedisStaging } from '@sluice/staging';
 import { uploadOf } from './uploads.ts';
@@ -10,10 +11,36 @@ export const FINAL_STATUSES: ReadonlySet<UploadStatus> = new Set<UploadStatus>([
   UploadStatus.UPLOAD_STATUS_EXPIRED,
 ]);
 
-/** Where finished uploads are looked up once their Redis state is gone (the projector's MySQL). */
-export interface FinishedUploads {
+/**
+ * The projection of the upload's events (the projector's MySQL): it knows what happened
+ * after ingest (parts stored, completion, failure) and outlives the Redis state.
+ */
+export interface ProjectedUploads {
   find(tenant: string, uploadId: string): Promise<UploadState | undefined>;
+  list(tenant: string, query: ListQuery): Promise<{ uploads: UploadState[]; nextPageToken: string }>;
 }
+
+/** ListUploads' filters, as the request carries them. */
+export interface ListQuery {
+  readonly status: UploadStatus;
+  readonly drive: string;
+  readonly createdAfter: Date | undefined;
+  readonly createdBefore: Date | undefined;
+  readonly pageSize: number;
+  readonly pageToken: string;
+}
+
+/** How far along each status is; the projection and Redis are merged by it. */
+const RANK: Readonly<Record<number, number>> = {
+  [UploadStatus.UPLOAD_STATUS_INITIATED]: 1,
+  [UploadStatus.UPLOAD_STATUS_UPLOADING]: 2,
+  [UploadStatus.UPLOAD_STATUS_SEALED]: 3,
+  [UploadStatus.UPLOAD_STATUS_STORED]: 4,
+  [UploadStatus.UPLOAD_STATUS_COMPLETED]: 5,
+  [UploadStatus.UPLOAD_STATUS_FAILED]: 5,
+  [UploadStatus.UPLOAD_STATUS_ABORTED]: 5,
+  [UploadStatus.UPLOAD_STATUS_EXPIRED]: 5,
+};
 
 /**
  * The state of an upload as ingest knows it: from Redis while the upload is in flight,
@@ -21,19 +48,43 @@ export interface FinishedUploads {
  */
 export class StatusReader {
   readonly #staging: RedisStaging;
-  readonly #finished: FinishedUploads | undefined;
+  readonly #projected: ProjectedUploads | undefined;
 
-  constructor(staging: RedisStaging, finished?: FinishedUploads) {
+  constructor(staging: RedisStaging, projected?: ProjectedUploads) {
     this.#staging = staging;
-    this.#finished = finished;
+    this.#projected = projected;
   }
 
+  /**
+   * Redis knows the staging side first; the projection knows what came after (parts,
+   * completion) and is all there is once the pipeline dropped the Redis state. The
+   * answer takes the further-along status and the stored-part counters of the projection.
+   */
   async read(tenant: string, uploadId: string): Promise<UploadState> {
-    const live = await this.#staging.getUpload(uploadId);
-    if ((!live || live.tenant !== tenant) && this.#finished) {
-      const done = await this.#finished.find(tenant, uploadId);
-      if (done) return done;
+    const [live, projected] = await Promise.all([
+      this.#staging.getUpload(uploadId),
+      this.#projected?.find(tenant, uploadId).catch(() => undefined),
+    ]);
+    // Without Redis state the projection is the answer; without either, #fromRedis says NOT_FOUND.
+    if ((!live || live.tenant !== tenant) && projected) return projected;
+    const staged = await this.#fromRedis(uploadId, tenant);
+    if (!projected) return staged;
+    if ((RANK[projected.status] ?? 0) > (RANK[staged.status] ?? 0)) return projected;
+    return { ...staged, partsStored: projected.partsStored, bytesStored: projected.bytesStored };
+  }
+
+  /** A page of the tenant's uploads, from the projection. */
+  async list(tenant: string, query: ListQuery): Promise<{ uploads: UploadState[]; nextPageToken: string }> {
+    if (!this.#projected) {
+      throw new FailedPreconditionError(
+        'CONFIG_INVALID',
+        'ListUploads answers from the upload projection, and this ingest-api has no database configured',
+      );
     }
+    return this.#projected.list(tenant, query);
+  }
+
+  async #fromRedis(uploadId: string, tenant: string): Promise<UploadState> {
     const meta = await uploadOf(this.#staging, tenant, uploadId);
     const chunks = await this.#staging.listChunks(uploadId);
     const status =
