@@ -16,7 +16,8 @@ import { credentials, Metadata } from '@grpc/grpc-js';
 import { InitiateUploadRequest, IntakeServiceClient } from '@sluice/proto';
 import { EVENT_TOPICS } from '@sluice/schema-registry';
 import { RedisStaging } from '@sluice/staging';
-import { kafkaAdmin, redisClient, requireServices, uniqueName } from '@sluice/testing';
+import { kafkaAdmin, requireServices, serviceUrl, uniqueName } from '@sluice/testing';
+import { Redis } from 'ioredis';
 import { KEYS, tenantsEnv, tenantsText } from './harness.ts';
 
 const GiB = 1024 ** 3;
@@ -41,15 +42,22 @@ it(
   { timeout: 900_000 },
   async (t) => {
     await requireServices(['redis', 'kafka', 'apicurio']);
-    const redis = redisClient(t);
+    const redis = new Redis(serviceUrl('redis'));
     const [, maxmemory] = (await redis.config('GET', 'maxmemory')) as [string, string];
-    await redis.config('SET', 'maxmemory', String(SIZE + 1.5 * GiB));
-    t.after(() => redis.config('SET', 'maxmemory', maxmemory));
+    const used = Number(/^used_memory:(\d+)/m.exec(await redis.info('memory'))?.[1] ?? 0);
+    await redis.config('SET', 'maxmemory', String(Math.max(Number(maxmemory), used + SIZE + 1.5 * GiB)));
+    let uploadId = '';
+    const namespace = uniqueName('soak');
+    const staging = new RedisStaging({ redis, namespace });
+    t.after(async () => {
+      if (uploadId) await staging.deleteUpload(uploadId);
+      await redis.config('SET', 'maxmemory', maxmemory);
+      await redis.quit();
+    });
 
     const dir = mkdtempSync(join(tmpdir(), 'sluice-soak-'));
     t.after(() => rmSync(dir, { recursive: true, force: true }));
     writeFileSync(join(dir, 'tenants.json'), tenantsText());
-    const namespace = uniqueName('soak');
     const topicPrefix = `${namespace}.`;
     t.after(async () => {
       const admin = kafkaAdmin();
@@ -88,20 +96,22 @@ it(
     t.after(() => client.close());
     const md = new Metadata();
     md.set('authorization', `Bearer ${KEYS.acme}`);
-    const uploadId = await new Promise<string>((resolve, reject) =>
+    uploadId = await new Promise<string>((resolve, reject) =>
       client.initiateUpload(InitiateUploadRequest.fromPartial({ drive: 'docs' }), md, (err, res) =>
         err ? reject(err) : resolve(res?.uploadId ?? ''),
       ),
     );
-    const staging = new RedisStaging({ redis, namespace });
-    t.after(() => staging.deleteUpload(uploadId));
 
     // Frames of 1 MiB, each different (a counter in the first bytes), written as the stream drains.
     const frame = Buffer.alloc(MiB, 7);
     const hash = createHash('sha256');
     const rssBefore = peakRssMiB(child.pid ?? 0);
     const ack = await new Promise<{ size: bigint; sha256: string }>((resolve, reject) => {
-      const stream = client.uploadChunkStream(md, (err, res) => (err || !res ? reject(err) : resolve(res)));
+      const stream = client.uploadChunkStream(md, (err, res) =>
+        res ? resolve(res) : reject(err ?? new Error('no answer')),
+      );
+      // A refusal ends the call while frames are still queued: stop pumping then.
+      stream.on('error', () => undefined);
       stream.write({
         frame: {
           $case: 'header',
