@@ -23,5 +23,6 @@ export {
 export { createTopic, kafkaAdmin, type CreateTopicOptions } from './kafka.ts';
 export { createDatabase, type TestDatabase } from './mysql.ts';
 export { uniqueName, type AfterHook } from './names.ts';
+export { startPipeline, type Pipeline, type PipelineOptions } from './pipeline.ts';
 export { createRedisPrefix, deleteKeys, redisClient, type RedisPrefix } from './redis.ts';
 export { createBucket, emptyBucket, s3Client, type TestBucket } from './s3.ts';
