@@ -1,0 +1,172 @@
+/**
+ * Uploads one in-memory file to a running Sluice stack over gRPC, the way a client would:
+ * InitiateUpload with a fixed chunk size, UploadChunk calls in parallel, CompleteUpload, then
+ * wait until the object exists in S3 (HeadObject) — that moment is when the file has landed.
+ *
+ * Closed loop by default (each of C workers sends its next chunk when the last is acked). With
+ * `ratePerSecond`, open loop: chunk i is due at start + i/rate whatever the acks do, and its
+ * latency counts from when it was due, so a stalled server cannot hide its own queueing.
+ */
+import { createHash } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { performance } from 'node:perf_hooks';
+import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
+import {
+  CompleteUploadRequest,
+  GetUploadStatusRequest,
+  InitiateUploadRequest,
+  UploadChunkRequest,
+  UploadStatus,
+  type GetUploadStatusResponse,
+  type InitiateUploadResponse,
+  type IntakeServiceClient,
+} from '@sluice/proto';
+import type { LatencyHistogram } from './latency.ts';
+
+/** What one upload took. */
+export interface SluiceUploadTiming {
+  readonly bytes: number;
+  /** From the first chunk sent to the last chunk acknowledged. */
+  readonly ingestSeconds: number;
+  /** From the first chunk sent to the object visible in S3. */
+  readonly e2eSeconds: number;
+  /** Chunk calls refused with back-pressure and sent again. */
+  readonly retries: number;
+  /** Where the object landed (the server picks the key). */
+  readonly bucket: string;
+  readonly key: string;
+}
+
+/** How to upload. */
+export interface SluiceUploadOptions {
+  readonly client: IntakeServiceClient;
+  readonly apiKey: string;
+  readonly drive: string;
+  readonly s3: S3Client;
+  readonly data: Buffer;
+  readonly chunkSize: number;
+  readonly concurrency: number;
+  readonly acks: LatencyHistogram;
+  /** Open loop: chunks per second. @default undefined (closed loop) */
+  readonly ratePerSecond?: number;
+  /** @default 300_000 */
+  readonly timeoutMs?: number;
+}
+
+const RETRIABLE = new Set([status.RESOURCE_EXHAUSTED, status.UNAVAILABLE]);
+
+function call<Req, Res>(
+  fn: (req: Req, md: Metadata, cb: (err: ServiceError | null, res?: Res) => void) => unknown,
+  req: Req,
+  md: Metadata,
+): Promise<Res> {
+  return new Promise((resolve, reject) =>
+    fn(req, md, (err, res) =>
+      err ? reject(err) : res === undefined ? reject(new Error('empty reply')) : resolve(res),
+    ),
+  );
+}
+
+/** Uploads `data` and resolves once the object is in S3. */
+export async function uploadToSluice(o: SluiceUploadOptions): Promise<SluiceUploadTiming> {
+  const md = new Metadata();
+  md.set('authorization', `Bearer ${o.apiKey}`);
+  const total = Math.max(1, Math.ceil(o.data.length / o.chunkSize));
+  const sha256 = createHash('sha256').update(o.data).digest('hex');
+  const init = await call<InitiateUploadRequest, InitiateUploadResponse>(
+    o.client.initiateUpload.bind(o.client),
+    InitiateUploadRequest.fromPartial({
+      drive: o.drive,
+      filename: 'bench.bin',
+      sizeHint: BigInt(o.data.length),
+      fixedChunkSize: BigInt(o.chunkSize),
+    }),
+    md,
+  );
+  let retries = 0;
+  const sendChunk = async (n: number, due: number): Promise<void> => {
+    const data = o.data.subarray(n * o.chunkSize, Math.min(o.data.length, (n + 1) * o.chunkSize));
+    for (;;) {
+      try {
+        await call(
+          o.client.uploadChunk.bind(o.client),
+          UploadChunkRequest.fromPartial({ uploadId: init.uploadId, chunkNumber: n, data }),
+          md,
+        );
+        o.acks.record(performance.now() - due);
+        return;
+      } catch (err) {
+        const e = err as ServiceError;
+        if (!RETRIABLE.has(e.code)) throw err;
+        retries++;
+        const hint = Number(e.metadata?.get('grpc-retry-pushback-ms')[0] ?? 200);
+        await sleep(hint * (0.5 + Math.random()));
+      }
+    }
+  };
+  const t0 = performance.now();
+  if (o.ratePerSecond === undefined) {
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: Math.min(o.concurrency, total) }, async () => {
+        while (next < total) {
+          const n = next++;
+          await sendChunk(n, performance.now());
+        }
+      }),
+    );
+  } else {
+    const interval = 1000 / o.ratePerSecond;
+    const pending: Promise<void>[] = [];
+    for (let n = 0; n < total; n++) {
+      const due = t0 + n * interval;
+      const wait = due - performance.now();
+      if (wait > 0) await sleep(wait);
+      pending.push(sendChunk(n, due));
+    }
+    await Promise.all(pending);
+  }
+  const ingestSeconds = (performance.now() - t0) / 1000;
+  await call(
+    o.client.completeUpload.bind(o.client),
+    CompleteUploadRequest.fromPartial({ uploadId: init.uploadId, totalChunks: total, sha256 }),
+    md,
+  );
+  const deadline = Date.now() + (o.timeoutMs ?? 300_000);
+  let polls = 0;
+  for (;;) {
+    const landed = await o.s3
+      .send(new HeadObjectCommand({ Bucket: init.bucket, Key: init.key }))
+      .then((head) => head.ContentLength === o.data.length)
+      .catch(() => false);
+    if (landed) break;
+    if (++polls % 50 === 0) {
+      const state = await call<GetUploadStatusRequest, GetUploadStatusResponse>(
+        o.client.getUploadStatus.bind(o.client),
+        GetUploadStatusRequest.fromPartial({ uploadId: init.uploadId }),
+        md,
+      ).catch(() => undefined);
+      const s = state?.upload?.status;
+      if (s === UploadStatus.UPLOAD_STATUS_FAILED || s === UploadStatus.UPLOAD_STATUS_ABORTED) {
+        throw new Error(
+          `upload ${init.uploadId} ended ${s}: ${state?.upload?.errorCode} ${state?.upload?.errorMessage}`,
+        );
+      }
+    }
+    if (Date.now() > deadline) {
+      throw new Error(
+        `upload ${init.uploadId} did not land in s3://${init.bucket}/${init.key} in time (is part-writer running?)`,
+      );
+    }
+    await sleep(20);
+  }
+  return {
+    bytes: o.data.length,
+    ingestSeconds,
+    e2eSeconds: (performance.now() - t0) / 1000,
+    retries,
+    bucket: init.bucket,
+    key: init.key,
+  };
+}

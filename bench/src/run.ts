@@ -1,0 +1,436 @@
+/**
+ * The end-to-end benchmark: Sluice (all four apps as child processes on the real Redis, Kafka,
+ * MySQL and S3 server) against its peers on the same files, the same S3 server and bucket, in
+ * the same run — `@aws-sdk/lib-storage` Upload and a tus server — beside the ceilings the
+ * machine sets (Redis SET of one segment, a grpc-js server that discards the bytes, a plain
+ * node:http2 sink). Every claim is a ratio between figures taken here, minutes apart.
+ *
+ *   npm run bench [-- --quick] [-- --open-loop <chunks/s>] [-- --out <dir>]
+ *
+ * Per cell (file size × chunk size × client concurrency, a few files each): ingest ACK latency
+ * (HDR histogram), ingest MB/s, first chunk → object in S3, end-to-end MB/s, and CPU seconds and
+ * peak RSS of every app. Writes latest.json, latest.md and SVG plots to bench/results/.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { credentials } from '@grpc/grpc-js';
+import { DeleteObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { IntakeServiceClient } from '@sluice/proto';
+import { requireServices, s3Client, s3Settings, serviceUrl } from '@sluice/testing';
+import { grpcDiscardMbps, http2SinkMbps, redisSetMbps } from './lib/ceilings.ts';
+import { LatencyHistogram, type LatencySummary } from './lib/latency.ts';
+import { libStorageUpload, tusUpload } from './lib/peers.ts';
+import { measure, type ProcessUsage } from './lib/proc-usage.ts';
+import { freePort, node, stop } from './lib/processes.ts';
+import { startSluice } from './lib/sluice-stack.ts';
+import { uploadToSluice } from './lib/sluice-upload.ts';
+import { table } from './lib/stats.ts';
+import { barChart } from './lib/svg.ts';
+
+const MiB = 1024 * 1024;
+const GiB = 1024 * MiB;
+const argv = process.argv.slice(2);
+const quick = argv.includes('--quick');
+const flag = (name: string): string | undefined => {
+  const at = argv.indexOf(name);
+  return at >= 0 ? argv[at + 1] : undefined;
+};
+const openLoopRate = flag('--open-loop') === undefined ? undefined : Number(flag('--open-loop'));
+const outDir = flag('--out') ?? join(import.meta.dirname, '..', 'results');
+
+interface Cell {
+  readonly fileMiB: number;
+  readonly chunkMiB: number;
+  readonly concurrency: number;
+  readonly files: number;
+}
+/** Enough files per cell for a tail worth reading: about 256 MiB per contender (128 quick). */
+const filesFor = (fileMiB: number): number => Math.max(2, Math.ceil((quick ? 128 : 256) / fileMiB));
+const matrix = (files: number[], chunks: number[], conc: number[]): Cell[] =>
+  files.flatMap((fileMiB) =>
+    chunks.flatMap((chunkMiB) =>
+      conc.map((concurrency) => ({ fileMiB, chunkMiB, concurrency, files: filesFor(fileMiB) })),
+    ),
+  );
+const CELLS: Cell[] = quick ? matrix([16], [4], [4]) : matrix([16, 128], [4, 8], [4, 8]);
+/** 16 MiB chunks one at a time: the ACK figure the project tracks (`ack_p95_ms_16mib_c1`). */
+const ACK_CELL: Cell = { fileMiB: quick ? 64 : 128, chunkMiB: 16, concurrency: 1, files: 4 };
+const HEADLINE = quick
+  ? CELLS[0]
+  : CELLS.find((c) => c.fileMiB === 128 && c.chunkMiB === 8 && c.concurrency === 8);
+
+interface CellResult {
+  readonly cell: Cell;
+  readonly bytes: number;
+  readonly ack: LatencySummary;
+  readonly ingest_mbps: number;
+  readonly sluice_e2e_mbps: number;
+  readonly first_chunk_to_completed_s: number;
+  readonly backpressure_retries: number;
+  readonly sluice_cpu_s: number;
+  readonly apps: ProcessUsage[];
+  readonly libstorage_mbps: number;
+  readonly libstorage_cpu_s: number;
+  readonly tus_mbps: number;
+  readonly tus_cpu_s: number;
+  readonly discard_mbps: number;
+  readonly discard_ack: LatencySummary;
+  readonly http2_sink_mbps: number;
+}
+
+const clientCpu = (): { finish(): number } => {
+  const start = process.cpuUsage();
+  return {
+    finish: () => {
+      const d = process.cpuUsage(start);
+      return (d.user + d.system) / 1e6;
+    },
+  };
+};
+
+async function deletePrefix(s3: S3Client, bucket: string, prefix: string): Promise<void> {
+  for (;;) {
+    const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }));
+    const keys = (page.Contents ?? []).flatMap((o) => (o.Key === undefined ? [] : [o.Key]));
+    if (keys.length === 0) return;
+    await Promise.all(keys.map((Key) => s3.send(new DeleteObjectCommand({ Bucket: bucket, Key }))));
+    if (!page.IsTruncated) return;
+  }
+}
+
+await requireServices(['redis', 'kafka', 'apicurio', 's3', 'mysql']);
+const started = Date.now();
+const load = { start: loadavg() };
+const runId = randomUUID().slice(0, 8);
+const settings = s3Settings();
+const s3 = s3Client();
+const peerPrefix = `bench/${runId}/`;
+const grpcOptions = { 'grpc.max_send_message_length': 80 * MiB, 'grpc.max_receive_message_length': 80 * MiB };
+process.stderr.write(
+  `bench ${quick ? '(quick) ' : ''}run ${runId}, load average ${load.start.map((l) => l.toFixed(2)).join(' ')}\n`,
+);
+
+const failures: string[] = [];
+// Before the apps start, so Redis serves redis-benchmark alone.
+const redisSet = await redisSetMbps(serviceUrl('redis'), MiB, 4, quick ? 300 : 1000).catch((err: unknown) => {
+  failures.push(`redis-benchmark: ${(err as Error).message}`);
+  return Number.NaN;
+});
+const stack = await startSluice();
+const [discardPort, sinkPort, tusPort] = [await freePort(), await freePort(), await freePort()];
+const discard = node(join(import.meta.dirname, 'lib', 'discard-server.ts'), [String(discardPort)]);
+const sink = node(join(import.meta.dirname, 'lib', 'http2-sink.ts'), [String(sinkPort)]);
+// The apps' CPU at rest (consumer polls, timers) over a few seconds, so the per-GiB figure
+// can be read with and without this fixed cost.
+const idle = measure(stack.apps.map((a) => ({ name: a.name, pid: a.child.pid ?? 0 })));
+await new Promise((r) => setTimeout(r, 3000));
+const idleCpuPerSecond = idle.finish().reduce((sum, u) => sum + u.cpuSeconds, 0) / 3;
+const sluiceClient = new IntakeServiceClient(stack.grpcAddress, credentials.createInsecure(), grpcOptions);
+const discardClient = new IntakeServiceClient(
+  `127.0.0.1:${discardPort}`,
+  credentials.createInsecure(),
+  grpcOptions,
+);
+const sluiceKeys: { bucket: string; key: string }[] = [];
+const results: CellResult[] = [];
+
+const label = (c: Cell): string => `${c.fileMiB}M/${c.chunkMiB}M/c${c.concurrency}`;
+
+async function runCell(cell: Cell, index: number): Promise<CellResult> {
+  const chunk = cell.chunkMiB * MiB;
+  const files = Array.from({ length: cell.files }, () => randomBytes(cell.fileMiB * MiB));
+  const bytes = files.length * cell.fileMiB * MiB;
+  // tus takes the part size at server start; one server per cell keeps it matched.
+  const tusServer = node(join(import.meta.dirname, 'lib', 'tus-server.ts'), [
+    String(tusPort),
+    String(Math.max(5 * MiB, chunk)),
+    `${peerPrefix}tus/`,
+  ]);
+  await new Promise((resolve) => tusServer.stdout?.once('data', resolve));
+
+  const sluice = async () => {
+    const acks = new LatencyHistogram();
+    const usage = measure(stack.apps.map((a) => ({ name: a.name, pid: a.child.pid ?? 0 })));
+    const cpu = clientCpu();
+    let [ingestS, e2eS, retries] = [0, 0, 0];
+    for (const data of files) {
+      const t = await uploadToSluice({
+        client: sluiceClient,
+        apiKey: stack.apiKey,
+        drive: stack.drive,
+        s3,
+        data,
+        chunkSize: chunk,
+        concurrency: cell.concurrency,
+        acks,
+        ...(openLoopRate === undefined ? {} : { ratePerSecond: openLoopRate }),
+      });
+      sluiceKeys.push({ bucket: t.bucket, key: t.key });
+      ingestS += t.ingestSeconds;
+      e2eS += t.e2eSeconds;
+      retries += t.retries;
+    }
+    const client = cpu.finish();
+    const apps = [...usage.finish(), { name: 'client', cpuSeconds: client, peakRssMiB: Number.NaN }];
+    return { acks: acks.summary(), ingestS, e2eS, retries, apps };
+  };
+  const libStorage = async () => {
+    const cpu = clientCpu();
+    let seconds = 0;
+    for (const [i, data] of files.entries()) {
+      seconds += await libStorageUpload(
+        s3,
+        settings.bucket,
+        `${peerPrefix}lib-storage/${index}-${i}`,
+        data,
+        chunk,
+        cell.concurrency,
+      );
+    }
+    return { seconds, cpu: cpu.finish() };
+  };
+  const tus = async () => {
+    const usage = measure([{ name: 'tus-server', pid: tusServer.pid ?? 0 }]);
+    const cpu = clientCpu();
+    let seconds = 0;
+    for (const data of files) seconds += await tusUpload(`http://127.0.0.1:${tusPort}/files`, data, chunk);
+    return { seconds, cpu: cpu.finish() + usage.finish().reduce((s, u) => s + u.cpuSeconds, 0) };
+  };
+  // Rotate who goes first so drift on a shared machine does not always favour one side.
+  const order = [0, 1, 2].map((k) => (k + index) % 3);
+  let s: Awaited<ReturnType<typeof sluice>> | undefined;
+  let l: Awaited<ReturnType<typeof libStorage>> | undefined;
+  let u: Awaited<ReturnType<typeof tus>> | undefined;
+  try {
+    for (const k of order) {
+      if (k === 0) s = await sluice();
+      else if (k === 1) l = await libStorage();
+      else u = await tus();
+    }
+  } finally {
+    await stop(tusServer);
+  }
+  if (s === undefined || l === undefined || u === undefined) throw new Error('a contender did not run');
+  const calls = Math.ceil(bytes / chunk);
+  const discardAcks = new LatencyHistogram();
+  const data = files[0]?.subarray(0, chunk) ?? Buffer.alloc(chunk);
+  // A ceiling that fails costs its own figure, not the cell's.
+  const ceiling = (what: string) => (err: unknown) => {
+    failures.push(`${label(cell)} ${what}: ${(err as Error).message}`);
+    return Number.NaN;
+  };
+  const discardMbps = await grpcDiscardMbps(discardClient, data, calls, cell.concurrency, discardAcks).catch(
+    ceiling('grpc-js discard'),
+  );
+  const sinkMbps = await http2SinkMbps(sinkPort, data, calls, cell.concurrency).catch(ceiling('http2 sink'));
+  return {
+    cell,
+    bytes,
+    ack: s.acks,
+    ingest_mbps: bytes / 1e6 / s.ingestS,
+    sluice_e2e_mbps: bytes / 1e6 / s.e2eS,
+    first_chunk_to_completed_s: s.e2eS / files.length,
+    backpressure_retries: s.retries,
+    sluice_cpu_s: s.apps.reduce((sum, a) => sum + a.cpuSeconds, 0),
+    apps: s.apps,
+    libstorage_mbps: bytes / 1e6 / l.seconds,
+    libstorage_cpu_s: l.cpu,
+    tus_mbps: bytes / 1e6 / u.seconds,
+    tus_cpu_s: u.cpu,
+    discard_mbps: discardMbps,
+    discard_ack: discardAcks.summary(),
+    http2_sink_mbps: sinkMbps,
+  };
+}
+
+try {
+  for (const [i, cell] of [...CELLS, ACK_CELL].entries()) {
+    try {
+      const r = await runCell(cell, i);
+      results.push(r);
+      process.stderr.write(
+        `  ${label(cell)} ×${cell.files}: sluice e2e ${r.sluice_e2e_mbps.toFixed(0)} MB/s (ingest ${r.ingest_mbps.toFixed(0)}), ` +
+          `lib-storage ${r.libstorage_mbps.toFixed(0)}, tus ${r.tus_mbps.toFixed(0)}, discard ${r.discard_mbps.toFixed(0)}, ` +
+          `ack p95 ${r.ack.p95.toFixed(1)} ms\n`,
+      );
+    } catch (err) {
+      failures.push(`${label(cell)}: ${(err as Error).message}`);
+      process.stderr.write(`  ${label(cell)} failed: ${(err as Error).message}\n`);
+    }
+  }
+} finally {
+  sluiceClient.close();
+  discardClient.close();
+  await Promise.all([stack.close(), stop(discard), stop(sink)]);
+  await Promise.all(
+    sluiceKeys.map(({ bucket, key }) =>
+      s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key })).catch(() => undefined),
+    ),
+  );
+  await deletePrefix(s3, settings.bucket, peerPrefix).catch(() => undefined);
+}
+
+const same = (a: Cell, b: Cell | undefined): boolean =>
+  b !== undefined && a.fileMiB === b.fileMiB && a.chunkMiB === b.chunkMiB && a.concurrency === b.concurrency;
+const head = results.find((r) => same(r.cell, HEADLINE));
+const ackCell = results.find((r) => same(r.cell, ACK_CELL));
+const perGiB = (cpu: number, bytes: number): number => cpu / (bytes / GiB);
+const summary = {
+  machine: {
+    cores: cpus().length,
+    cpu: cpus()[0]?.model ?? 'unknown',
+    memoryGiB: Math.round(totalmem() / GiB),
+    node: process.version,
+    date: new Date().toISOString(),
+    loadavg_start: load.start,
+    loadavg_end: loadavg(),
+  },
+  mode: { quick, open_loop_chunks_per_s: openLoopRate ?? null, seconds: (Date.now() - started) / 1000 },
+  headline_cell: HEADLINE ?? null,
+  sluice_e2e_mbps: head?.sluice_e2e_mbps ?? null,
+  sluice_ingest_mbps: head?.ingest_mbps ?? null,
+  libstorage_mbps: head?.libstorage_mbps ?? null,
+  tus_mbps: head?.tus_mbps ?? null,
+  discard_mbps: head?.discard_mbps ?? null,
+  http2_sink_mbps: head?.http2_sink_mbps ?? null,
+  redis_set_1mib_c4_mbps: Number.isFinite(redisSet) ? redisSet : null,
+  ingest_vs_discard_ratio: head ? head.ingest_mbps / head.discard_mbps : null,
+  e2e_vs_libstorage_ratio: head ? head.sluice_e2e_mbps / head.libstorage_mbps : null,
+  e2e_vs_tus_ratio: head ? head.sluice_e2e_mbps / head.tus_mbps : null,
+  discard_vs_http2_ratio: head ? head.discard_mbps / head.http2_sink_mbps : null,
+  ack_p95_ms_16mib_c1: ackCell?.ack.p95 ?? null,
+  discard_p95_ms_16mib_c1: ackCell?.discard_ack.p95 ?? null,
+  cpu_s_per_gib_sluice: head ? perGiB(head.sluice_cpu_s, head.bytes) : null,
+  /** The same, less the apps' CPU at rest over the time the cell took. */
+  cpu_s_per_gib_sluice_net_of_idle: head
+    ? perGiB(
+        head.sluice_cpu_s - idleCpuPerSecond * head.first_chunk_to_completed_s * head.cell.files,
+        head.bytes,
+      )
+    : null,
+  sluice_idle_cpu_s_per_s: idleCpuPerSecond,
+  cpu_s_per_gib_libstorage: head ? perGiB(head.libstorage_cpu_s, head.bytes) : null,
+  cpu_s_per_gib_tus: head ? perGiB(head.tus_cpu_s, head.bytes) : null,
+  failures,
+  cells: results,
+};
+
+const ratio = (a: number | null, b: number | null): number => (a === null || b === null ? Number.NaN : a / b);
+const ratioTable = table(
+  ['ratio', 'value'],
+  [
+    ['Sluice e2e ÷ lib-storage (MB/s)', summary.e2e_vs_libstorage_ratio ?? Number.NaN],
+    ['Sluice e2e ÷ tus (MB/s)', summary.e2e_vs_tus_ratio ?? Number.NaN],
+    ['Sluice ingest ÷ grpc-js discard (MB/s)', summary.ingest_vs_discard_ratio ?? Number.NaN],
+    ['grpc-js discard ÷ node:http2 sink (MB/s)', summary.discard_vs_http2_ratio ?? Number.NaN],
+    [
+      'CPU s per GiB landed, Sluice ÷ lib-storage',
+      ratio(summary.cpu_s_per_gib_sluice, summary.cpu_s_per_gib_libstorage),
+    ],
+  ],
+);
+const cellTable = table(
+  [
+    'cell (file/chunk/conc)',
+    'files',
+    'ack p50',
+    'p95',
+    'p99',
+    'p99.9 ms',
+    'ingest MB/s',
+    'e2e MB/s',
+    '1st chunk→S3 s',
+    'lib-storage MB/s',
+    'tus MB/s',
+    'discard MB/s',
+    'http2 MB/s',
+    'Sluice CPU s',
+    'lib-storage CPU s',
+  ],
+  results.map((r) => [
+    label(r.cell),
+    String(r.cell.files),
+    r.ack.p50,
+    r.ack.p95,
+    r.ack.p99,
+    r.ack.p999,
+    r.ingest_mbps,
+    r.sluice_e2e_mbps,
+    r.first_chunk_to_completed_s,
+    r.libstorage_mbps,
+    r.tus_mbps,
+    r.discard_mbps,
+    r.http2_sink_mbps,
+    r.sluice_cpu_s,
+    r.libstorage_cpu_s,
+  ]),
+);
+const appTable = table(
+  ['cell', ...(results[0]?.apps.map((a) => `${a.name} CPU s / peak RSS MiB`) ?? [])],
+  results.map((r) => [
+    label(r.cell),
+    ...r.apps.map(
+      (a) => `${a.cpuSeconds.toFixed(2)} / ${Number.isFinite(a.peakRssMiB) ? a.peakRssMiB.toFixed(0) : '-'}`,
+    ),
+  ]),
+);
+const m = summary.machine;
+const markdown = [
+  `# Sluice benchmark${quick ? ' (quick)' : ''}`,
+  '',
+  `${m.date} · ${m.cores} cores (${m.cpu}) · ${m.memoryGiB} GiB · Node ${m.node} · load average ${m.loadavg_start.map((l) => l.toFixed(2)).join(' ')} → ${m.loadavg_end.map((l) => l.toFixed(2)).join(' ')}` +
+    (openLoopRate === undefined ? ' · closed loop' : ` · open loop at ${openLoopRate} chunks/s`),
+  '',
+  `Headline cell: ${HEADLINE ? label(HEADLINE) : '-'}. Redis SET 1 MiB ×4 clients (redis-benchmark): ${redisSet.toFixed(0)} MB/s.`,
+  `CPU counts every Sluice app plus the client process for Sluice, the client process for lib-storage, and the tus server plus client for tus; the S3 server's own CPU is in none of them.`,
+  '',
+  '## Ratios',
+  '',
+  ratioTable,
+  '',
+  '## Cells',
+  '',
+  cellTable,
+  '',
+  '## Per app',
+  '',
+  appTable,
+  '',
+  failures.length > 0 ? `## Failures\n\n${failures.map((f) => `- ${f}`).join('\n')}\n` : '',
+  '![throughput](throughput.svg)',
+  '',
+  '![ack latency](ack-latency.svg)',
+  '',
+].join('\n');
+
+mkdirSync(outDir, { recursive: true });
+writeFileSync(join(outDir, 'latest.json'), `${JSON.stringify(summary, null, 2)}\n`);
+writeFileSync(join(outDir, 'latest.md'), markdown);
+writeFileSync(
+  join(outDir, 'throughput.svg'),
+  barChart(
+    'Throughput per cell (file / chunk / concurrency)',
+    'MB/s',
+    ['Sluice e2e', 'Sluice ingest', 'lib-storage', 'tus', 'grpc-js discard'],
+    results.map((r) => ({
+      label: label(r.cell),
+      values: [r.sluice_e2e_mbps, r.ingest_mbps, r.libstorage_mbps, r.tus_mbps, r.discard_mbps],
+    })),
+  ),
+);
+writeFileSync(
+  join(outDir, 'ack-latency.svg'),
+  barChart(
+    'Ingest ACK latency per cell',
+    'ms',
+    ['p50', 'p95', 'p99', 'p99.9', 'discard p95'],
+    results.map((r) => ({
+      label: label(r.cell),
+      values: [r.ack.p50, r.ack.p95, r.ack.p99, r.ack.p999, r.discard_ack.p95],
+    })),
+  ),
+);
+console.log(`\n${cellTable}\n\n${ratioTable}\n`);
+console.log(`results in ${outDir}${failures.length > 0 ? ` — ${failures.length} cell(s) failed` : ''}`);
