@@ -6,6 +6,7 @@
  *   sluice:{U}:meta                 HASH   the upload: tenant, drive, node, status, counters
  *   sluice:{U}:chunks               HASH   chunk number → JSON ChunkRecord, once fully staged
  *   sluice:{U}:c:<n>:<write>:<i>    STRING segment i (≤ 1 MiB) of chunk n as written by `write`
+ *   sluice:{U}:pw, sluice:{U}:asm   HASH   the part-writer's and the assembler's state
  *   sluice:req:{<tenant>}:<id>      STRING upload id created for a client request id
  *
  * A chunk's bytes are written under a fresh write id before its record names them, so
@@ -22,8 +23,10 @@ export function stagingKeys(namespace = 'sluice') {
     segmentPrefix: (uploadId: string, chunk: number, writeId: string): string =>
       `${namespace}:{${uploadId}}:c:${chunk}:${writeId}`,
     segment: (prefix: string, index: number): string => `${prefix}:${index}`,
-    /** Every key of the upload, for SCAN-based clean-up. */
+    /** Every key of the upload (a pattern, for inspection). */
     uploadPattern: (uploadId: string): string => `${namespace}:{${uploadId}}:*`,
+    /** A consumer's own state of the upload, e.g. `pw` (part-writer) or `asm` (assembler). */
+    state: (uploadId: string, owner: string): string => `${namespace}:{${uploadId}}:${owner}`,
     request: (tenant: string, clientRequestId: string): string =>
       `${namespace}:req:{${tenant}}:${clientRequestId}`,
   } as const;

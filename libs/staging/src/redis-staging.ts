@@ -273,19 +273,32 @@ export class RedisStaging {
     await this.#call(() => this.redis.hincrby(this.keys.meta(uploadId), 'stagedBytes', -bytes));
   }
 
-  /** Deletes every key of the upload (and its client request id). */
-  async deleteUpload(uploadId: string): Promise<void> {
+  /**
+   * Deletes the upload's keys: its state, its chunk records and the segments they name,
+   * the consumers' state, and its client request id. Addressed by name, never by scanning
+   * the keyspace. Segments of writes no record names any more (a forced replacement the
+   * part-writer had not cleaned up yet) are left to their TTL.
+   */
+  async deleteUpload(uploadId: string, owners: readonly string[] = ['pw', 'asm']): Promise<void> {
     const meta = await this.getUpload(uploadId);
+    const chunks = await this.listChunks(uploadId);
+    const doomed = [
+      this.keys.meta(uploadId),
+      this.keys.chunks(uploadId),
+      ...owners.map((owner) => this.keys.state(uploadId, owner)),
+    ];
     if (meta?.clientRequestId)
       await this.#call(() => this.redis.unlink(this.keys.request(meta.tenant, meta.clientRequestId)));
-    let cursor = '0';
-    do {
-      const [next, found] = await this.#call(() =>
-        this.redis.scan(cursor, 'MATCH', this.keys.uploadPattern(uploadId), 'COUNT', 1000),
-      );
-      cursor = next;
-      if (found.length > 0) await this.#call(() => this.redis.unlink(...found));
-    } while (cursor !== '0');
+    for (const chunk of chunks) {
+      const { prefix, segmentCount } = this.segmentsOf(uploadId, chunk);
+      for (let i = 0; i < segmentCount; i++) doomed.push(this.keys.segment(prefix, i));
+    }
+    // Segments first and the records last, so a crash midway leaves records that still
+    // name what is left and a retry deletes it.
+    for (let i = doomed.length; i > 0; i -= 1000) {
+      const batch = doomed.slice(Math.max(0, i - 1000), i);
+      await this.#call(() => this.redis.unlink(...batch));
+    }
   }
 
   #script(name: string, args: string[]): Promise<unknown> {
