@@ -179,7 +179,26 @@ export async function stageUpload(
     },
     now,
   );
+  // A staged chunk as ingest leaves it: its segment, and the record that names it.
   await r.staging.writeSegments(r.staging.keys.segmentPrefix(uploadId, 0, 'w1'), randomBytes(1024));
+  await r.staging.commitChunk(
+    uploadId,
+    {
+      chunk: 0,
+      size: 1024,
+      sha256: '00'.repeat(32),
+      crc64nvme: '0',
+      crc32c: 0,
+      crc32: 0,
+      writeId: 'w1',
+      generation: 0,
+      segmentSize: r.staging.segmentSize,
+      segmentCount: 1,
+      emitted: true,
+    },
+    '',
+    now,
+  );
   return { uploadId, nodeId };
 }
 
