@@ -256,7 +256,10 @@ class Receiver implements ChunkReceiver {
     const index = this.#segments++;
     this.#pending = [];
     this.#pendingBytes = 0;
-    this.#writes.push(this.#d.staging.writeSegment(this.#prefix, index, segment));
+    const write = this.#d.staging.writeSegment(this.#prefix, index, segment);
+    // Awaited below or in finish/abort; until then a failure must not count as unhandled.
+    write.catch(() => undefined);
+    this.#writes.push(write);
     // A bounded window of segment writes in flight: memory stays bounded whatever the chunk size.
     if (this.#writes.length >= MAX_SEGMENT_WRITES) {
       await Promise.all(this.#writes);
