@@ -1,0 +1,368 @@
+import {
+  credentials as grpcCredentials,
+  Metadata,
+  type CallOptions,
+  type ChannelCredentials,
+  type ChannelOptions,
+  type ClientUnaryCall,
+  type ServiceError,
+} from '@grpc/grpc-js';
+import { SluiceError, UnavailableError } from '@sluice/errors';
+import {
+  AbortUploadRequest,
+  CompleteUploadRequest,
+  GetUploadStatusRequest,
+  InitiateUploadRequest,
+  IntakeServiceClient,
+  ListUploadsRequest,
+  UploadChunkRequest,
+  WatchUploadRequest,
+  type AbortUploadResponse,
+  type CompleteUploadResponse,
+  type GetUploadStatusResponse,
+  type InitiateUploadResponse,
+  type ListUploadsResponse,
+  type UploadChunkResponse,
+  type UploadChunkStreamResponse,
+  type UploadState,
+  type UploadStatus,
+} from '@sluice/proto';
+import { cancelled, fromServiceError, isServiceError } from './grpc-errors.ts';
+import { sendChunkStream } from './chunk-stream.ts';
+
+/** Where ingest-api listens when nothing else is said. */
+export const DEFAULT_SERVER = '127.0.0.1:50051';
+
+/** How to reach a Sluice server. */
+export interface SluiceClientOptions {
+  /** `host:port` of ingest-api's gRPC endpoint. @default '127.0.0.1:50051' */
+  readonly server?: string;
+  /** The tenant's API key, sent as `authorization: Bearer <key>`. Never logged. */
+  readonly apiKey: string;
+  /**
+   * TLS: `true` for the system's roots, or the PEM of the roots to trust.
+   * @default false (plaintext, as the local stack serves)
+   */
+  readonly tls?: boolean | { readonly rootCerts: Buffer };
+  /** How long `connect()` waits for the server before SERVER_UNAVAILABLE. @default 10_000 */
+  readonly connectTimeoutMs?: number;
+  /** Deadline of each call (a chunk included). @default 300_000 */
+  readonly callTimeoutMs?: number;
+  /** Extra grpc-js channel options. */
+  readonly channelOptions?: ChannelOptions;
+}
+
+/** What InitiateUpload takes; only the drive is required. */
+export interface InitiateOptions {
+  readonly drive: string;
+  /** The file's node id (the Kafka key of its events); the server makes one when empty. */
+  readonly nodeId?: string;
+  readonly filename?: string;
+  readonly mimeType?: string;
+  readonly metadata?: Readonly<Record<string, string>>;
+  /** Expected size, when known. */
+  readonly sizeHint?: number;
+  /** Every chunk but the last has this size (lets the server cut parts out of order). */
+  readonly fixedChunkSize?: number;
+  /** Makes retries return the same upload. */
+  readonly clientRequestId?: string;
+}
+
+/** A chunk the server acknowledged. */
+export interface ChunkAck {
+  readonly chunkNumber: number;
+  readonly size: number;
+  /** Hex SHA-256 of the staged bytes. */
+  readonly sha256: string;
+  /** True when exactly these bytes were staged already (a retry): nothing was re-staged. */
+  readonly duplicate: boolean;
+}
+
+/** How one chunk goes over the wire. */
+export interface SendChunkOptions {
+  /** Stream it in ~1 MiB frames (UploadChunkStream) instead of one UploadChunk message. */
+  readonly stream: boolean;
+  /** Hex SHA-256 for the server to verify; '' sends none. */
+  readonly sha256?: string;
+  /** Replace a chunk staged with other bytes. */
+  readonly force?: boolean;
+  readonly signal?: AbortSignal;
+  /** Called as bytes are handed to the transport (streamed chunks: per frame). */
+  readonly onSent?: (bytes: number) => void;
+}
+
+/** Filters of ListUploads. */
+export interface ListOptions {
+  readonly status?: UploadStatus;
+  readonly drive?: string;
+  readonly pageSize?: number;
+  readonly pageToken?: string;
+}
+
+/**
+ * A connection to ingest-api with one typed, promise-returning method per call. Every failure
+ * is a SluiceError: the server's own code when it sent one, SERVER_UNAVAILABLE when it cannot
+ * be reached, CANCELLED when the caller's AbortSignal fired. Calls are not retried here; the
+ * uploader does that (`withRetry`). One client (one HTTP/2 connection) serves any number of
+ * concurrent uploads.
+ */
+export class SluiceClient {
+  /** `host:port` this client talks to. */
+  readonly server: string;
+  readonly #grpc: IntakeServiceClient;
+  readonly #auth: Metadata;
+  readonly #connectTimeoutMs: number;
+  readonly #callTimeoutMs: number;
+  #connected = false;
+
+  constructor(options: SluiceClientOptions) {
+    this.server = options.server || DEFAULT_SERVER;
+    this.#connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
+    this.#callTimeoutMs = options.callTimeoutMs ?? 300_000;
+    this.#auth = new Metadata();
+    if (options.apiKey) this.#auth.set('authorization', `Bearer ${options.apiKey}`);
+    this.#grpc = new IntakeServiceClient(this.server, channelCredentials(options.tls), {
+      // Answers are small; chunks go out in messages as large as the server's unary limit.
+      'grpc.max_send_message_length': -1,
+      'grpc.max_receive_message_length': 16 * 1024 * 1024,
+      ...options.channelOptions,
+    });
+  }
+
+  /**
+   * Waits until the server accepts a connection. Fails with SERVER_UNAVAILABLE after
+   * `connectTimeoutMs`, so a wrong address is reported in seconds rather than after retries.
+   */
+  async connect(signal?: AbortSignal): Promise<void> {
+    if (this.#connected) return;
+    const deadline = Date.now() + this.#connectTimeoutMs;
+    await this.#settle(
+      'connecting',
+      signal,
+      (done) => this.#grpc.waitForReady(deadline, (err) => done(err ?? null)),
+      // Waiting for a connection cannot be cancelled; the caller just stops waiting.
+      undefined,
+      (err) =>
+        new UnavailableError(
+          'SERVER_UNAVAILABLE',
+          `cannot reach the Sluice server at ${this.server} within ${Math.round(this.#connectTimeoutMs / 100) / 10} s` +
+            ` (${err.message}): check the address and that ingest-api runs there`,
+          { cause: err },
+        ),
+    );
+    this.#connected = true;
+  }
+
+  /** Starts an upload; retries with the same `clientRequestId` return the same upload. */
+  initiate(options: InitiateOptions, signal?: AbortSignal): Promise<InitiateUploadResponse> {
+    const req = InitiateUploadRequest.fromPartial({
+      drive: options.drive,
+      nodeId: options.nodeId ?? '',
+      filename: options.filename ?? '',
+      mimeType: options.mimeType ?? '',
+      metadata: { ...options.metadata },
+      sizeHint: BigInt(options.sizeHint ?? 0),
+      fixedChunkSize: BigInt(options.fixedChunkSize ?? 0),
+      clientRequestId: options.clientRequestId ?? '',
+    });
+    return this.#unary<InitiateUploadResponse>('InitiateUpload', signal, (md, opts, cb) =>
+      this.#grpc.initiateUpload(req, md, opts, cb),
+    );
+  }
+
+  /** Sends one chunk, in one message or streamed in frames. */
+  async uploadChunk(
+    uploadId: string,
+    chunkNumber: number,
+    data: Buffer,
+    options: SendChunkOptions,
+  ): Promise<ChunkAck> {
+    const what = `UploadChunk ${chunkNumber}`;
+    if (options.stream) {
+      let call: { cancel(): void } | undefined;
+      const res = await this.#settle<UploadChunkStreamResponse>(
+        what,
+        options.signal,
+        (done) => {
+          call = sendChunkStream(
+            this.#grpc,
+            this.#metadata(),
+            { deadline: Date.now() + this.#callTimeoutMs },
+            {
+              uploadId,
+              chunkNumber,
+              size: BigInt(data.length),
+              sha256: options.sha256 ?? '',
+              force: options.force ?? false,
+            },
+            data,
+            done,
+            options.onSent,
+          );
+        },
+        () => call?.cancel(),
+      );
+      return {
+        chunkNumber: res.chunkNumber,
+        size: Number(res.size),
+        sha256: res.sha256,
+        duplicate: res.duplicate,
+      };
+    }
+    const req = UploadChunkRequest.fromPartial({
+      uploadId,
+      chunkNumber,
+      data,
+      sha256: options.sha256 ?? '',
+      force: options.force ?? false,
+    });
+    options.onSent?.(data.length);
+    const res = await this.#unary<UploadChunkResponse>(what, options.signal, (md, opts, cb) =>
+      this.#grpc.uploadChunk(req, md, opts, cb),
+    );
+    return {
+      chunkNumber: res.chunkNumber,
+      size: Number(res.size),
+      sha256: res.sha256,
+      duplicate: res.duplicate,
+    };
+  }
+
+  /** Seals the upload: `totalChunks` chunks, whole-file SHA-256 (hex; '' for none). Idempotent. */
+  async complete(
+    uploadId: string,
+    totalChunks: number,
+    sha256: string,
+    signal?: AbortSignal,
+  ): Promise<UploadStatus> {
+    const req = CompleteUploadRequest.fromPartial({ uploadId, totalChunks, sha256 });
+    const res = await this.#unary<CompleteUploadResponse>('CompleteUpload', signal, (md, opts, cb) =>
+      this.#grpc.completeUpload(req, md, opts, cb),
+    );
+    return res.status;
+  }
+
+  /** Asks the pipeline to drop the upload. Idempotent. */
+  async abort(uploadId: string, reason = '', signal?: AbortSignal): Promise<UploadStatus> {
+    const req = AbortUploadRequest.fromPartial({ uploadId, reason });
+    const res = await this.#unary<AbortUploadResponse>('AbortUpload', signal, (md, opts, cb) =>
+      this.#grpc.abortUpload(req, md, opts, cb),
+    );
+    return res.status;
+  }
+
+  /** The upload's state, including the chunks staged so far. */
+  async status(uploadId: string, signal?: AbortSignal): Promise<UploadState> {
+    const req = GetUploadStatusRequest.fromPartial({ uploadId });
+    const res = await this.#unary<GetUploadStatusResponse>('GetUploadStatus', signal, (md, opts, cb) =>
+      this.#grpc.getUploadStatus(req, md, opts, cb),
+    );
+    if (!res.upload)
+      throw new SluiceError('INTERNAL', `GetUploadStatus answered without the upload ${uploadId}`);
+    return res.upload;
+  }
+
+  /** One page of the tenant's uploads (answered from the projection). */
+  list(options: ListOptions = {}, signal?: AbortSignal): Promise<ListUploadsResponse> {
+    const req = ListUploadsRequest.fromPartial({ ...options });
+    return this.#unary<ListUploadsResponse>('ListUploads', signal, (md, opts, cb) =>
+      this.#grpc.listUploads(req, md, opts, cb),
+    );
+  }
+
+  /**
+   * The upload's states as they change, ending after the one with `final: true`. Not retried:
+   * `waitForUpload` resumes a broken watch.
+   */
+  async *watch(
+    uploadId: string,
+    signal?: AbortSignal,
+  ): AsyncGenerator<{ upload: UploadState; final: boolean }> {
+    if (signal?.aborted) throw cancelled(signal, 'WatchUpload');
+    const call = this.#grpc.watchUpload(WatchUploadRequest.fromPartial({ uploadId }), this.#metadata());
+    const onAbort = () => call.cancel();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      for await (const message of call as AsyncIterable<{ upload?: UploadState; final: boolean }>) {
+        if (message.upload) yield { upload: message.upload, final: message.final };
+        if (message.final) return;
+      }
+    } catch (err) {
+      if (signal?.aborted) throw cancelled(signal, 'WatchUpload');
+      throw isServiceError(err) ? fromServiceError(err, { call: 'WatchUpload', server: this.server }) : err;
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+      call.cancel();
+    }
+  }
+
+  /** Closes the connection; calls still running fail. */
+  close(): void {
+    this.#grpc.close();
+  }
+
+  #metadata(): Metadata {
+    return this.#auth.clone();
+  }
+
+  #unary<Res>(
+    what: string,
+    signal: AbortSignal | undefined,
+    start: (
+      md: Metadata,
+      options: Partial<CallOptions>,
+      callback: (err: ServiceError | null, res?: Res) => void,
+    ) => ClientUnaryCall,
+  ): Promise<Res> {
+    let call: ClientUnaryCall | undefined;
+    return this.#settle<Res>(
+      what,
+      signal,
+      (done) => {
+        call = start(this.#metadata(), { deadline: Date.now() + this.#callTimeoutMs }, done);
+        return call;
+      },
+      () => call?.cancel(),
+    );
+  }
+
+  /**
+   * Runs one callback-style call as a promise: maps its error, and turns the caller's abort
+   * into a CancelledError (cancelling the call) whatever the call reports afterwards.
+   */
+  #settle<Res>(
+    what: string,
+    signal: AbortSignal | undefined,
+    start: (done: (err: Error | null, res?: Res) => void) => unknown,
+    cancel: (() => void) | undefined,
+    mapError?: (err: Error) => SluiceError,
+  ): Promise<Res> {
+    return new Promise<Res>((resolve, reject) => {
+      if (signal?.aborted) return reject(cancelled(signal, what));
+      let settled = false;
+      const onAbort = () => {
+        if (settled) return;
+        settled = true;
+        cancel?.();
+        reject(cancelled(signal as AbortSignal, what));
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      start((err, res) => {
+        signal?.removeEventListener('abort', onAbort);
+        if (settled) return;
+        settled = true;
+        if (err) {
+          if (mapError) reject(mapError(err));
+          else reject(isServiceError(err) ? fromServiceError(err, { call: what, server: this.server }) : err);
+        } else {
+          resolve(res as Res);
+        }
+      });
+    });
+  }
+}
+
+function channelCredentials(tls: SluiceClientOptions['tls']): ChannelCredentials {
+  if (!tls) return grpcCredentials.createInsecure();
+  return grpcCredentials.createSsl(tls === true ? null : tls.rootCerts);
+}
