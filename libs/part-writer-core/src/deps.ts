@@ -1,0 +1,34 @@
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { Logger } from '@sluice/logging';
+import type { PartEvent } from '@sluice/proto';
+import type { RedisStaging } from '@sluice/staging';
+import type { BackoffOptions, Semaphore } from '@sluice/streams';
+import type { PartWriterMetrics } from './metrics.ts';
+import type { PartStateStore } from './part-state-store.ts';
+import type { ChecksumMode } from './upload-ledger.ts';
+
+/** A drive as the part-writer needs it: a client, and the defaults for what an event leaves unsaid. */
+export interface ResolvedDrive {
+  readonly client: S3Client;
+  readonly checksumMode: ChecksumMode;
+  readonly partSizePolicy: { readonly kind: 'fixed' | 'growing'; readonly partSize: number };
+}
+
+/** Where PartEvents go; `produce` resolves once the event is durable. */
+export interface PartEventSink {
+  produce(event: PartEvent): Promise<unknown>;
+}
+
+/** What the part-writer's pieces share. */
+export interface PartWriterDeps {
+  readonly staging: RedisStaging;
+  readonly store: PartStateStore;
+  readonly drive: (name: string) => ResolvedDrive | undefined;
+  readonly events: PartEventSink;
+  readonly metrics: PartWriterMetrics;
+  readonly logger: Logger;
+  /** Parts read or uploaded at once in the process. */
+  readonly parts: Semaphore;
+  readonly uploadConcurrency: number;
+  readonly retry: Required<BackoffOptions>;
+}

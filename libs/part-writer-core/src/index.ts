@@ -1,0 +1,40 @@
+export type { PartEventSink, ResolvedDrive } from './deps.ts';
+export { partWriterMetrics } from './metrics.ts';
+export type { PartWriterMetrics } from './metrics.ts';
+export {
+  abortMultipartUpload,
+  checksumFields,
+  createMultipartUpload,
+  putObject,
+  uploadPart,
+} from './object-store.ts';
+export type { Body, ObjectTarget } from './object-store.ts';
+export {
+  CHECKSUM_MODE_NUMBERS,
+  allPartsStored,
+  partStored,
+  uploadAborted,
+  uploadFailed,
+} from './part-events.ts';
+export type { AllPartsFacts, UploadRef } from './part-events.ts';
+export { PartStateStore, STATE_OWNER } from './part-state-store.ts';
+export type {
+  FailureFacts,
+  PartStateStoreOptions,
+  StoredUploadState,
+  UploadInit,
+} from './part-state-store.ts';
+export { PartWriter, chunkFacts, initFromEvent, initFromMeta } from './part-writer.ts';
+export type { PartWriterOptions } from './part-writer.ts';
+export { UploadLedger, combineCrcs, fingerprint } from './upload-ledger.ts';
+export type {
+  ChecksumMode,
+  ChunkChange,
+  ChunkFacts,
+  CrcRun,
+  PartCrcs,
+  PartPiece,
+  PartWork,
+  StoredPart,
+  UploadLedgerOptions,
+} from './upload-ledger.ts';

@@ -1,0 +1,313 @@
+/**
+ * The part-writer's state of one upload in Redis: one hash, `<namespace>:{<upload_id>}:pw`,
+ * beside ingest's keys and under the same hash tag, so a script may touch both on Redis Cluster
+ * and the assembler's `deleteUpload` (a SCAN of the upload's keys) removes it with the rest.
+ *
+ *   init          JSON UploadInit      where the object goes and how it is cut (first writer wins)
+ *   c:<n>         JSON chunk write     the current write of chunk n (a higher generation replaces it)
+ *   sealed        JSON {totalChunks, sha256}
+ *   mpu           string               the multipart upload id (set once: compare-and-set)
+ *   p:<n>         JSON StoredPart      part n as stored and announced by PartStored
+ *   d:<n>         string               prefix of chunk n's write whose segments are deleted
+ *   r:<n>         '1'                  chunk n's bytes were subtracted from ingest's stagedBytes
+ *   g:<prefix>    segment count        a superseded write whose segments are still to delete
+ *   done          '1'                  AllPartsStored is durable
+ *   failed        JSON FailureFacts    the upload failed (first failure wins)
+ *   failedEmitted '1'                  UploadFailed is durable
+ *   aborting      reason               an abort is under way
+ *
+ * Every value is written with a plain HSET/HSETNX (idempotent: a redelivered event writes the
+ * same value again) except the chunk records, whose script keeps the highest generation, and the
+ * release, whose script subtracts each chunk's bytes from ingest's counter exactly once.
+ * The hash expires after `ttlMs` without writes, like ingest's keys.
+ */
+import type { Redis } from 'ioredis';
+import { UnavailableError } from '@sluice/errors';
+import type { StagingKeys } from '@sluice/staging';
+import type { ChecksumMode, ChunkFacts, StoredPart } from './upload-ledger.ts';
+
+/** Where the object goes and how it is cut; from UploadInitiated, or ingest's record of it. */
+export interface UploadInit {
+  readonly tenant: string;
+  readonly drive: string;
+  readonly nodeId: string;
+  readonly bucket: string;
+  readonly key: string;
+  readonly checksumMode: ChecksumMode;
+  readonly policy: { readonly kind: 'fixed' | 'growing'; readonly partSize: number };
+  /** 0 when chunk sizes vary. */
+  readonly fixedChunkSize: number;
+  readonly filename: string;
+  readonly mimeType: string;
+  readonly metadata: Readonly<Record<string, string>>;
+}
+
+/** Why an upload failed, as UploadFailed says it. */
+export interface FailureFacts {
+  readonly code: string;
+  readonly message: string;
+  readonly s3Code: string;
+}
+
+/** Everything stored for one upload. */
+export interface StoredUploadState {
+  readonly init: UploadInit | undefined;
+  readonly chunks: readonly ChunkFacts[];
+  readonly sealed: { readonly totalChunks: number; readonly sha256: string } | undefined;
+  readonly multipartUploadId: string | undefined;
+  readonly parts: readonly StoredPart[];
+  /** Chunk → prefix of the write whose segments are deleted. */
+  readonly deleted: ReadonlyMap<number, string>;
+  /** Superseded writes still to delete: prefix → segment count. */
+  readonly garbage: ReadonlyMap<string, number>;
+  readonly done: boolean;
+  readonly failed: FailureFacts | undefined;
+  readonly failedEmitted: boolean;
+  readonly aborting: string | undefined;
+}
+
+/** Options of {@link PartStateStore}. */
+export interface PartStateStoreOptions {
+  readonly redis: Redis;
+  /** Staging's key builders: the state is `keys.state(uploadId, 'pw')`, beside ingest's meta. */
+  readonly stagingKeys: StagingKeys;
+  /** Idle time after which the state expires. @default 48 h (ingest's staging TTL) */
+  readonly ttlMs?: number;
+}
+
+/** The part-writer's name among the owners of per-upload state (staging's `deleteUpload` knows it). */
+export const STATE_OWNER = 'pw';
+
+/**
+ * Keeps the highest generation of a chunk. Returns 1 when the write is the one stored (now or
+ * already), 0 when a newer write (or another write of the same generation) is.
+ * KEYS: state. ARGV: field, json, generation, ttl, prefix.
+ */
+const SAVE_CHUNK = `
+local cur = redis.call('HGET', KEYS[1], ARGV[1])
+if cur then
+  local r = cjson.decode(cur)
+  local g = tonumber(r.generation)
+  if g > tonumber(ARGV[3]) or (g == tonumber(ARGV[3]) and r.prefix ~= ARGV[5]) then return 0 end
+  if g == tonumber(ARGV[3]) then return 1 end
+end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+return 1
+`;
+
+/**
+ * Notes a chunk write's segments deleted and, the first time for that chunk, subtracts its bytes
+ * from ingest's stagedBytes. A forced replacement keeps the size and ingest adds nothing for it,
+ * so the bytes leave the counter once per chunk, not once per write.
+ * KEYS: state, meta. ARGV: chunk, prefix, size. Returns bytes released (0 when already done).
+ */
+const RELEASE_CHUNK = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], 'd:' .. ARGV[1], ARGV[2])
+if redis.call('HSETNX', KEYS[1], 'r:' .. ARGV[1], '1') == 0 then return 0 end
+if redis.call('EXISTS', KEYS[2]) == 1 then
+  redis.call('HINCRBY', KEYS[2], 'stagedBytes', -tonumber(ARGV[3]))
+end
+return tonumber(ARGV[3])
+`;
+
+/** The part-writer's per-upload state in Redis (layout at the top of this file). */
+export class PartStateStore {
+  readonly redis: Redis;
+  readonly ttlMs: number;
+  readonly #stagingKeys: StagingKeys;
+
+  constructor(options: PartStateStoreOptions) {
+    this.redis = options.redis;
+    this.#stagingKeys = options.stagingKeys;
+    this.ttlMs = options.ttlMs ?? 48 * 3_600_000;
+    this.redis.defineCommand('sluicePwSaveChunk', { numberOfKeys: 1, lua: SAVE_CHUNK });
+    this.redis.defineCommand('sluicePwReleaseChunk', { numberOfKeys: 2, lua: RELEASE_CHUNK });
+  }
+
+  /** The hash holding the upload's state. */
+  key(uploadId: string): string {
+    return this.#stagingKeys.state(uploadId, STATE_OWNER);
+  }
+
+  /** The upload's state, or undefined when there is none. */
+  async load(uploadId: string): Promise<StoredUploadState | undefined> {
+    const hash = await this.#call(() => this.redis.hgetall(this.key(uploadId)));
+    if (Object.keys(hash).length === 0) return undefined;
+    const chunks: ChunkFacts[] = [];
+    const parts: StoredPart[] = [];
+    const deleted = new Map<number, string>();
+    const garbage = new Map<string, number>();
+    for (const [field, value] of Object.entries(hash)) {
+      if (field.startsWith('c:')) chunks.push(parseChunk(value));
+      else if (field.startsWith('p:')) parts.push(parsePart(value));
+      else if (field.startsWith('d:')) deleted.set(Number(field.slice(2)), value);
+      else if (field.startsWith('g:')) garbage.set(field.slice(2), Number(value));
+    }
+    chunks.sort((a, b) => a.chunk - b.chunk);
+    return {
+      init: hash['init'] ? (JSON.parse(hash['init']) as UploadInit) : undefined,
+      chunks,
+      sealed: hash['sealed'] ? (JSON.parse(hash['sealed']) as StoredUploadState['sealed']) : undefined,
+      multipartUploadId: hash['mpu'] || undefined,
+      parts,
+      deleted,
+      garbage,
+      done: hash['done'] === '1',
+      failed: hash['failed'] ? (JSON.parse(hash['failed']) as FailureFacts) : undefined,
+      failedEmitted: hash['failedEmitted'] === '1',
+      aborting: hash['aborting'],
+    };
+  }
+
+  /** Stores where the upload goes, unless already stored. */
+  async saveInit(uploadId: string, init: UploadInit): Promise<void> {
+    await this.#setNx(uploadId, 'init', JSON.stringify(init));
+  }
+
+  /** Stores a chunk write unless a newer one is stored; true when this write is the one stored. */
+  async saveChunk(uploadId: string, facts: ChunkFacts): Promise<boolean> {
+    const json = JSON.stringify({ ...facts, crc64nvme: facts.crc64nvme.toString() });
+    const saved = await this.#call(() =>
+      this.#script('sluicePwSaveChunk', [
+        this.key(uploadId),
+        `c:${facts.chunk}`,
+        json,
+        String(facts.generation),
+        String(this.ttlMs),
+        facts.prefix,
+      ]),
+    );
+    return saved === 1;
+  }
+
+  async saveSealed(uploadId: string, totalChunks: number, sha256: string): Promise<void> {
+    await this.#setNx(uploadId, 'sealed', JSON.stringify({ totalChunks, sha256 }));
+  }
+
+  /**
+   * Stores `multipartUploadId` as the upload's multipart upload unless one is stored already;
+   * returns the one that is (the caller aborts its own when it lost).
+   */
+  async claimMultipart(uploadId: string, multipartUploadId: string): Promise<string> {
+    const key = this.key(uploadId);
+    const replies = await this.#call(() =>
+      this.redis
+        .multi()
+        .hsetnx(key, 'mpu', multipartUploadId)
+        .hget(key, 'mpu')
+        .pexpire(key, this.ttlMs)
+        .exec(),
+    );
+    const winner = replies?.[1]?.[1];
+    if (typeof winner !== 'string') {
+      throw new UnavailableError(
+        'STAGING_UNAVAILABLE',
+        `Redis did not answer the multipart claim of ${uploadId}`,
+      );
+    }
+    return winner;
+  }
+
+  async savePart(uploadId: string, part: StoredPart): Promise<void> {
+    const json = JSON.stringify({ ...part, crc64nvme: part.crc64nvme.toString() });
+    await this.#set(uploadId, `p:${part.partNumber}`, json);
+  }
+
+  /** Notes a superseded write whose segments must go. */
+  async addGarbage(uploadId: string, prefix: string, segmentCount: number): Promise<void> {
+    await this.#set(uploadId, `g:${prefix}`, String(segmentCount));
+  }
+
+  async removeGarbage(uploadId: string, prefix: string): Promise<void> {
+    await this.#call(() => this.redis.hdel(this.key(uploadId), `g:${prefix}`));
+  }
+
+  /** See RELEASE_CHUNK; returns the bytes subtracted from ingest's counter. */
+  async releaseChunk(
+    uploadId: string,
+    facts: Pick<ChunkFacts, 'chunk' | 'prefix' | 'size'>,
+  ): Promise<number> {
+    const released = await this.#call(() =>
+      this.#script('sluicePwReleaseChunk', [
+        this.key(uploadId),
+        this.#stagingKeys.meta(uploadId),
+        String(facts.chunk),
+        facts.prefix,
+        String(facts.size),
+      ]),
+    );
+    return Number(released);
+  }
+
+  async markDone(uploadId: string): Promise<void> {
+    await this.#set(uploadId, 'done', '1');
+  }
+
+  /** Records the failure unless one is recorded; returns the one that is. */
+  async markFailed(uploadId: string, failure: FailureFacts): Promise<FailureFacts> {
+    const key = this.key(uploadId);
+    const replies = await this.#call(() =>
+      this.redis
+        .multi()
+        .hsetnx(key, 'failed', JSON.stringify(failure))
+        .hget(key, 'failed')
+        .pexpire(key, this.ttlMs)
+        .exec(),
+    );
+    const stored = replies?.[1]?.[1];
+    return typeof stored === 'string' ? (JSON.parse(stored) as FailureFacts) : failure;
+  }
+
+  async markFailedEmitted(uploadId: string): Promise<void> {
+    await this.#set(uploadId, 'failedEmitted', '1');
+  }
+
+  async markAborting(uploadId: string, reason: string): Promise<void> {
+    await this.#set(uploadId, 'aborting', reason);
+  }
+
+  async delete(uploadId: string): Promise<void> {
+    await this.#call(() => this.redis.unlink(this.key(uploadId)));
+  }
+
+  async #set(uploadId: string, field: string, value: string): Promise<void> {
+    const key = this.key(uploadId);
+    await this.#call(() => this.redis.multi().hset(key, field, value).pexpire(key, this.ttlMs).exec());
+  }
+
+  async #setNx(uploadId: string, field: string, value: string): Promise<void> {
+    const key = this.key(uploadId);
+    await this.#call(() => this.redis.multi().hsetnx(key, field, value).pexpire(key, this.ttlMs).exec());
+  }
+
+  #script(name: string, args: string[]): Promise<unknown> {
+    const fn = (this.redis as unknown as Record<string, (...a: string[]) => Promise<unknown>>)[name]!;
+    return fn.apply(this.redis, args);
+  }
+
+  async #call<T>(op: () => Promise<T>): Promise<T> {
+    try {
+      return await op();
+    } catch (err) {
+      throw new UnavailableError(
+        'STAGING_UNAVAILABLE',
+        `Redis failed: ${(err as Error).message}; it will be retried`,
+        {
+          cause: err,
+        },
+      );
+    }
+  }
+}
+
+function parseChunk(json: string): ChunkFacts {
+  const raw = JSON.parse(json) as Omit<ChunkFacts, 'crc64nvme'> & { crc64nvme: string };
+  return { ...raw, crc64nvme: BigInt(raw.crc64nvme) };
+}
+
+function parsePart(json: string): StoredPart {
+  const raw = JSON.parse(json) as Omit<StoredPart, 'crc64nvme'> & { crc64nvme: string };
+  return { ...raw, crc64nvme: BigInt(raw.crc64nvme) };
+}

@@ -1,0 +1,243 @@
+import { performance } from 'node:perf_hooks';
+import { Crc32, Crc32c, Crc64Nvme } from '@sluice/checksums';
+import { NotFoundError, toSluiceError, type SluiceError } from '@sluice/errors';
+import { backoffDelay, pause } from '@sluice/streams';
+import type { PartWriterDeps } from './deps.ts';
+import {
+  abortMultipartUpload,
+  createMultipartUpload,
+  putObject,
+  uploadPart,
+  type Body,
+} from './object-store.ts';
+import { partStored } from './part-events.ts';
+import { combineCrcs, type CrcRun, type PartWork, type StoredPart } from './upload-ledger.ts';
+import { failureOf, type UploadOutcomes } from './upload-outcomes.ts';
+import type { UploadRun } from './upload-run.ts';
+
+/**
+ * Writing one part, start to end:
+ *   1. wait for a slot of the upload, then one of the process (the part's bytes are in memory
+ *      only while a process slot is held);
+ *   2. read the part's byte range across its chunks' segments (GETRANGE/GET);
+ *   3. UploadPart (creating the multipart upload first if there is none) or, for a file that fits
+ *      one part, PutObject; either carries the part's CRC, combined from the chunk CRCs and
+ *      computed only for chunks the part holds a piece of;
+ *   4. emit PartStored and wait until it is durable;
+ *   5. record the part in Redis, then delete and release the chunks no part needs any more;
+ *   6. emit AllPartsStored if that was the last part.
+ * A crash before 5 redoes the part: same number, same byte range, so S3 overwrites it, and
+ * PartStored repeats with the same id. Retriable failures are retried here with backoff and
+ * jitter and then handed to the record's retry; permanent ones fail the upload.
+ */
+export class PartTasks {
+  readonly #d: PartWriterDeps;
+  readonly #outcomes: UploadOutcomes;
+
+  constructor(deps: PartWriterDeps, outcomes: UploadOutcomes) {
+    this.#d = deps;
+    this.#outcomes = outcomes;
+  }
+
+  /**
+   * Writes the part unless a write of it from the same chunk writes is already in flight. A write
+   * from older chunk writes (before a forced replacement) finishes first, so S3 ends with the
+   * newest bytes. Returns undefined when nothing was started.
+   */
+  start(run: UploadRun, work: PartWork): Promise<void> | undefined {
+    const previous = run.inflight.get(work.partNumber);
+    if (previous?.fingerprint === work.fingerprint) return undefined;
+    const promise = run.track(
+      (async () => {
+        await previous?.promise.catch(() => undefined);
+        await this.#run(run, work);
+      })(),
+    );
+    const entry = { fingerprint: work.fingerprint, promise };
+    run.inflight.set(work.partNumber, entry);
+    const forget = (): void => {
+      if (run.inflight.get(work.partNumber) === entry) run.inflight.delete(work.partNumber);
+    };
+    promise.then(forget, forget);
+    return promise;
+  }
+
+  async #run(run: UploadRun, work: PartWork): Promise<void> {
+    try {
+      const stored = await this.#withSlots(run, () => this.#attempts(run, work));
+      // A run that lost its partition leaves the clean-up to the new owner, which may still need the bytes.
+      if (!stored || run.stopped) return;
+      await this.#outcomes.release(run, [work.partNumber]);
+      await this.#outcomes.finalize(run);
+    } catch (err) {
+      const e = toSluiceError(err);
+      if (run.stopped) return;
+      if (e.retriable) throw e;
+      await this.#outcomes.fail(run, failureOf(e, run.ref.drive));
+    }
+  }
+
+  async #withSlots<T>(run: UploadRun, work: () => Promise<T>): Promise<T> {
+    await run.semaphore.acquire();
+    try {
+      await this.#d.parts.acquire();
+      this.#d.metrics.partsInFlight.inc();
+      try {
+        return await work();
+      } finally {
+        this.#d.metrics.partsInFlight.dec();
+        this.#d.parts.release();
+      }
+    } finally {
+      run.semaphore.release();
+    }
+  }
+
+  /** True once the part is stored and recorded; false when there was nothing (more) to do. */
+  async #attempts(run: UploadRun, work: PartWork): Promise<boolean> {
+    const { maxAttempts } = this.#d.retry;
+    for (let attempt = 1; ; attempt++) {
+      if (!this.#wanted(run, work)) return false;
+      try {
+        await this.#store(run, work);
+        return true;
+      } catch (err) {
+        const e = toSluiceError(err);
+        if (!this.#wanted(run, work)) return false;
+        // Bytes gone because another owner (before a rebalance) stored the part are no loss.
+        if (e.code === 'STAGING_LOST' && (await this.#storedElsewhere(run, work))) return false;
+        if (e.code === 'STAGING_LOST' || !e.retriable || attempt >= maxAttempts) throw e;
+        this.#d.metrics.partRetries.inc({ code: e.code });
+        run.log.warn({ err: e, part: work.partNumber, attempt }, 'writing a part failed; retrying');
+        await pause(backoffDelay(attempt, this.#d.retry), run.signal).catch(() => undefined);
+      }
+    }
+  }
+
+  /** Whether Redis holds the part as stored from the same chunk writes; if so, the ledger learns it. */
+  async #storedElsewhere(run: UploadRun, work: PartWork): Promise<boolean> {
+    const state = await this.#d.store.load(run.ref.uploadId);
+    const part = state?.parts.find((p) => p.partNumber === work.partNumber);
+    if (part?.fingerprint !== work.fingerprint) return false;
+    run.ledger.markStored(part);
+    for (const [chunk, prefix] of state?.deleted ?? []) run.ledger.markDeleted(chunk, prefix);
+    return true;
+  }
+
+  /** Still to do: the run goes on, and the part is dirty and cut from the same chunk writes. */
+  #wanted(run: UploadRun, work: PartWork): boolean {
+    return (
+      !run.stopped &&
+      run.ledger.isDirty(work.partNumber) &&
+      run.ledger.fingerprintOf(work.partNumber) === work.fingerprint
+    );
+  }
+
+  async #store(run: UploadRun, work: PartWork): Promise<void> {
+    const { init, ref, ledger } = run;
+    if (!run.client) throw missingDrive(ref.drive);
+    const readStarted = performance.now();
+    const body = await this.#read(run, work);
+    this.#d.metrics.readSeconds.observe((performance.now() - readStarted) / 1000);
+    const kind = work.upload === 'single' ? 'single' : 'part';
+    const started = performance.now();
+    let etag: string;
+    let versionId = '';
+    let multipartUploadId = '';
+    if (work.upload === 'single') {
+      ({ etag, versionId } = await putObject(
+        run.client,
+        init,
+        body,
+        { contentType: init.mimeType },
+        run.signal,
+      ));
+    } else {
+      multipartUploadId = await this.#multipart(run);
+      etag = await uploadPart(run.client, init, multipartUploadId, work.partNumber, body, run.signal);
+    }
+    this.#d.metrics.uploadSeconds.observe({ kind }, (performance.now() - started) / 1000);
+    const part: StoredPart = {
+      partNumber: work.partNumber,
+      start: work.start,
+      end: work.end,
+      etag,
+      versionId,
+      single: work.upload === 'single',
+      ...body.crcs,
+      firstChunk: work.firstChunk,
+      lastChunk: work.lastChunk,
+      fingerprint: work.fingerprint,
+    };
+    await this.#d.events.produce(partStored(ref, init, multipartUploadId, part));
+    await this.#d.store.savePart(ref.uploadId, part);
+    ledger.markStored(part);
+    this.#d.metrics.partsStored.inc({ kind });
+    this.#d.metrics.bytesStored.inc(work.end - work.start);
+    run.log.debug({ part: work.partNumber, start: work.start, end: work.end, etag }, 'part stored');
+  }
+
+  /** The part's bytes as read from Redis, and its CRCs. */
+  async #read(run: UploadRun, work: PartWork): Promise<Body> {
+    const mode = run.ledger.checksumMode;
+    const read = await Promise.all(
+      work.pieces.map((p) =>
+        this.#d.staging.readRange(
+          { prefix: p.chunk.prefix, segmentSize: p.chunk.segmentSize, segmentCount: p.chunk.segmentCount },
+          p.offsetInChunk,
+          p.length,
+        ),
+      ),
+    );
+    const runs: CrcRun[] = work.pieces.map((p, i) => {
+      if (p.offsetInChunk === 0 && p.length === p.chunk.size) return { ...p.chunk, length: p.length };
+      // Only part of the chunk is in this part: its CRC comes from the bytes themselves.
+      const buffers = read[i]!;
+      const c64 = new Crc64Nvme();
+      const c32c = mode === 'crc32c' ? new Crc32c() : undefined;
+      const c32 = mode === 'crc32' ? new Crc32() : undefined;
+      for (const b of buffers) {
+        c64.update(b);
+        c32c?.update(b);
+        c32?.update(b);
+      }
+      return {
+        crc64nvme: c64.digest(),
+        crc32c: c32c?.digest() ?? 0,
+        crc32: c32?.digest() ?? 0,
+        length: p.length,
+      };
+    });
+    return { pieces: read.flat(), length: work.end - work.start, crcs: combineCrcs(runs, mode) };
+  }
+
+  /**
+   * The upload's multipart upload, created on first need. Two owners racing (a rebalance) may
+   * both create one: Redis keeps the first id stored and the other owner aborts its own.
+   */
+  #multipart(run: UploadRun): Promise<string> {
+    if (run.multipartUploadId) return Promise.resolve(run.multipartUploadId);
+    run.creatingMultipart ??= (async () => {
+      const client = run.client!;
+      // Not cancelled with the run: an upload created but not recorded would be left behind.
+      const mine = await createMultipartUpload(client, run.init, { contentType: run.init.mimeType });
+      const winner = await this.#d.store.claimMultipart(run.ref.uploadId, mine);
+      if (winner !== mine) {
+        run.log.info({ multipart_upload_id: winner }, 'another owner created the multipart upload first');
+        await abortMultipartUpload(client, run.init, mine).catch((err: unknown) =>
+          run.log.warn({ err, multipart_upload_id: mine }, 'aborting a duplicate multipart upload failed'),
+        );
+      }
+      run.multipartUploadId = winner;
+      return winner;
+    })().finally(() => (run.creatingMultipart = undefined));
+    return run.creatingMultipart;
+  }
+}
+
+function missingDrive(drive: string): SluiceError {
+  return new NotFoundError(
+    'DRIVE_NOT_FOUND',
+    `drive "${drive}" of this upload is not in the part-writer's tenants file: add it back and upload the file again`,
+  );
+}

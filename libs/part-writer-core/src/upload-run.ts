@@ -1,0 +1,138 @@
+import type { S3Client } from '@aws-sdk/client-s3';
+import { toSluiceError, type SluiceError } from '@sluice/errors';
+import type { Logger } from '@sluice/logging';
+import { DEFAULT_PART_SIZE } from '@sluice/parts';
+import { Semaphore } from '@sluice/streams';
+import type { UploadRef } from './part-events.ts';
+import type { FailureFacts, StoredUploadState, UploadInit } from './part-state-store.ts';
+import { UploadLedger, type ChunkFacts } from './upload-ledger.ts';
+
+/** A part being written, and what it is written from. */
+export interface InFlightPart {
+  readonly fingerprint: string;
+  readonly promise: Promise<void>;
+}
+
+/** Where an upload stands in this process. */
+export type RunStatus = 'active' | 'done' | 'failed' | 'aborted';
+
+/**
+ * One upload as this process works on it, for as long as it owns the upload's partition: the
+ * ledger rebuilt from Redis, the parts in flight, and the bounds on them. A run belongs to one
+ * assignment of the partition (`epoch`, the processor's signal for it); a record that arrives
+ * under another assignment rebuilds the run from Redis, since another process may have moved
+ * the upload on meanwhile.
+ */
+export class UploadRun {
+  readonly ref: UploadRef;
+  readonly init: UploadInit;
+  readonly ledger: UploadLedger;
+  readonly client: S3Client | undefined;
+  readonly log: Logger;
+  /** The assignment the run was loaded under. */
+  readonly epoch: AbortSignal | undefined;
+  /** Aborts when the assignment ends or the upload stops (failed, aborted). */
+  readonly signal: AbortSignal;
+  readonly semaphore: Semaphore;
+  readonly inflight = new Map<number, InFlightPart>();
+  readonly tasks = new Set<Promise<void>>();
+  /** Chunk writes as Redis holds them, for clean-up even when the ledger could not take them. */
+  readonly storedChunks: readonly ChunkFacts[];
+  /** Superseded writes whose segments are still to delete. */
+  readonly garbage: Map<string, number>;
+  status: RunStatus;
+  failure: FailureFacts | undefined;
+  failureEmitted: boolean;
+  /** Set when the stored state contradicts itself: every record then fails the upload. */
+  readonly broken: SluiceError | undefined;
+  multipartUploadId: string | undefined;
+  creatingMultipart: Promise<string> | undefined;
+  sealedSha256: string;
+  /** A full clean-up pass is due (after a load, or after a clean-up failed). */
+  needsSweep = true;
+  finalizing: Promise<void> | undefined;
+  failing: Promise<void> | undefined;
+  readonly #stop = new AbortController();
+
+  constructor(options: {
+    ref: UploadRef;
+    init: UploadInit;
+    client: S3Client | undefined;
+    log: Logger;
+    epoch: AbortSignal | undefined;
+    uploadConcurrency: number;
+    state: StoredUploadState | undefined;
+  }) {
+    const { init, state } = options;
+    this.ref = options.ref;
+    this.init = init;
+    this.client = options.client;
+    this.log = options.log;
+    this.epoch = options.epoch;
+    this.signal = options.epoch ? AbortSignal.any([options.epoch, this.#stop.signal]) : this.#stop.signal;
+    this.semaphore = new Semaphore(options.uploadConcurrency);
+    this.storedChunks = state?.chunks ?? [];
+    this.garbage = new Map(state?.garbage ?? []);
+    this.multipartUploadId = state?.multipartUploadId;
+    this.sealedSha256 = state?.sealed?.sha256 ?? '';
+    this.failure = state?.failed;
+    this.failureEmitted = state?.failedEmitted ?? false;
+    this.status = state?.failed ? 'failed' : state?.done ? 'done' : 'active';
+    let broken: SluiceError | undefined;
+    let ledger: UploadLedger;
+    try {
+      ledger = new UploadLedger({
+        policy: init.policy,
+        fixedChunkSize: init.fixedChunkSize > 0 ? init.fixedChunkSize : undefined,
+        checksumMode: init.checksumMode,
+      });
+    } catch (err) {
+      // A policy S3 would refuse: the run exists only to fail the upload and clean up.
+      broken = toSluiceError(err);
+      ledger = new UploadLedger({
+        policy: { kind: 'fixed', partSize: DEFAULT_PART_SIZE },
+        checksumMode: 'none',
+      });
+    }
+    this.ledger = ledger;
+    try {
+      for (const chunk of state?.chunks ?? []) this.ledger.addChunk(chunk);
+      if (state?.sealed) this.ledger.seal(state.sealed.totalChunks);
+      for (const part of state?.parts ?? []) this.ledger.markStored(part);
+      for (const [chunk, prefix] of state?.deleted ?? []) this.ledger.markDeleted(chunk, prefix);
+    } catch (err) {
+      broken ??= toSluiceError(err);
+    }
+    this.broken = broken;
+  }
+
+  /** Stops the run's work: in-flight parts see their signal abort and end quietly. */
+  stop(status: 'failed' | 'aborted'): void {
+    this.status = status;
+    this.#stop.abort(new Error(`upload ${this.ref.uploadId} ${status}`));
+  }
+
+  /** Ends the run's work without ending the upload: the run is about to be loaded again from Redis. */
+  retire(): void {
+    this.#stop.abort(new Error(`upload ${this.ref.uploadId} is reloaded`));
+  }
+
+  /** True once the run's work must end: its assignment is over or the upload stopped. */
+  get stopped(): boolean {
+    return this.signal.aborted;
+  }
+
+  /** Runs `work` as one of the run's tasks, so an abort can wait for everything it started. */
+  track(work: Promise<void>): Promise<void> {
+    this.tasks.add(work);
+    const forget = (): void => void this.tasks.delete(work);
+    work.then(forget, forget);
+    return work;
+  }
+
+  /** Waits until every task the run started has ended, whatever the outcome. */
+  async settle(): Promise<void> {
+    while (this.tasks.size > 0) await Promise.allSettled([...this.tasks]);
+    await this.creatingMultipart?.catch(() => undefined);
+  }
+}
