@@ -1,6 +1,4 @@
-import { readFileSync } from 'node:fs';
 import { commonAppEnv, env, kafkaEnv, redisEnv, tenantsEnv } from '@sluice/config';
-import { parseTenants, type Tenants } from '@sluice/tenants';
 
 const HOUR = 3_600_000;
 
@@ -41,18 +39,3 @@ export const reconcileEnv = {
   /** Multipart uploads younger than this are never aborted by the reconciler. */
   SLUICE_ASSEMBLER_ORPHAN_GRACE: env.duration(HOUR),
 };
-
-/** Reads and parses the tenants file, or ends the process with what is wrong. */
-export function loadTenants(file: string, fatal: (message: string) => never): Tenants {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    return fatal(`SLUICE_TENANTS_FILE=${file} cannot be read: ${(err as Error).message}`);
-  }
-  try {
-    return parseTenants(text, { env: process.env, readFile: (p) => readFileSync(p, 'utf8') });
-  } catch (err) {
-    return fatal(`${file}: ${(err as Error).message}`);
-  }
-}

@@ -1,22 +1,18 @@
+import { Startup } from '@sluice/bootstrap';
 import { parseEnvOrExit } from '@sluice/config';
 import { createMetricsRegistry, httpComponent } from '@sluice/http';
 import { createLogger } from '@sluice/logging';
-import { EventBackbone } from '@sluice/pipeline';
 import { runComponents } from '@sluice/runtime';
 import { S3Clients } from '@sluice/storage';
-import { Redis } from 'ioredis';
 import { buildApp } from './app.ts';
-import { assemblerEnv, loadTenants } from './config.ts';
+import { assemblerEnv } from './config.ts';
 
 const config = parseEnvOrExit('assembler', assemblerEnv, process.env);
 const logger = createLogger({ service: 'assembler', level: config.SLUICE_LOG_LEVEL });
 const registry = createMetricsRegistry('assembler');
 
-function fatal(message: string): never {
-  logger.fatal(message);
-  process.stderr.write(`assembler: ${message}\n`);
-  process.exit(2);
-}
+const startup = new Startup('assembler', logger);
+const fatal = (message: string): never => startup.fatal(message);
 
 if (config.SLUICE_ASSEMBLER_IDLE_TIMEOUT >= config.SLUICE_STAGING_TTL) {
   fatal(
@@ -24,24 +20,10 @@ if (config.SLUICE_ASSEMBLER_IDLE_TIMEOUT >= config.SLUICE_STAGING_TTL) {
       `SLUICE_STAGING_TTL (${config.SLUICE_STAGING_TTL} ms), or Redis drops idle uploads before they are expired`,
   );
 }
-const tenants = loadTenants(config.SLUICE_TENANTS_FILE, fatal);
-const redis = new Redis(config.SLUICE_REDIS_URL, { maxRetriesPerRequest: 2, lazyConnect: true });
-await redis
-  .connect()
-  .catch((err: unknown) =>
-    fatal(`Redis at ${config.SLUICE_REDIS_URL} cannot be reached: ${(err as Error).message}`),
-  );
+const tenants = startup.tenants(config.SLUICE_TENANTS_FILE);
+const redis = await startup.redis(config.SLUICE_REDIS_URL);
 const s3 = new S3Clients();
-const backbone = await EventBackbone.connect({
-  brokers: config.SLUICE_KAFKA_BROKERS,
-  registryUrl: config.SLUICE_REGISTRY_URL,
-  topicPrefix: config.SLUICE_TOPIC_PREFIX,
-  partitions: config.SLUICE_KAFKA_PARTITIONS,
-  replicationFactor: config.SLUICE_KAFKA_REPLICATION,
-  clientId: 'assembler',
-  logger,
-  metrics: registry,
-}).catch((err: unknown) => fatal(`the event backbone cannot be reached: ${(err as Error).message}`));
+const backbone = await startup.backbone(config, registry);
 
 const app = buildApp({
   logger,

@@ -9,12 +9,13 @@
  */
 import { parseArgs } from 'node:util';
 import { AssemblyStore, Reconciler, type ReconcileReport } from '@sluice/assembler-core';
+import { Startup } from '@sluice/bootstrap';
 import { parseEnvOrExit } from '@sluice/config';
 import { createLogger } from '@sluice/logging';
 import { RedisStaging } from '@sluice/staging';
 import { S3Clients } from '@sluice/storage';
 import { Redis } from 'ioredis';
-import { loadTenants, reconcileEnv } from './config.ts';
+import { reconcileEnv } from './config.ts';
 
 const USAGE = 'usage: node apps/assembler/src/reconcile.ts [--dry-run]\n';
 
@@ -34,11 +35,8 @@ const logger = createLogger({
   level: config.SLUICE_LOG_LEVEL,
   destination: process.stderr,
 });
-function fatal(message: string): never {
-  process.stderr.write(`reconcile: ${message}\n`);
-  process.exit(2);
-}
-const tenants = loadTenants(config.SLUICE_TENANTS_FILE, fatal);
+const startup = new Startup('reconcile', logger);
+const tenants = startup.tenants(config.SLUICE_TENANTS_FILE);
 const redis = new Redis(config.SLUICE_REDIS_URL, { maxRetriesPerRequest: 2 });
 const staging = new RedisStaging({
   redis,

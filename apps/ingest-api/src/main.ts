@@ -1,12 +1,10 @@
-import { readFileSync } from 'node:fs';
+import { Startup } from '@sluice/bootstrap';
 import { parseEnvOrExit } from '@sluice/config';
 import { createMetricsRegistry, httpComponent } from '@sluice/http';
 import { createLogger } from '@sluice/logging';
-import { EventBackbone } from '@sluice/pipeline';
 import { UploadQueries } from '@sluice/projection';
 import { runComponents } from '@sluice/runtime';
 import { MemoryGate, RedisStaging, redisMemory } from '@sluice/staging';
-import { parseTenants } from '@sluice/tenants';
 import { Redis } from 'ioredis';
 import { createPool } from 'mysql2/promise';
 import { buildApp } from './app.ts';
@@ -18,25 +16,10 @@ const config = parseEnvOrExit('ingest-api', ingestEnv, process.env);
 const logger = createLogger({ service: 'ingest-api', level: config.SLUICE_LOG_LEVEL });
 const registry = createMetricsRegistry('ingest-api');
 
-function fatal(message: string): never {
-  logger.fatal(message);
-  process.stderr.write(`ingest-api: ${message}\n`);
-  process.exit(2);
-}
+const startup = new Startup('ingest-api', logger);
+const fatal = (message: string): never => startup.fatal(message);
 
-let tenantsText: string;
-try {
-  tenantsText = readFileSync(config.SLUICE_TENANTS_FILE, 'utf8');
-} catch (err) {
-  fatal(`SLUICE_TENANTS_FILE=${config.SLUICE_TENANTS_FILE} cannot be read: ${(err as Error).message}`);
-}
-const tenants = (() => {
-  try {
-    return parseTenants(tenantsText, { env: process.env, readFile: (p) => readFileSync(p, 'utf8') });
-  } catch (err) {
-    return fatal(`${config.SLUICE_TENANTS_FILE}: ${(err as Error).message}`);
-  }
-})();
+const tenants = startup.tenants(config.SLUICE_TENANTS_FILE);
 
 const redis = new Redis(config.SLUICE_REDIS_URL, { maxRetriesPerRequest: 2, lazyConnect: true });
 const memory = await redisMemory(redis).catch((err: unknown) =>
@@ -62,16 +45,7 @@ const staging = new RedisStaging({
   ttlMs: config.SLUICE_STAGING_TTL,
   namespace: config.SLUICE_REDIS_NAMESPACE,
 });
-const backbone = await EventBackbone.connect({
-  brokers: config.SLUICE_KAFKA_BROKERS,
-  registryUrl: config.SLUICE_REGISTRY_URL,
-  topicPrefix: config.SLUICE_TOPIC_PREFIX,
-  partitions: config.SLUICE_KAFKA_PARTITIONS,
-  replicationFactor: config.SLUICE_KAFKA_REPLICATION,
-  clientId: 'ingest-api',
-  logger,
-  metrics: registry,
-}).catch((err: unknown) => fatal(`the event backbone cannot be reached: ${(err as Error).message}`));
+const backbone = await startup.backbone(config, registry);
 
 // The projection (read only) answers for what happened after staging; a pool connects lazily.
 const mysql = createPool({ uri: config.SLUICE_MYSQL_URL, connectionLimit: 4, timezone: 'Z' });

@@ -1,14 +1,11 @@
-import { readFileSync } from 'node:fs';
+import { Startup } from '@sluice/bootstrap';
 import { parseEnvOrExit } from '@sluice/config';
 import { createMetricsRegistry, httpComponent } from '@sluice/http';
 import { createLogger } from '@sluice/logging';
 import { PartStateStore, type ResolvedDrive } from '@sluice/part-writer-core';
-import { EventBackbone } from '@sluice/pipeline';
 import { runComponents } from '@sluice/runtime';
 import { RedisStaging } from '@sluice/staging';
 import { S3Clients } from '@sluice/storage';
-import { parseTenants } from '@sluice/tenants';
-import { Redis } from 'ioredis';
 import { buildApp } from './app.ts';
 import { partWriterEnv } from './config.ts';
 
@@ -16,34 +13,11 @@ const config = parseEnvOrExit('part-writer', partWriterEnv, process.env);
 const logger = createLogger({ service: 'part-writer', level: config.SLUICE_LOG_LEVEL });
 const registry = createMetricsRegistry('part-writer');
 
-function fatal(message: string): never {
-  logger.fatal(message);
-  process.stderr.write(`part-writer: ${message}\n`);
-  process.exit(2);
-}
+const startup = new Startup('part-writer', logger);
 
-let tenantsText: string;
-try {
-  tenantsText = readFileSync(config.SLUICE_TENANTS_FILE, 'utf8');
-} catch (err) {
-  fatal(`SLUICE_TENANTS_FILE=${config.SLUICE_TENANTS_FILE} cannot be read: ${(err as Error).message}`);
-}
-const tenants = (() => {
-  try {
-    return parseTenants(tenantsText, { env: process.env, readFile: (p) => readFileSync(p, 'utf8') });
-  } catch (err) {
-    return fatal(`${config.SLUICE_TENANTS_FILE}: ${(err as Error).message}`);
-  }
-})();
+const tenants = startup.tenants(config.SLUICE_TENANTS_FILE);
 
-const redis = new Redis(config.SLUICE_REDIS_URL, { maxRetriesPerRequest: 2, lazyConnect: true });
-// ioredis reconnects by itself; commands that fail meanwhile are retried by the processor.
-redis.on('error', (err: Error) => logger.warn({ err }, 'Redis connection error'));
-await redis
-  .connect()
-  .catch((err: unknown) =>
-    fatal(`Redis at ${config.SLUICE_REDIS_URL} cannot be reached: ${(err as Error).message}`),
-  );
+const redis = await startup.redis(config.SLUICE_REDIS_URL);
 const staging = new RedisStaging({
   redis,
   ttlMs: config.SLUICE_STAGING_TTL,
@@ -62,16 +36,7 @@ const drive = (name: string): ResolvedDrive | undefined => {
   );
 };
 
-const backbone = await EventBackbone.connect({
-  brokers: config.SLUICE_KAFKA_BROKERS,
-  registryUrl: config.SLUICE_REGISTRY_URL,
-  topicPrefix: config.SLUICE_TOPIC_PREFIX,
-  partitions: config.SLUICE_KAFKA_PARTITIONS,
-  replicationFactor: config.SLUICE_KAFKA_REPLICATION,
-  clientId: 'part-writer',
-  logger,
-  metrics: registry,
-}).catch((err: unknown) => fatal(`the event backbone cannot be reached: ${(err as Error).message}`));
+const backbone = await startup.backbone(config, registry);
 
 const app = buildApp({
   logger,

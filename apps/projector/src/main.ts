@@ -5,10 +5,10 @@
  * identical, 1 when they differ, 2 when the rebuild could not run.
  */
 import { parseArgs } from 'node:util';
+import { Startup } from '@sluice/bootstrap';
 import { parseEnvOrExit } from '@sluice/config';
 import { createMetricsRegistry, httpComponent } from '@sluice/http';
 import { createLogger } from '@sluice/logging';
-import { EventBackbone } from '@sluice/pipeline';
 import { migrate, UploadQueries } from '@sluice/projection';
 import { runComponents } from '@sluice/runtime';
 import mysql from 'mysql2/promise';
@@ -27,27 +27,19 @@ const logger = createLogger({ service: 'projector', level: config.SLUICE_LOG_LEV
 const registry = createMetricsRegistry('projector');
 const database = withoutCredentials(config.SLUICE_MYSQL_URL);
 
-function fatal(message: string): never {
-  logger.fatal(message);
-  process.stderr.write(`projector: ${message}\n`);
-  process.exit(2);
-}
+const startup = new Startup('projector', logger);
+const fatal = (message: string): never => startup.fatal(message);
 
 const pool = mysql.createPool({
   uri: config.SLUICE_MYSQL_URL,
   connectionLimit: config.SLUICE_PROJECTOR_DB_POOL_SIZE,
   enableKeepAlive: true,
 });
-const backbone = await EventBackbone.connect({
-  brokers: config.SLUICE_KAFKA_BROKERS,
-  registryUrl: config.SLUICE_REGISTRY_URL,
-  topicPrefix: config.SLUICE_TOPIC_PREFIX,
-  partitions: config.SLUICE_KAFKA_PARTITIONS,
-  replicationFactor: config.SLUICE_KAFKA_REPLICATION,
-  clientId: command === 'rebuild' ? 'projector-rebuild' : 'projector',
-  logger,
-  metrics: registry,
-}).catch((err: unknown) => fatal(`the event backbone cannot be reached: ${(err as Error).message}`));
+const backbone = await startup.backbone(
+  config,
+  registry,
+  command === 'rebuild' ? 'projector-rebuild' : 'projector',
+);
 const batch = {
   maxRecords: config.SLUICE_PROJECTOR_BATCH_SIZE,
   maxWaitMs: config.SLUICE_PROJECTOR_BATCH_WAIT,

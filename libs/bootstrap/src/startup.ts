@@ -1,0 +1,86 @@
+import { readFileSync } from 'node:fs';
+import { EventBackbone } from '@sluice/pipeline';
+import { parseTenants, type Tenants } from '@sluice/tenants';
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+
+/**
+ * An app's start-up: every step either succeeds or ends the process with status 2 and
+ * one line on standard error that says what is wrong (the variable, the file, the
+ * service), before anything has started serving.
+ */
+export class Startup {
+  readonly app: string;
+  readonly logger: Logger;
+  readonly #exit: (code: number) => never;
+
+  constructor(app: string, logger: Logger, exit: (code: number) => never = (code) => process.exit(code)) {
+    this.app = app;
+    this.logger = logger;
+    this.#exit = exit;
+  }
+
+  /** Ends the process: status 2, the message logged and on standard error. */
+  fatal(message: string): never {
+    this.logger.fatal(message);
+    process.stderr.write(`${this.app}: ${message}\n`);
+    return this.#exit(2);
+  }
+
+  /** Reads and parses the tenants file; credentials resolve from `env` or the files it names. */
+  tenants(file: string, env: Readonly<Record<string, string | undefined>> = process.env): Tenants {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (err) {
+      return this.fatal(`SLUICE_TENANTS_FILE=${file} cannot be read: ${(err as Error).message}`);
+    }
+    try {
+      return parseTenants(text, { env, readFile: (p) => readFileSync(p, 'utf8') });
+    } catch (err) {
+      return this.fatal(`${file}: ${(err as Error).message}`);
+    }
+  }
+
+  /** A connected ioredis client; reconnects by itself later, logging the errors it meets. */
+  async redis(url: string): Promise<Redis> {
+    const redis = new Redis(url, { maxRetriesPerRequest: 2, lazyConnect: true });
+    redis.on('error', (err: Error) => this.logger.warn({ err }, 'Redis connection error'));
+    // ioredis keeps retrying a refused first connection: give it a bounded time, then say so.
+    const timeout = new Promise<never>((_, reject) =>
+      setTimeout(() => reject(new Error('no connection within 10 s')), 10_000).unref(),
+    );
+    try {
+      await Promise.race([redis.connect(), timeout]);
+    } catch (err) {
+      redis.disconnect();
+      return this.fatal(`Redis at ${url} cannot be reached: ${(err as Error).message}`);
+    }
+    return redis;
+  }
+
+  /** The event backbone from the shared Kafka variables (`kafkaEnv()`). */
+  async backbone(
+    config: {
+      readonly SLUICE_KAFKA_BROKERS: readonly string[];
+      readonly SLUICE_REGISTRY_URL: string;
+      readonly SLUICE_TOPIC_PREFIX: string;
+      readonly SLUICE_KAFKA_PARTITIONS: number;
+      readonly SLUICE_KAFKA_REPLICATION: number;
+    },
+    metrics: Registry,
+    clientId: string = this.app,
+  ): Promise<EventBackbone> {
+    return EventBackbone.connect({
+      brokers: config.SLUICE_KAFKA_BROKERS,
+      registryUrl: config.SLUICE_REGISTRY_URL,
+      topicPrefix: config.SLUICE_TOPIC_PREFIX,
+      partitions: config.SLUICE_KAFKA_PARTITIONS,
+      replicationFactor: config.SLUICE_KAFKA_REPLICATION,
+      clientId,
+      logger: this.logger,
+      metrics,
+    }).catch((err: unknown) => this.fatal(`the event backbone cannot be reached: ${(err as Error).message}`));
+  }
+}
