@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ChunkDigest, crc32, crc32c, crc64nvme, sha256 } from '../src/index.ts';
-import { SeededRandom } from './seeded-random.ts';
+import { SeededRandom } from '@sluice/testing';
 
 describe('ChunkDigest', () => {
   it('computes SHA-256, CRC64/NVME and CRC32C by default, in one pass over buffers of any size', () => {

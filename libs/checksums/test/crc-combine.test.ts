@@ -9,7 +9,7 @@ import {
   crc32c,
   crc64nvme,
 } from '../src/index.ts';
-import { SeededRandom } from './seeded-random.ts';
+import { SeededRandom } from '@sluice/testing';
 
 function cut(random: SeededRandom, data: Buffer, maxPiece: number): Buffer[] {
   const pieces: Buffer[] = [];

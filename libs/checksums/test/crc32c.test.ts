@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { crc32c as awsCrc32c } from '@aws-crypto/crc32c';
 import { Crc32c, crc32c, type CrcEngineName } from '../src/index.ts';
-import { SeededRandom } from './seeded-random.ts';
+import { SeededRandom } from '@sluice/testing';
 
 const ENGINES: readonly CrcEngineName[] = ['wasm', 'js'];
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Crc64Nvme as AwsCrc64Nvme } from '@aws-sdk/crc64-nvme';
 import { Crc64Nvme, crc64nvme, type CrcEngineName } from '../src/index.ts';
-import { SeededRandom } from './seeded-random.ts';
+import { SeededRandom } from '@sluice/testing';
 
 const ENGINES: readonly CrcEngineName[] = ['wasm', 'js'];
 

@@ -5,7 +5,7 @@ import { crc32c, crc64nvme } from '@sluice/checksums';
 import { SluiceError } from '@sluice/errors';
 import { MiB, partsOfFile } from '@sluice/parts';
 import { UploadLedger, combineCrcs, type ChunkFacts, type PartWork, type StoredPart } from '../src/index.ts';
-import { SeededRandom } from './seeded-random.ts';
+import { SeededRandom } from '@sluice/testing';
 
 const policy = { kind: 'fixed', partSize: 5 * MiB } as const;
 

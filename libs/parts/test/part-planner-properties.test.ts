@@ -14,7 +14,7 @@ import {
   type PartSizePolicy,
   type ReadyPart,
 } from '../src/index.ts';
-import { SeededRandom } from './seeded-random.ts';
+import { SeededRandom } from '@sluice/testing';
 
 /** One upload: the true chunk sizes and how the client declared them. */
 interface Upload {

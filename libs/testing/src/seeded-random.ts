@@ -26,4 +26,14 @@ export class SeededRandom {
     for (let i = 0; i < length; i++) out[i] = this.uint32() & 0xff;
     return out;
   }
+
+  /** The items in a random order (Fisher–Yates). */
+  shuffle<T>(items: readonly T[]): T[] {
+    const out = [...items];
+    for (let i = out.length - 1; i > 0; i--) {
+      const j = this.int(0, i);
+      [out[i], out[j]] = [out[j] as T, out[i] as T];
+    }
+    return out;
+  }
 }
