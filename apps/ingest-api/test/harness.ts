@@ -33,6 +33,7 @@ import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { buildApp } from '../src/app.ts';
 import { DEFAULT_LIMITS, type IngestLimits } from '../src/limits.ts';
+import type { ChunkEvents } from '../src/uploads.ts';
 
 export const KEYS = { acme: 'acme-key', globex: 'globex-key' } as const;
 
@@ -85,7 +86,12 @@ export interface Harness {
 /** An in-process ingest-api on a random port over real Redis, Kafka and Apicurio. */
 export async function startIngest(
   t: TestContext,
-  options: { limits?: Partial<IngestLimits>; stagingFull?: () => boolean } = {},
+  options: {
+    limits?: Partial<IngestLimits>;
+    stagingFull?: () => boolean;
+    /** Wraps the real producer, e.g. to make it fail at a chosen moment. */
+    events?: (real: ChunkEvents) => ChunkEvents;
+  } = {},
 ): Promise<Harness> {
   await requireServices(['redis', 'kafka', 'apicurio']);
   const { redis, prefix } = createRedisPrefix(t);
@@ -111,7 +117,9 @@ export async function startIngest(
     logger,
     registry: new Registry(),
     staging,
-    events: backbone.producer('intake.chunks'),
+    events: options.events
+      ? options.events(backbone.producer('intake.chunks'))
+      : backbone.producer('intake.chunks'),
     tenants: parseTenants(tenantsText(), { env: tenantsEnv(), readFile: () => '' }),
     limits: { ...DEFAULT_LIMITS, ...options.limits },
     stagingFull: options.stagingFull ?? (() => false),
