@@ -9,8 +9,7 @@ import type { TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { EventBackbone } from '@sluice/pipeline';
 import type { UploadEvent } from '@sluice/proto';
-import { EVENT_TOPICS } from '@sluice/schema-registry';
-import { kafkaAdmin, kafkaBrokers, requireServices, serviceUrl, uniqueName } from '@sluice/testing';
+import { eventTopicPrefix, kafkaBrokers, requireServices, serviceUrl, uniqueName } from '@sluice/testing';
 import { Registry } from 'prom-client';
 import { silent } from '@sluice/assembler-core/testing';
 
@@ -19,12 +18,7 @@ export * from '@sluice/assembler-core/testing';
 /** A backbone on topics of the test's own (deleted after it), with `partitions` each. */
 export async function testBackbone(t: TestContext, partitions = 2): Promise<EventBackbone> {
   await requireServices(['kafka', 'apicurio']);
-  const topicPrefix = `${uniqueName('asm')}.`;
-  t.after(async () => {
-    const admin = kafkaAdmin();
-    const topics = EVENT_TOPICS.flatMap((x) => [`${topicPrefix}${x}`, `${topicPrefix}${x}.dlq`]);
-    await admin.deleteTopics({ topics }).finally(() => admin.close());
-  });
+  const topicPrefix = eventTopicPrefix(t, 'asm');
   const backbone = await EventBackbone.connect({
     brokers: kafkaBrokers(),
     registryUrl: serviceUrl('apicurio'),

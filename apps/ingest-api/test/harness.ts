@@ -17,17 +17,15 @@ import {
   type InitiateUploadResponse,
   type UploadChunkResponse,
 } from '@sluice/proto';
-import { EVENT_TOPICS } from '@sluice/schema-registry';
 import { RedisStaging } from '@sluice/staging';
 import { parseTenants } from '@sluice/tenants';
 import {
   createRedisPrefix,
-  kafkaAdmin,
+  eventTopicPrefix,
   kafkaBrokers,
   requireServices,
   s3Settings,
   serviceUrl,
-  uniqueName,
 } from '@sluice/testing';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
@@ -96,13 +94,8 @@ export async function startIngest(
   await requireServices(['redis', 'kafka', 'apicurio']);
   const { redis, prefix } = createRedisPrefix(t);
   const staging = new RedisStaging({ redis, namespace: prefix.slice(0, -1), ttlMs: 600_000 });
-  const topicPrefix = `${uniqueName('ingest')}.`;
+  const topicPrefix = eventTopicPrefix(t, 'ingest');
   const logger = pino({ level: 'silent' });
-  t.after(async () => {
-    const admin = kafkaAdmin();
-    const topics = EVENT_TOPICS.flatMap((x) => [`${topicPrefix}${x}`, `${topicPrefix}${x}.dlq`]);
-    await admin.deleteTopics({ topics }).finally(() => admin.close());
-  });
   const backbone = await EventBackbone.connect({
     brokers: kafkaBrokers(),
     registryUrl: serviceUrl('apicurio'),

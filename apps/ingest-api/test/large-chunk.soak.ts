@@ -6,31 +6,20 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { it } from 'node:test';
 import { credentials, Metadata } from '@grpc/grpc-js';
 import { InitiateUploadRequest, IntakeServiceClient } from '@sluice/proto';
-import { EVENT_TOPICS } from '@sluice/schema-registry';
 import { RedisStaging } from '@sluice/staging';
-import { kafkaAdmin, requireServices, serviceUrl, uniqueName } from '@sluice/testing';
+import { eventTopicPrefix, freePort, requireServices, serviceUrl, uniqueName } from '@sluice/testing';
 import { Redis } from 'ioredis';
 import { KEYS, tenantsEnv, tenantsText } from './harness.ts';
 
 const GiB = 1024 ** 3;
 const MiB = 1024 ** 2;
 const SIZE = Number(process.env['SLUICE_SOAK_CHUNK_GIB'] ?? 2) * GiB;
-
-async function freePort(): Promise<number> {
-  const srv = createServer().listen(0, '127.0.0.1');
-  await once(srv, 'listening');
-  const { port } = srv.address() as { port: number };
-  srv.close();
-  return port;
-}
 
 function peakRssMiB(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -58,12 +47,7 @@ it(
     const dir = mkdtempSync(join(tmpdir(), 'sluice-soak-'));
     t.after(() => rmSync(dir, { recursive: true, force: true }));
     writeFileSync(join(dir, 'tenants.json'), tenantsText());
-    const topicPrefix = `${namespace}.`;
-    t.after(async () => {
-      const admin = kafkaAdmin();
-      const topics = EVENT_TOPICS.flatMap((x) => [`${topicPrefix}${x}`, `${topicPrefix}${x}.dlq`]);
-      await admin.deleteTopics({ topics }).finally(() => admin.close());
-    });
+    const topicPrefix = eventTopicPrefix(t, 'soak');
     const [grpc, http] = [await freePort(), await freePort()];
     const child = spawn(process.execPath, [join(import.meta.dirname, '..', 'src', 'main.ts')], {
       env: {

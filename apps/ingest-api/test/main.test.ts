@@ -2,25 +2,15 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { credentials, Metadata } from '@grpc/grpc-js';
 import { InitiateUploadRequest, IntakeServiceClient, type InitiateUploadResponse } from '@sluice/proto';
-import { EVENT_TOPICS } from '@sluice/schema-registry';
-import { kafkaAdmin, requireServices, uniqueName } from '@sluice/testing';
+import { eventTopicPrefix, freePort, requireServices, uniqueName } from '@sluice/testing';
 import { KEYS, tenantsEnv, tenantsText } from './harness.ts';
 
 const main = join(import.meta.dirname, '..', 'src', 'main.ts');
-
-async function freePort(): Promise<number> {
-  const srv = createServer().listen(0, '127.0.0.1');
-  await once(srv, 'listening');
-  const { port } = srv.address() as { port: number };
-  srv.close();
-  return port;
-}
 
 function tenantsFile(t: TestContext): string {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-ingest-'));
@@ -59,12 +49,7 @@ async function waitFor(url: string, exited: Promise<unknown>): Promise<Response>
 describe('ingest-api process', { timeout: 60_000 }, () => {
   it('starts, is ready, takes an upload over gRPC, and exits 0 on SIGTERM', async (t) => {
     await requireServices(['redis', 'kafka', 'apicurio']);
-    const topicPrefix = `${uniqueName('ingest-main')}.`;
-    t.after(async () => {
-      const admin = kafkaAdmin();
-      const topics = EVENT_TOPICS.flatMap((x) => [`${topicPrefix}${x}`, `${topicPrefix}${x}.dlq`]);
-      await admin.deleteTopics({ topics }).finally(() => admin.close());
-    });
+    const topicPrefix = eventTopicPrefix(t, 'ingest-main');
     const [http, grpc] = [await freePort(), await freePort()];
     const app = start({
       SLUICE_INGEST_HTTP_PORT: String(http),

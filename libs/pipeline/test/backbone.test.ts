@@ -1,20 +1,21 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, it, type TestContext } from 'node:test';
-import { EVENT_TOPICS } from '@sluice/schema-registry';
-import { kafkaAdmin, kafkaBrokers, requireServices, serviceUrl, uniqueName } from '@sluice/testing';
+import {
+  eventTopicPrefix,
+  kafkaAdmin,
+  kafkaBrokers,
+  requireServices,
+  serviceUrl,
+  uniqueName,
+} from '@sluice/testing';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { EventBackbone } from '../src/index.ts';
 
 async function connect(t: TestContext): Promise<EventBackbone> {
   await requireServices(['kafka', 'apicurio']);
-  const topicPrefix = `${uniqueName('bb')}.`;
-  t.after(async () => {
-    const admin = kafkaAdmin();
-    const topics = EVENT_TOPICS.flatMap((x) => [`${topicPrefix}${x}`, `${topicPrefix}${x}.dlq`]);
-    await admin.deleteTopics({ topics }).finally(() => admin.close());
-  });
+  const topicPrefix = eventTopicPrefix(t, 'bb');
   const backbone = await EventBackbone.connect({
     brokers: kafkaBrokers(),
     registryUrl: serviceUrl('apicurio'),

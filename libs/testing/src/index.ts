@@ -20,7 +20,8 @@ export {
   type CheckOptions,
   type ServiceHealth,
 } from './health.ts';
-export { createTopic, kafkaAdmin, type CreateTopicOptions } from './kafka.ts';
+export { createTopic, eventTopicPrefix, kafkaAdmin, type CreateTopicOptions } from './kafka.ts';
+export { freePort } from './ports.ts';
 export { createDatabase, type TestDatabase } from './mysql.ts';
 export { uniqueName, type AfterHook } from './names.ts';
 export { SeededRandom } from './seeded-random.ts';

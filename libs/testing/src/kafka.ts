@@ -70,3 +70,24 @@ async function waitForLeaders(admin: Admin, topic: string, partitions: number): 
     await sleep(100);
   }
 }
+
+/** The three intake topics, as Sluice names them after a prefix. */
+const INTAKE_TOPICS = ['intake.chunks', 'intake.parts', 'intake.uploads'] as const;
+
+/**
+ * A topic prefix of the test's own (`<prefix>-<id>.`) for an app or backbone to provision
+ * its topics under; the intake topics and their dead-letter topics under it are deleted
+ * after the test.
+ */
+export function eventTopicPrefix(t: AfterHook, prefix = 'topics'): string {
+  const topicPrefix = `${uniqueName(prefix)}.`;
+  t.after(async () => {
+    const admin = kafkaAdmin();
+    const topics = INTAKE_TOPICS.flatMap((x) => [`${topicPrefix}${x}`, `${topicPrefix}${x}.dlq`]);
+    await admin
+      .deleteTopics({ topics })
+      .catch(() => undefined)
+      .finally(() => admin.close());
+  });
+  return topicPrefix;
+}

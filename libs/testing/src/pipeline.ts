@@ -7,17 +7,16 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { APPS, type AppName } from '@sluice/config';
-import { kafkaAdmin } from './kafka.ts';
+import { eventTopicPrefix } from './kafka.ts';
+import { freePort } from './ports.ts';
 import { createDatabase } from './mysql.ts';
 import { uniqueName, type AfterHook } from './names.ts';
 import { s3Settings } from './endpoints.ts';
 
 const root = join(import.meta.dirname, '..', '..', '..');
-const TOPICS = ['intake.chunks', 'intake.parts', 'intake.uploads'];
 
 /** Options for {@link startPipeline}. */
 export interface PipelineOptions {
@@ -46,18 +45,10 @@ export interface Pipeline {
   restart(app: AppName): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
-  const srv = createServer().listen(0, '127.0.0.1');
-  await once(srv, 'listening');
-  const { port } = srv.address() as { port: number };
-  srv.close();
-  return port;
-}
-
 /** Starts ingest-api, part-writer, assembler and projector and waits until each is ready. */
 export async function startPipeline(t: AfterHook, options: PipelineOptions = {}): Promise<Pipeline> {
   const id = uniqueName('e2e');
-  const topicPrefix = `${id}.`;
+  const topicPrefix = eventTopicPrefix(t, id);
   const s3 = s3Settings();
   const apiKey = randomUUID();
   const dir = mkdtempSync(join(tmpdir(), 'sluice-e2e-'));
@@ -89,14 +80,6 @@ export async function startPipeline(t: AfterHook, options: PipelineOptions = {})
     }),
   );
   const db = await createDatabase(t, { prefix: 'e2e' });
-  t.after(async () => {
-    const admin = kafkaAdmin();
-    const topics = TOPICS.flatMap((x) => [`${topicPrefix}${x}`, `${topicPrefix}${x}.dlq`]);
-    await admin
-      .deleteTopics({ topics })
-      .catch(() => undefined)
-      .finally(() => admin.close());
-  });
   const apps = Object.keys(APPS) as AppName[];
   const httpPorts = {} as Record<AppName, number>;
   for (const app of apps) httpPorts[app] = await freePort();
