@@ -24,6 +24,7 @@ import { RedisStaging } from '@sluice/staging';
 import { kafkaAdmin, requireServices, s3Settings, serviceUrl } from '@sluice/testing';
 import { Redis } from 'ioredis';
 import { freePort, node, stop, waitForHttp } from './lib/processes.ts';
+import { writeTenantsFile } from './lib/sluice-stack.ts';
 import { summarize, table, type RunStats } from './lib/stats.ts';
 
 const argv = process.argv.slice(2);
@@ -40,32 +41,9 @@ const callsFor = (mib: number, c: number): number =>
 
 await requireServices(['redis', 'kafka', 'apicurio']);
 const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-'));
-const tenantsFile = join(dir, 'tenants.json');
-const s3 = s3Settings();
 const apiKey = randomUUID();
-writeFileSync(
-  tenantsFile,
-  JSON.stringify({
-    tenants: [
-      {
-        name: 'bench',
-        apiKeys: [{ key: apiKey }],
-        drives: [
-          {
-            name: 'bench',
-            endpoint: s3.endpoint,
-            bucket: s3.bucket,
-            region: s3.region,
-            credentials: {
-              accessKeyIdEnv: 'SLUICE_S3_ACCESS_KEY',
-              secretAccessKeyEnv: 'SLUICE_S3_SECRET_KEY',
-            },
-          },
-        ],
-      },
-    ],
-  }),
-);
+const tenantsFile = writeTenantsFile(dir, apiKey);
+const s3 = s3Settings();
 const namespace = `bench-${randomUUID().slice(0, 8)}`;
 const topicPrefix = `${namespace}.`;
 const [grpcPort, httpPort, discardPort] = [await freePort(), await freePort(), await freePort()];
