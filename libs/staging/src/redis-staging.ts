@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import { SEGMENT_SIZE, segmentCount, stagingKeys, type StagingKeys } from './keys.ts';
 import type { ChunkRecord, UploadMeta } from './records.ts';
 import { ABORT, COMMIT_CHUNK, MARK_CHUNK_EMITTED, SEAL } from './scripts.ts';
+import { sendSegmentSet } from './segment-write.ts';
 
 /** Options for {@link RedisStaging}. */
 export interface RedisStagingOptions {
@@ -143,7 +144,7 @@ export class RedisStaging {
 
   /** Writes one segment, for chunks that stream in. */
   async writeSegment(prefix: string, index: number, segment: Buffer): Promise<void> {
-    await this.#call(() => this.redis.set(this.keys.segment(prefix, index), segment, 'PX', this.ttlMs));
+    await this.#call(() => sendSegmentSet(this.redis, this.keys.segment(prefix, index), segment, this.ttlMs));
   }
 
   /** Records a staged chunk; see {@link CommitResult}. `expectedWriteId` is '' for a new chunk. */
