@@ -3,7 +3,7 @@ import { parseEnvOrExit } from '@sluice/config';
 import { createMetricsRegistry, httpComponent } from '@sluice/http';
 import { createLogger } from '@sluice/logging';
 import { UploadQueries } from '@sluice/projection';
-import { runComponents } from '@sluice/runtime';
+import { countBuffersInHeapLimits, runComponents } from '@sluice/runtime';
 import { MemoryGate, RedisStaging, redisMemory } from '@sluice/staging';
 import { Redis } from 'ioredis';
 import { createPool } from 'mysql2/promise';
@@ -11,6 +11,9 @@ import { buildApp } from './app.ts';
 import { ingestEnv } from './config.ts';
 import { grpcComponent } from './grpc-component.ts';
 import { projectedUploads } from './projected-uploads.ts';
+
+// Chunks arrive as buffers of many MiB: without this, nearly each one costs a full collection.
+countBuffersInHeapLimits();
 
 const config = parseEnvOrExit('ingest-api', ingestEnv, process.env);
 const logger = createLogger({ service: 'ingest-api', level: config.SLUICE_LOG_LEVEL });

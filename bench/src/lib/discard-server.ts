@@ -6,6 +6,10 @@
  */
 import { Server, ServerCredentials, status, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { IntakeServiceService } from '@sluice/proto';
+import { countBuffersInHeapLimits } from '@sluice/runtime';
+
+// The same heap setting as ingest-api, so the two differ only in what they do with the bytes.
+countBuffersInHeapLimits();
 
 const port = Number(process.argv[2] ?? 0);
 const server = new Server({ 'grpc.max_receive_message_length': 80 * 1024 * 1024 });
