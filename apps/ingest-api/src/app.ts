@@ -1,4 +1,5 @@
 import { Server } from '@grpc/grpc-js';
+import type { ChecksumPool } from '@sluice/checksums';
 import { buildHttpServer, type ReadinessCheck } from '@sluice/http';
 import type { Logger } from '@sluice/logging';
 import { IntakeServiceService } from '@sluice/proto';
@@ -20,6 +21,8 @@ export interface AppDeps {
   readonly registry: Registry;
   readonly staging: RedisStaging;
   readonly events: ChunkEvents;
+  /** Where chunks are hashed (worker threads). */
+  readonly checksums: ChecksumPool;
   readonly tenants: Tenants;
   readonly limits: IngestLimits;
   /** True while Redis is above its high watermark. */

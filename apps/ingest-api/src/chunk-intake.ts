@@ -1,5 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { ChunkDigest, parseSha256, type ChecksumAlgorithm } from '@sluice/checksums';
+import {
+  parseSha256,
+  type ChecksumAlgorithm,
+  type ChecksumPool,
+  type ChecksumSession,
+  type ChunkChecksums,
+} from '@sluice/checksums';
 import {
   ConflictError,
   FailedPreconditionError,
@@ -16,6 +22,8 @@ import { requireOpen, uploadOf, type ChunkEvents } from './uploads.ts';
 
 /** Segment writes one chunk keeps in flight (16 × 1 MiB). */
 const MAX_SEGMENT_WRITES = 16;
+/** Bytes of a streamed chunk that may wait for its checksums before the stream is paused. */
+const MAX_HASH_BACKLOG = 16 * 1024 * 1024;
 
 /** What a client says about a chunk before (or with) its bytes. */
 export interface ChunkHeader {
@@ -39,6 +47,8 @@ export interface ChunkAck {
 export interface ChunkIntakeDeps {
   readonly staging: RedisStaging;
   readonly events: ChunkEvents;
+  /** Where chunks are hashed, off the thread that serves gRPC. */
+  readonly checksums: ChecksumPool;
   readonly limits: IngestLimits;
   /** True while Redis is above its high watermark. */
   readonly stagingFull: () => boolean;
@@ -181,7 +191,7 @@ class Receiver implements ChunkReceiver {
   readonly #header: ChunkHeader;
   readonly #expected: string;
   readonly #existing: ChunkRecord | undefined;
-  readonly #digest: ChunkDigest<ChecksumAlgorithm>;
+  readonly #digest: ChecksumSession<ChecksumAlgorithm>;
   readonly #writeId = randomBytes(6).toString('hex');
   readonly #prefix: string;
   readonly #segmentSize: number;
@@ -204,7 +214,7 @@ class Receiver implements ChunkReceiver {
     this.#header = header;
     this.#expected = expected;
     this.#existing = existing;
-    this.#digest = new ChunkDigest({ algorithms: algorithmsFor(meta) });
+    this.#digest = d.checksums.session(algorithmsFor(meta), header.size);
     this.#prefix = d.staging.keys.segmentPrefix(meta.uploadId, header.chunkNumber, this.#writeId);
     this.#segmentSize = d.staging.segmentSize;
   }
@@ -219,22 +229,22 @@ class Receiver implements ChunkReceiver {
         `chunk ${this.#header.chunkNumber} sent more bytes than ${this.#header.size > 0 ? `its header declared (${this.#header.size})` : `the limit (${this.#d.limits.maxChunkBytes})`}`,
       );
     }
+    // Hashed on another thread while the segments go to Redis from this one.
+    this.#digest.update(data);
     // Without force, a chunk that exists ends as a duplicate or a conflict: never staged again, only hashed.
-    if (this.#existing && !this.#header.force) {
-      this.#digest.update(data);
-      return;
+    if (!this.#existing || this.#header.force) {
+      let offset = 0;
+      while (offset < data.length) {
+        const room = this.#segmentSize - this.#pendingBytes;
+        const piece = data.subarray(offset, offset + room);
+        offset += piece.length;
+        this.#pending.push(piece);
+        this.#pendingBytes += piece.length;
+        if (this.#pendingBytes === this.#segmentSize) await this.#flush();
+      }
     }
-    // Segment by segment: each is hashed, then sent, so Redis takes one while the next is hashed.
-    let offset = 0;
-    while (offset < data.length) {
-      const room = this.#segmentSize - this.#pendingBytes;
-      const piece = data.subarray(offset, offset + room);
-      offset += piece.length;
-      this.#digest.update(piece);
-      this.#pending.push(piece);
-      this.#pendingBytes += piece.length;
-      if (this.#pendingBytes === this.#segmentSize) await this.#flush();
-    }
+    // A stream whose bytes arrive faster than they are hashed waits: memory stays bounded.
+    if (this.#digest.backlog > MAX_HASH_BACKLOG) await this.#digest.drained(MAX_HASH_BACKLOG);
   }
 
   async #flush(): Promise<void> {
@@ -275,12 +285,9 @@ class Receiver implements ChunkReceiver {
         `chunk ${chunkNumber} carried ${this.#received} bytes; its header declared ${this.#header.size}`,
       );
     }
-    const sums = this.#digest.digest() as {
-      sha256: Buffer;
-      crc64nvme: bigint;
+    const sums = (await this.#digest.digest()) as ChunkChecksums<'sha256' | 'crc64nvme'> & {
       crc32c?: number;
       crc32?: number;
-      size: number;
     };
     const sha256 = sums.sha256.toString('hex');
     if (this.#expected && this.#expected !== sha256) {
@@ -361,6 +368,7 @@ class Receiver implements ChunkReceiver {
   }
 
   async abort(): Promise<void> {
+    this.#digest.cancel();
     await Promise.allSettled(this.#writes);
     this.#writes = [];
     const written = this.#segments;

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { APPS, commonAppEnv, env, kafkaEnv, mysqlEnv, redisEnv, tenantsEnv } from '@sluice/config';
 import { DEFAULT_LIMITS } from './limits.ts';
 
@@ -22,6 +23,8 @@ export const ingestEnv = {
   SLUICE_INGEST_REDIS_HIGH_WATERMARK: env.int(85, 1, 100),
   /** …and below which they flow again (percent). */
   SLUICE_INGEST_REDIS_LOW_WATERMARK: env.int(70, 1, 100),
+  /** Threads that hash chunks beside the one serving gRPC; 0 hashes on that one. */
+  SLUICE_INGEST_HASH_THREADS: env.int(Math.max(1, Math.min(4, availableParallelism() - 1)), 0, 64),
   /** Idle time after which Redis drops an upload's staged state. */
   SLUICE_STAGING_TTL: env.duration(48 * 3_600_000),
 };

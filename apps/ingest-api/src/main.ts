@@ -1,4 +1,5 @@
 import { Startup } from '@sluice/bootstrap';
+import { ChecksumPool } from '@sluice/checksums';
 import { parseEnvOrExit } from '@sluice/config';
 import { createMetricsRegistry, httpComponent } from '@sluice/http';
 import { createLogger } from '@sluice/logging';
@@ -53,10 +54,13 @@ const backbone = await startup.backbone(config, registry);
 // The projection (read only) answers for what happened after staging; a pool connects lazily.
 const mysql = createPool({ uri: config.SLUICE_MYSQL_URL, connectionLimit: 4, timezone: 'Z' });
 
+const checksums = new ChecksumPool({ threads: config.SLUICE_INGEST_HASH_THREADS });
+
 const app = buildApp({
   logger,
   registry,
   staging,
+  checksums,
   events: backbone.producer('intake.chunks'),
   tenants,
   limits: {
@@ -78,6 +82,7 @@ await runComponents(
     { name: 'redis-memory', start: async () => void (await gate.start()), close: () => gate.close() },
     { name: 'events', start: () => Promise.resolve(), close: () => backbone.close() },
     { name: 'mysql', start: () => Promise.resolve(), close: () => mysql.end() },
+    { name: 'checksums', start: () => Promise.resolve(), close: () => checksums.close() },
     httpComponent(app.http, { host: config.SLUICE_HTTP_HOST, port: config.SLUICE_INGEST_HTTP_PORT }),
     grpcComponent(app.grpc, { host: config.SLUICE_INGEST_HOST, port: config.SLUICE_INGEST_PORT }),
   ],

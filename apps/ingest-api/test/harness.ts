@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { TestContext } from 'node:test';
 import { Consumer } from '@platformatic/kafka';
 import { credentials, Metadata, ServerCredentials, type ServiceError } from '@grpc/grpc-js';
+import { ChecksumPool } from '@sluice/checksums';
 import { EventBackbone } from '@sluice/pipeline';
 import {
   AbortUploadRequest,
@@ -106,10 +107,14 @@ export async function startIngest(
     metrics: new Registry(),
   });
   t.after(() => backbone.close());
+  // One hashing thread; chunks under 256 KiB are hashed inline, so tests cover both paths.
+  const checksums = new ChecksumPool({ threads: 1 });
+  t.after(() => checksums.close());
   const app = buildApp({
     logger,
     registry: new Registry(),
     staging,
+    checksums,
     events: options.events
       ? options.events(backbone.producer('intake.chunks'))
       : backbone.producer('intake.chunks'),

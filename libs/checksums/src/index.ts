@@ -27,3 +27,5 @@ export {
   sha256ToBase64,
 } from './s3-encoding.ts';
 export { Sha256, sha256 } from './sha256.ts';
+export { ChecksumPool } from './checksum-pool.ts';
+export type { ChecksumPoolOptions, ChecksumSession } from './checksum-pool.ts';
