@@ -2,7 +2,7 @@ import { Server } from '@grpc/grpc-js';
 import type { ChecksumPool } from '@sluice/checksums';
 import { buildHttpServer, type ReadinessCheck } from '@sluice/http';
 import type { Logger } from '@sluice/logging';
-import { IntakeServiceService } from '@sluice/proto';
+import { IntakeServiceZeroCopyService } from '@sluice/proto';
 import type { RedisStaging } from '@sluice/staging';
 import type { Tenants } from '@sluice/tenants';
 import type { FastifyInstance } from 'fastify';
@@ -47,7 +47,7 @@ export function buildApp(deps: AppDeps): App {
     'grpc.max_receive_message_length': deps.limits.maxUnaryChunkBytes * 4 + 1024 * 1024,
   });
   grpc.addService(
-    IntakeServiceService,
+    IntakeServiceZeroCopyService,
     intakeHandlers({
       chunks: new ChunkIntake({ ...deps, metrics }),
       lifecycle: new UploadLifecycle(deps),

@@ -160,6 +160,22 @@ export class ChunkIntake {
   }
 }
 
+/** Observes the time from one stage of the ACK path to the next. */
+class StageClock {
+  readonly #metrics: IngestMetrics;
+  #last = process.hrtime.bigint();
+
+  constructor(metrics: IngestMetrics) {
+    this.#metrics = metrics;
+  }
+
+  lap(stage: 'hashed' | 'staged' | 'committed' | 'announced'): void {
+    const now = process.hrtime.bigint();
+    this.#metrics.ackStageSeconds.observe({ stage }, Number(now - this.#last) / 1e9);
+    this.#last = now;
+  }
+}
+
 function conflict(meta: UploadMeta, chunk: number): ConflictError {
   return new ConflictError(
     'CHUNK_CONFLICT',
@@ -285,6 +301,7 @@ class Receiver implements ChunkReceiver {
         `chunk ${chunkNumber} carried ${this.#received} bytes; its header declared ${this.#header.size}`,
       );
     }
+    const stages = new StageClock(d.metrics);
     const sums = (await this.#digest.digest()) as ChunkChecksums<'sha256' | 'crc64nvme'> & {
       crc32c?: number;
       crc32?: number;
@@ -306,10 +323,12 @@ class Receiver implements ChunkReceiver {
       d.metrics.chunks.inc({ outcome: 'duplicate' });
       return { chunkNumber, size: existing.size, sha256, duplicate: true };
     }
+    stages.lap('hashed');
     if (existing && existing.size !== sums.size) throw sizeChange(this.#meta, existing, sums.size);
     await this.#flush();
     await Promise.all(this.#writes);
     this.#writes = [];
+    stages.lap('staged');
     const record: ChunkRecord = {
       chunk: chunkNumber,
       size: sums.size,
@@ -324,6 +343,7 @@ class Receiver implements ChunkReceiver {
       emitted: false,
     };
     const committed = await d.staging.commitChunk(uploadId, record, existing?.writeId ?? '');
+    stages.lap('committed');
     switch (committed.result) {
       case 'ok':
         break;
@@ -349,6 +369,7 @@ class Receiver implements ChunkReceiver {
       }
     }
     await this.#announce(record);
+    stages.lap('announced');
     d.metrics.chunks.inc({ outcome: existing ? 'replaced' : 'staged' });
     d.metrics.bytes.inc(record.size);
     return { chunkNumber, size: record.size, sha256, duplicate: false };

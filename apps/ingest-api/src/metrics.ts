@@ -6,6 +6,7 @@ export interface IngestMetrics {
   readonly bytes: Counter;
   readonly refused: Counter<'code'>;
   readonly callSeconds: Histogram<'method' | 'code'>;
+  readonly ackStageSeconds: Histogram<'stage'>;
   readonly redisMemoryRatio: Gauge;
 }
 
@@ -34,6 +35,15 @@ export function ingestMetrics(registry: Registry): IngestMetrics {
       help: 'gRPC call time, from the last byte received to the answer, by method and status code',
       labelNames: ['method', 'code'] as const,
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    }),
+    ackStageSeconds: new Histogram({
+      name: 'sluice_ingest_ack_stage_seconds',
+      help:
+        'Where a staged chunk waits once its last byte arrived, by stage: hashed (checksums done), ' +
+        'staged (bytes in Redis), committed (record written), announced (event durable in Kafka)',
+      labelNames: ['stage'] as const,
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1],
       registers,
     }),
     redisMemoryRatio: new Gauge({
