@@ -16,6 +16,7 @@ import {
 import type { Logger } from '@sluice/logging';
 import { segmentCount, type ChunkRecord, type RedisStaging, type UploadMeta } from '@sluice/staging';
 import { chunkUploaded, uploadInitiated } from './events.ts';
+import { requireReplaceable } from './late-replacement.ts';
 import type { IngestLimits } from './limits.ts';
 import type { IngestMetrics } from './metrics.ts';
 import { requireOpen, uploadOf, type ChunkEvents } from './uploads.ts';
@@ -133,6 +134,7 @@ export class ChunkIntake {
     if (existing && header.force && header.size > 0 && header.size !== existing.size) {
       throw sizeChange(meta, existing, header.size);
     }
+    if (existing && header.force) await requireReplaceable(d.staging, meta, existing);
     if (!existing || header.force) this.#admit(meta, header.size);
     return new Receiver(d, meta, header, expected, existing);
   }

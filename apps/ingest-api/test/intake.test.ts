@@ -158,6 +158,40 @@ describe('ingest-api intake', { timeout: 120_000 }, () => {
     assert.match(resize.err?.details ?? '', /must keep that size/);
   });
 
+  it('refuses a forced replacement once the bytes beside the chunk in a stored part are released', async (t) => {
+    const h = await startIngest(t);
+    const up = await initiate(h);
+    // Parts of 5 MiB: part 1 holds chunks 0 and 1, part 2 holds chunks 1 and 2.
+    const chunks = [0, 1, 2].map(() => randomBytes(3 * MiB));
+    for (const [n, data] of chunks.entries()) assert.equal((await unary(h, up.uploadId, n, data)).err, null);
+    assert.equal((await unary(h, up.uploadId, 5, randomBytes(1000))).err, null);
+    // As the part-writer does once part 1 is stored: chunk 0 is needed by no other part, so
+    // its bytes are released.
+    const zero = await h.staging.getChunk(up.uploadId, 0);
+    assert.ok(zero);
+    await h.staging.deleteSegments(h.staging.segmentsOf(up.uploadId, zero));
+
+    const late = await unary(h, up.uploadId, 1, randomBytes(3 * MiB), { force: true });
+    assert.equal(late.err?.code, status.FAILED_PRECONDITION);
+    assert.match(
+      late.err?.details ?? '',
+      /chunk 1 .* can no longer be replaced: parts 1–2 .* chunk\(s\) 0 beside it/,
+    );
+    assert.match(late.err?.details ?? '', /upload the file again/);
+    const one = await h.staging.getChunk(up.uploadId, 1);
+    assert.equal(one?.sha256, sha(chunks[1] as Buffer), 'chunk 1 keeps its bytes');
+    assert.equal(one?.generation, 0);
+
+    // Chunk 2's part still has all its bytes, and chunk 5 sits in no part yet (3 and 4 are
+    // missing): both can still be replaced.
+    assert.equal((await unary(h, up.uploadId, 2, randomBytes(3 * MiB), { force: true })).err, null);
+    assert.equal((await unary(h, up.uploadId, 5, randomBytes(1000), { force: true })).err, null);
+    const announced = (await h.events())
+      .filter((e) => e.event?.$case === 'chunkUploaded')
+      .map((e) => (e.event?.$case === 'chunkUploaded' ? e.event.value.chunkNumber : -1));
+    assert.deepEqual(announced.sort(), [0, 1, 2, 2, 5, 5]);
+  });
+
   it('knows who is calling: keys, tenants and drives', async (t) => {
     const h = await startIngest(t);
     const none = await h.rpc.initiate({ drive: 'docs' }, h.auth(''));

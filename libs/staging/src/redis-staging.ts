@@ -260,6 +260,21 @@ export class RedisStaging {
     });
   }
 
+  /**
+   * Whether each write's segments are still in Redis (judged by its first segment): the
+   * part-writer deletes them once every part holding them is stored.
+   */
+  async segmentsPresent(writes: readonly Pick<StagedSegments, 'prefix'>[]): Promise<boolean[]> {
+    const present: boolean[] = [];
+    for (let i = 0; i < writes.length; i += 1000) {
+      const pipeline = this.redis.pipeline();
+      for (const write of writes.slice(i, i + 1000)) pipeline.exists(this.keys.segment(write.prefix, 0));
+      const results = await this.#call(() => execPipeline(pipeline));
+      for (const n of results) present.push(n === 1);
+    }
+    return present;
+  }
+
   /** Deletes a chunk write's segments. */
   async deleteSegments(segments: Pick<StagedSegments, 'prefix' | 'segmentCount'>): Promise<void> {
     if (segments.segmentCount === 0) return;
