@@ -27,7 +27,9 @@ class SegmentSet extends Command {
 
   override toWritable(socket: object): string | Buffer {
     const stream = socket as Socket;
-    stream.write(`*5\r\n$3\r\nSET\r\n$${Buffer.byteLength(this.#key)}\r\n${this.#key}\r\n$${this.#value.length}\r\n`);
+    stream.write(
+      `*5\r\n$3\r\nSET\r\n$${Buffer.byteLength(this.#key)}\r\n${this.#key}\r\n$${this.#value.length}\r\n`,
+    );
     stream.write(this.#value);
     return `\r\n$2\r\nPX\r\n$${this.#ttl.length}\r\n${this.#ttl}\r\n`;
   }
