@@ -20,14 +20,19 @@ describe('countBuffersInHeapLimits', () => {
       }).observe({ entryTypes: ['gc'] });
       let keep;
       for (let i = 0; i < 96; i++) keep = Buffer.alloc(16 * 1024 * 1024, i);
-      setTimeout(() => console.log(full + (keep.length > 0 ? 0 : 1)), 50);
+      setTimeout(() => process.stdout.write(String(full + (keep.length > 0 ? 0 : 1))), 50);
     `;
     const run = (setting: 'on' | 'off'): number => {
       const out = spawnSync(process.execPath, ['--input-type=module', '-e', script, setting], {
         encoding: 'utf8',
       });
       assert.equal(out.status, 0, out.stderr);
-      return Number(out.stdout.trim());
+      const count = Number(out.stdout.trim());
+      assert.ok(
+        Number.isInteger(count),
+        `the child printed ${JSON.stringify(out.stdout)}, ${JSON.stringify(out.stderr)}`,
+      );
+      return count;
     };
     const before = run('off');
     const after = run('on');
