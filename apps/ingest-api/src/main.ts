@@ -44,8 +44,12 @@ const gate = new MemoryGate({
   lowWatermark:
     Math.min(config.SLUICE_INGEST_REDIS_LOW_WATERMARK, config.SLUICE_INGEST_REDIS_HIGH_WATERMARK - 1) / 100,
 });
+// Chunk bytes travel on their own connection, so state commands never wait behind them.
+const bulkRedis = redis.duplicate();
+bulkRedis.on('error', (err: Error) => logger.warn({ err }, 'Redis connection error (chunk bytes)'));
 const staging = new RedisStaging({
   redis,
+  bulkRedis,
   ttlMs: config.SLUICE_STAGING_TTL,
   namespace: config.SLUICE_REDIS_NAMESPACE,
 });
@@ -72,13 +76,19 @@ const app = buildApp({
   },
   stagingFull: () => gate.full,
   projected: projectedUploads(new UploadQueries({ pool: mysql })),
-  readiness: [{ name: 'redis', probe: async () => void (await redis.ping()) }],
+  readiness: [
+    { name: 'redis', probe: async () => void (await Promise.all([redis.ping(), bulkRedis.ping()])) },
+  ],
 });
 
 await runComponents(
   [
     // Closed in reverse: gRPC drains its calls first, then events flush, then Redis goes.
-    { name: 'redis', start: () => Promise.resolve(), close: async () => void (await redis.quit()) },
+    {
+      name: 'redis',
+      start: () => Promise.resolve(),
+      close: async () => void (await Promise.all([redis.quit(), bulkRedis.quit()])),
+    },
     { name: 'redis-memory', start: async () => void (await gate.start()), close: () => gate.close() },
     { name: 'events', start: () => Promise.resolve(), close: () => backbone.close() },
     { name: 'mysql', start: () => Promise.resolve(), close: () => mysql.end() },

@@ -18,8 +18,11 @@ const startup = new Startup('part-writer', logger);
 const tenants = startup.tenants(config.SLUICE_TENANTS_FILE);
 
 const redis = await startup.redis(config.SLUICE_REDIS_URL);
+// Chunk bytes are read on their own connection, so state commands never wait behind them.
+const bulkRedis = await startup.redis(config.SLUICE_REDIS_URL);
 const staging = new RedisStaging({
   redis,
+  bulkRedis,
   ttlMs: config.SLUICE_STAGING_TTL,
   namespace: config.SLUICE_REDIS_NAMESPACE,
 });
@@ -54,7 +57,11 @@ const app = buildApp({
 await runComponents(
   [
     // Closed in reverse: the processor drains its records and parts, then events flush, then clients go.
-    { name: 'redis', start: () => Promise.resolve(), close: async () => void (await redis.quit()) },
+    {
+      name: 'redis',
+      start: () => Promise.resolve(),
+      close: async () => void (await Promise.all([redis.quit(), bulkRedis.quit()])),
+    },
     { name: 's3', start: () => Promise.resolve(), close: () => s3.close() },
     { name: 'events', start: () => Promise.resolve(), close: () => backbone.close() },
     httpComponent(app.http, { host: config.SLUICE_HTTP_HOST, port: config.SLUICE_PART_WRITER_HTTP_PORT }),

@@ -9,6 +9,14 @@ import { sendSegmentSet } from './segment-write.ts';
 export interface RedisStagingOptions {
   /** A connected ioredis client (its `keyPrefix` must be empty). */
   readonly redis: Redis;
+  /**
+   * A second connection to the same Redis for chunk bytes (segment writes and reads), so
+   * the small state commands on `redis` never queue behind megabytes of segments. Measured
+   * with 32 chunks of 16 MiB in flight on one connection: a chunk's commit waited ~50 ms
+   * for other chunks' segments, and Redis spent three times the CPU per byte it spends when
+   * the segments stream on their own connection. @default redis
+   */
+  readonly bulkRedis?: Redis;
   /** Idle time after which Redis drops an upload's keys; refreshed on activity. @default 48 h */
   readonly ttlMs?: number;
   /** Bytes per staged segment. @default 1 MiB */
@@ -62,12 +70,15 @@ export type NewUpload = Omit<
  */
 export class RedisStaging {
   readonly redis: Redis;
+  /** Where segment bytes go and come from (see {@link RedisStagingOptions.bulkRedis}). */
+  readonly bulkRedis: Redis;
   readonly ttlMs: number;
   readonly segmentSize: number;
   readonly keys: StagingKeys;
 
   constructor(options: RedisStagingOptions) {
     this.redis = options.redis;
+    this.bulkRedis = options.bulkRedis ?? options.redis;
     this.keys = stagingKeys(options.namespace);
     this.ttlMs = options.ttlMs ?? 48 * 3_600_000;
     this.segmentSize = options.segmentSize ?? SEGMENT_SIZE;
@@ -133,7 +144,7 @@ export class RedisStaging {
   /** Writes a chunk's bytes as segments under `prefix` (no copy: segments are views of `data`). */
   async writeSegments(prefix: string, data: Buffer): Promise<number> {
     const count = segmentCount(data.length, this.segmentSize);
-    const pipeline = this.redis.pipeline();
+    const pipeline = this.bulkRedis.pipeline();
     for (let i = 0; i < count; i++) {
       const segment = data.subarray(i * this.segmentSize, Math.min(data.length, (i + 1) * this.segmentSize));
       pipeline.set(this.keys.segment(prefix, i), segment, 'PX', this.ttlMs);
@@ -144,7 +155,9 @@ export class RedisStaging {
 
   /** Writes one segment, for chunks that stream in. */
   async writeSegment(prefix: string, index: number, segment: Buffer): Promise<void> {
-    await this.#call(() => sendSegmentSet(this.redis, this.keys.segment(prefix, index), segment, this.ttlMs));
+    await this.#call(() =>
+      sendSegmentSet(this.bulkRedis, this.keys.segment(prefix, index), segment, this.ttlMs),
+    );
   }
 
   /** Records a staged chunk; see {@link CommitResult}. `expectedWriteId` is '' for a new chunk. */
@@ -237,7 +250,7 @@ export class RedisStaging {
     const { prefix, segmentSize: size } = segments;
     const first = Math.floor(offset / size);
     const last = Math.floor((offset + length - 1) / size);
-    const pipeline = this.redis.pipeline();
+    const pipeline = this.bulkRedis.pipeline();
     const wants: number[] = [];
     for (let i = first; i <= last; i++) {
       const start = i === first ? offset - i * size : 0;

@@ -50,3 +50,28 @@ describe('segment writes', () => {
     assert.equal(await redis.get(staging.keys.segment(`${prefix}e`, 1)), 'still fine');
   });
 });
+
+describe('the bulk connection', () => {
+  it('carries segment bytes both ways', async (t) => {
+    await requireServices(['redis']);
+    const { redis, prefix } = createRedisPrefix(t);
+    const bulkRedis = new Redis(serviceUrl('redis'), { connectionName: `${prefix}bulk` });
+    t.after(() => bulkRedis.quit());
+    const staging = new RedisStaging({ redis, bulkRedis, ttlMs: 60_000, namespace: prefix.slice(0, -1) });
+    const lastCommand = async (name: string): Promise<string> => {
+      const list = (await redis.client('LIST')) as string;
+      const line = list.split('\n').find((l) => l.includes(` name=${name} `));
+      return /\bcmd=(\S+)/.exec(line ?? '')?.[1] ?? '';
+    };
+    const value = randomBytes(5000);
+    await staging.writeSegment(`${prefix}b`, 0, value);
+    assert.equal(await lastCommand(`${prefix}bulk`), 'set');
+    const pieces = await staging.readRange(
+      { prefix: `${prefix}b`, segmentSize: 5000, segmentCount: 1 },
+      10,
+      100,
+    );
+    assert.deepEqual(Buffer.concat(pieces), value.subarray(10, 110));
+    assert.equal(await lastCommand(`${prefix}bulk`), 'getrange');
+  });
+});
