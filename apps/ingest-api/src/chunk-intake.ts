@@ -135,12 +135,12 @@ export class ChunkIntake {
       throw sizeChange(meta, existing, header.size);
     }
     if (existing && header.force) await requireReplaceable(d.staging, meta, existing);
-    if (!existing || header.force) this.#admit(meta, header.size);
+    if (!existing || header.force) await this.#admit(meta, chunkNumber, header.size);
     return new Receiver(d, meta, header, expected, existing);
   }
 
   /** Back-pressure: refuse before any byte is staged, with a hint of when to retry. */
-  #admit(meta: UploadMeta, size: number): void {
+  async #admit(meta: UploadMeta, chunkNumber: number, size: number): Promise<void> {
     const d = this.#d;
     if (d.stagingFull()) {
       d.metrics.refused.inc({ code: 'STAGING_FULL' });
@@ -150,15 +150,20 @@ export class ChunkIntake {
         { retryAfterMs: d.limits.retryPushbackMs },
       );
     }
-    if (meta.stagedBytes + size > d.limits.maxStagedBytesPerUpload) {
-      d.metrics.refused.inc({ code: 'UPLOAD_STAGING_CAP' });
-      throw new ResourceExhaustedError(
-        'UPLOAD_STAGING_CAP',
-        `upload ${meta.uploadId} has ${meta.stagedBytes} bytes staged and not yet stored; the cap is ` +
-          `${d.limits.maxStagedBytesPerUpload}: retry once earlier chunks are stored`,
-        { retryAfterMs: d.limits.retryPushbackMs },
-      );
-    }
+    if (meta.stagedBytes + size <= d.limits.maxStagedBytesPerUpload) return;
+    // Staged bytes leave only once the parts holding them are stored, and parts need the
+    // chunks before them. Chunks sent ahead of a gap could fill the cap and keep the gap's
+    // chunk out for good: the first missing chunk is therefore always taken.
+    const firstMissing = await d.staging.firstMissingChunk(meta.uploadId);
+    if (chunkNumber === firstMissing) return;
+    d.metrics.refused.inc({ code: 'UPLOAD_STAGING_CAP' });
+    throw new ResourceExhaustedError(
+      'UPLOAD_STAGING_CAP',
+      `upload ${meta.uploadId} has ${meta.stagedBytes} bytes staged and not yet stored; the cap is ` +
+        `${d.limits.maxStagedBytesPerUpload}: retry once earlier chunks are stored, or send chunk ` +
+        `${firstMissing} (the first one missing), which is always taken`,
+      { retryAfterMs: d.limits.retryPushbackMs },
+    );
   }
 }
 

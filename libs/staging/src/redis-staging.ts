@@ -133,6 +133,15 @@ export class RedisStaging {
     return raw ? (JSON.parse(raw) as ChunkRecord) : undefined;
   }
 
+  /** The lowest chunk number with no staged chunk (the first gap in the file). */
+  async firstMissingChunk(uploadId: string): Promise<number> {
+    const fields = await this.#call(() => this.redis.hkeys(this.keys.chunks(uploadId)));
+    const staged = new Set(fields.map(Number));
+    let n = 0;
+    while (staged.has(n)) n++;
+    return n;
+  }
+
   /** Every staged chunk, by chunk number. */
   async listChunks(uploadId: string): Promise<ChunkRecord[]> {
     const hash = await this.#call(() => this.redis.hgetall(this.keys.chunks(uploadId)));
