@@ -25,7 +25,15 @@ import {
   type UploadChunkResponse,
 } from '@sluice/proto';
 import { decodeFrame } from '@sluice/schema-registry';
-import { kafkaBrokers, requireServices, s3Client, s3Settings, startPipeline } from '@sluice/testing';
+import {
+  dashboardQueries,
+  kafkaBrokers,
+  queriedMetrics,
+  requireServices,
+  s3Client,
+  s3Settings,
+  startPipeline,
+} from '@sluice/testing';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -144,5 +152,18 @@ it('lands 50 files of mixed sizes byte-identical, each announced once', { timeou
     assert.equal(done.value.size, BigInt(file.size));
     assert.equal(done.value.crc64nvme, new Crc64Nvme().update(file.data).digest());
     assert.equal(done.value.key, file.key);
+  }
+
+  // The Grafana dashboards read only metrics the apps export (each one's /metrics, after
+  // real work, so every labelled series has appeared).
+  const exported = new Set<string>();
+  for (const port of Object.values(pipeline.httpPorts)) {
+    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    for (const m of text.matchAll(/^# TYPE (\S+) /gm)) exported.add(m[1] as string);
+  }
+  for (const { dashboard, panel, expr } of dashboardQueries()) {
+    for (const metric of queriedMetrics(expr)) {
+      assert.ok(exported.has(metric), `${dashboard}: panel "${panel}" reads ${metric}, which no app exports`);
+    }
   }
 });

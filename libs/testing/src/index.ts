@@ -28,3 +28,10 @@ export { SeededRandom } from './seeded-random.ts';
 export { startPipeline, type Pipeline, type PipelineOptions } from './pipeline.ts';
 export { createRedisPrefix, deleteKeys, redisClient, type RedisPrefix } from './redis.ts';
 export { createBucket, emptyBucket, s3Client, type TestBucket } from './s3.ts';
+export {
+  DASHBOARD_DIR,
+  dashboardQueries,
+  queriedMetrics,
+  withGrafanaVariables,
+  type DashboardQuery,
+} from './dashboards.ts';
