@@ -92,7 +92,7 @@ await runComponents(
     { name: 'redis-memory', start: async () => void (await gate.start()), close: () => gate.close() },
     { name: 'events', start: () => Promise.resolve(), close: () => backbone.close() },
     { name: 'mysql', start: () => Promise.resolve(), close: () => mysql.end() },
-    { name: 'checksums', start: () => Promise.resolve(), close: () => checksums.close() },
+    { name: 'checksums', start: () => checksums.start(), close: () => checksums.close() },
     httpComponent(app.http, { host: config.SLUICE_HTTP_HOST, port: config.SLUICE_INGEST_HTTP_PORT }),
     grpcComponent(app.grpc, { host: config.SLUICE_INGEST_HOST, port: config.SLUICE_INGEST_PORT }),
   ],

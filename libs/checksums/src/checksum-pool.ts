@@ -97,6 +97,29 @@ export class ChecksumPool {
     return new WorkerSession<A>(this.#slot(), this.#nextId++, algorithms);
   }
 
+  /**
+   * Starts every thread and has each hash a known value, so a pool that cannot work (its
+   * worker script missing, say) fails here, at start-up, rather than on every chunk.
+   */
+  async start(): Promise<void> {
+    if (this.#closed) throw new InternalError('ChecksumPool is closed');
+    while (this.#slots.length < this.threads)
+      this.#slots.push(new WorkerSlot(this.#arenaBytes, this.#slotSize));
+    const check = Buffer.from('123456789');
+    await Promise.all(
+      this.#slots.map(async (slot) => {
+        const session = new WorkerSession(slot, this.#nextId++, ['crc64nvme'] as const);
+        session.update(check);
+        const { crc64nvme } = await session.digest();
+        if (crc64nvme !== CHECK_CRC64NVME) {
+          throw new InternalError(
+            `a checksum thread computed ${crc64nvme} for the check value, not ${CHECK_CRC64NVME}`,
+          );
+        }
+      }),
+    );
+  }
+
   /** Stops the workers; sessions still open fail. */
   async close(): Promise<void> {
     this.#closed = true;
@@ -116,6 +139,9 @@ export class ChecksumPool {
     return this.#slots.reduce((a, b) => (b.backlog < a.backlog ? b : a));
   }
 }
+
+/** CRC64/NVME of "123456789", the algorithm's check value. */
+const CHECK_CRC64NVME = 0xae8b14860a799888n;
 
 /** The worker script beside this file, in the same form (.ts from source, .js when built). */
 const WORKER_URL = new URL(`./checksum-worker${extname(fileURLToPath(import.meta.url))}`, import.meta.url);

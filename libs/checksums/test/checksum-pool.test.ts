@@ -146,6 +146,17 @@ describe('ChecksumPool', () => {
     assert.throws(() => p.session(ALL), /closed/);
   });
 
+  it('starts its threads and checks them before the first chunk', async (t) => {
+    const p = pool(t, 2);
+    await p.start();
+    await p.start();
+    const session = p.session(ALL);
+    session.update(Buffer.from('123456789'));
+    assert.equal((await session.digest()).crc64nvme, 0xae8b14860a799888n);
+    await p.close();
+    await assert.rejects(p.start(), /closed/);
+  });
+
   it('refuses a thread count that is not a whole number', () => {
     assert.throws(() => new ChecksumPool({ threads: -1 }), /threads/);
     assert.throws(() => new ChecksumPool({ threads: 1.5 }), /threads/);
