@@ -152,16 +152,19 @@ export class ChunkIntake {
     }
     if (meta.stagedBytes + size <= d.limits.maxStagedBytesPerUpload) return;
     // Staged bytes leave only once the parts holding them are stored, and parts need the
-    // chunks before them. Chunks sent ahead of a gap could fill the cap and keep the gap's
-    // chunk out for good: the first missing chunk is therefore always taken.
-    const firstMissing = await d.staging.firstMissingChunk(meta.uploadId);
-    if (chunkNumber === firstMissing) return;
+    // chunks before them. Chunks sent ahead of a gap could fill the cap and keep out the
+    // chunk that fills it for good: that chunk is taken over the cap. Chunks sent in order
+    // leave no gap behind them, and wait for the part-writer like any other.
+    const gap = await d.staging.firstGap(meta.uploadId);
+    if (chunkNumber === gap.chunk && gap.chunksAfter) return;
     d.metrics.refused.inc({ code: 'UPLOAD_STAGING_CAP' });
     throw new ResourceExhaustedError(
       'UPLOAD_STAGING_CAP',
       `upload ${meta.uploadId} has ${meta.stagedBytes} bytes staged and not yet stored; the cap is ` +
-        `${d.limits.maxStagedBytesPerUpload}: retry once earlier chunks are stored, or send chunk ` +
-        `${firstMissing} (the first one missing), which is always taken`,
+        `${d.limits.maxStagedBytesPerUpload}: retry once earlier chunks are stored` +
+        (gap.chunksAfter
+          ? `, or send chunk ${gap.chunk} (the first one missing), which is always taken`
+          : ''),
       { retryAfterMs: d.limits.retryPushbackMs },
     );
   }

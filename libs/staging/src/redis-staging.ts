@@ -133,13 +133,16 @@ export class RedisStaging {
     return raw ? (JSON.parse(raw) as ChunkRecord) : undefined;
   }
 
-  /** The lowest chunk number with no staged chunk (the first gap in the file). */
-  async firstMissingChunk(uploadId: string): Promise<number> {
+  /**
+   * Where the staged chunks leave a gap: the lowest chunk number not staged, and whether
+   * any chunk after it is staged (chunks that wait for the gap to be filled).
+   */
+  async firstGap(uploadId: string): Promise<{ readonly chunk: number; readonly chunksAfter: boolean }> {
     const fields = await this.#call(() => this.redis.hkeys(this.keys.chunks(uploadId)));
     const staged = new Set(fields.map(Number));
-    let n = 0;
-    while (staged.has(n)) n++;
-    return n;
+    let chunk = 0;
+    while (staged.has(chunk)) chunk++;
+    return { chunk, chunksAfter: staged.size > chunk };
   }
 
   /** Every staged chunk, by chunk number. */

@@ -319,7 +319,10 @@ describe('sluice upload, interrupted', { timeout: 120_000 }, () => {
     await cleanup.run();
   });
 
-  /** Starts an upload that stalls once 4 chunks are staged; resolves with its id. */
+  /**
+   * Starts an upload that stalls once the cap is reached: 4 chunks of 1 MiB, or a few more when
+   * chunks already admitted were in flight as it was reached. Resolves with its id.
+   */
   async function stalled(args: readonly string[]) {
     const run = start(args, h.cliEnv);
     const record = await until('the resume record', async () => (await resumeRecords(h.cliEnv))[0]);
@@ -379,7 +382,8 @@ describe('sluice upload, interrupted', { timeout: 120_000 }, () => {
     assert.equal(killed.signal, 'SIGKILL');
     assert.equal(killed.stdout, '', 'the first run printed no result');
     const uploadId = first.uploadId;
-    assert.equal((await h.client.status(uploadId)).stagedChunks.length, 4);
+    const staged = (await h.client.status(uploadId)).stagedChunks.length;
+    assert.ok(staged >= 4 && staged <= 6, `${staged} chunks staged: the cap and the 3 in flight`);
     assert.deepEqual(await resumeRecords(h.cliEnv), [first.record], 'the record survives the kill');
 
     // Now the "part-writer" stores what is staged, and the second run can go on.
@@ -391,8 +395,8 @@ describe('sluice upload, interrupted', { timeout: 120_000 }, () => {
     assert.equal(result?.upload_id, uploadId, 'the same upload');
     assert.equal(result.status, 'sealed');
     assert.equal(result.chunks, 11);
-    assert.equal(result.chunks_resumed, 4);
-    assert.equal(result.chunks_sent, 7, 'only the missing chunks were sent');
+    assert.equal(result.chunks_resumed, staged);
+    assert.equal(result.chunks_sent, 11 - staged, 'only the missing chunks were sent');
     assert.equal(result.sha256, sha(data));
     assert.equal(await h.metric('sluice_ingest_chunks_total', { outcome: 'duplicate' }), duplicates);
     assert.ok((await stagedBytes(h.staging, uploadId)).equals(data));
