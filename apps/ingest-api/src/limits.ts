@@ -1,10 +1,13 @@
+import { formatBytes } from '@sluice/parts';
+import type { Drive } from '@sluice/tenants';
+
 /** Limits ingest enforces; sent to clients in InitiateUploadResponse. */
 export interface IngestLimits {
   /** Largest chunk one UploadChunk call may carry. @default 16 MiB */
   readonly maxUnaryChunkBytes: number;
   /** Largest chunk UploadChunkStream accepts. @default 5 GiB */
   readonly maxChunkBytes: number;
-  /** Most bytes one upload may have staged and not yet stored. @default 8 GiB */
+  /** Most bytes one upload may have staged and not yet stored. @default 12 GiB */
   readonly maxStagedBytesPerUpload: number;
   /** Highest chunk number accepted. @default 1,000,000 */
   readonly maxChunkNumber: number;
@@ -15,7 +18,32 @@ export interface IngestLimits {
 export const DEFAULT_LIMITS: IngestLimits = Object.freeze({
   maxUnaryChunkBytes: 16 * 1024 * 1024,
   maxChunkBytes: 5 * 1024 ** 3,
-  maxStagedBytesPerUpload: 8 * 1024 ** 3,
+  maxStagedBytesPerUpload: 12 * 1024 ** 3,
   maxChunkNumber: 1_000_000,
   retryPushbackMs: 500,
 });
+
+/**
+ * Says why the per-upload staging cap could stall an upload for good, if it could. An upload
+ * whose chunks arrive in order holds, before any of its bytes can be released, up to one part
+ * plus the chunk reaching into it from before and the chunk reaching past its end: with the
+ * largest chunks, a cap below that refuses the next chunk for ever. (A growing part-size policy
+ * is judged by its first parts, the ones all but huge files use.)
+ */
+export function stagingCapRisk(limits: IngestLimits, drives: readonly Drive[]): string | undefined {
+  const largest = drives.reduce<Drive | undefined>(
+    (max, d) => (max && max.partSizePolicy.partSize >= d.partSizePolicy.partSize ? max : d),
+    undefined,
+  );
+  if (!largest) return undefined;
+  const part = largest.partSizePolicy.partSize;
+  const needed = part + 2 * limits.maxChunkBytes;
+  if (limits.maxStagedBytesPerUpload >= needed) return undefined;
+  return (
+    `SLUICE_INGEST_MAX_STAGED_PER_UPLOAD is ${formatBytes(limits.maxStagedBytesPerUpload)}, below ` +
+    `${formatBytes(needed)}: a part of drive ${largest.tenant}/${largest.name} (${formatBytes(part)}) plus two ` +
+    `of the largest chunks (SLUICE_INGEST_MAX_CHUNK, ${formatBytes(limits.maxChunkBytes)}). An upload sending ` +
+    'chunks that large in order could wait for ever for room the part-writer cannot free: raise the cap, ' +
+    'or lower SLUICE_INGEST_MAX_CHUNK'
+  );
+}

@@ -11,6 +11,7 @@ import { createPool } from 'mysql2/promise';
 import { buildApp } from './app.ts';
 import { ingestEnv } from './config.ts';
 import { grpcComponent } from './grpc-component.ts';
+import { stagingCapRisk, type IngestLimits } from './limits.ts';
 import { projectedUploads } from './projected-uploads.ts';
 
 // Chunks arrive as buffers of many MiB: without this, nearly each one costs a full collection.
@@ -58,6 +59,16 @@ const backbone = await startup.backbone(config, registry);
 // The projection (read only) answers for what happened after staging; a pool connects lazily.
 const mysql = createPool({ uri: config.SLUICE_MYSQL_URL, connectionLimit: 4, timezone: 'Z' });
 
+const limits: IngestLimits = {
+  maxUnaryChunkBytes: config.SLUICE_INGEST_MAX_UNARY_CHUNK,
+  maxChunkBytes: config.SLUICE_INGEST_MAX_CHUNK,
+  maxStagedBytesPerUpload: config.SLUICE_INGEST_MAX_STAGED_PER_UPLOAD,
+  maxChunkNumber: config.SLUICE_INGEST_MAX_CHUNK_NUMBER,
+  retryPushbackMs: config.SLUICE_INGEST_RETRY_PUSHBACK,
+};
+const capRisk = stagingCapRisk(limits, tenants.drives);
+if (capRisk) logger.warn(capRisk);
+
 const checksums = new ChecksumPool({ threads: config.SLUICE_INGEST_HASH_THREADS });
 
 const app = buildApp({
@@ -67,13 +78,7 @@ const app = buildApp({
   checksums,
   events: backbone.producer('intake.chunks'),
   tenants,
-  limits: {
-    maxUnaryChunkBytes: config.SLUICE_INGEST_MAX_UNARY_CHUNK,
-    maxChunkBytes: config.SLUICE_INGEST_MAX_CHUNK,
-    maxStagedBytesPerUpload: config.SLUICE_INGEST_MAX_STAGED_PER_UPLOAD,
-    maxChunkNumber: config.SLUICE_INGEST_MAX_CHUNK_NUMBER,
-    retryPushbackMs: config.SLUICE_INGEST_RETRY_PUSHBACK,
-  },
+  limits,
   stagingFull: () => gate.full,
   projected: projectedUploads(new UploadQueries({ pool: mysql })),
   readiness: [
