@@ -2,10 +2,13 @@ import { Startup } from '@sluice/bootstrap';
 import { parseEnvOrExit } from '@sluice/config';
 import { createMetricsRegistry, httpComponent } from '@sluice/http';
 import { createLogger } from '@sluice/logging';
-import { runComponents } from '@sluice/runtime';
+import { countBuffersInHeapLimits, runComponents } from '@sluice/runtime';
 import { S3Clients } from '@sluice/storage';
 import { buildApp } from './app.ts';
 import { assemblerEnv } from './config.ts';
+
+// Objects are read back as buffers for their checksum: without this, many of them cost a full collection.
+countBuffersInHeapLimits();
 
 const config = parseEnvOrExit('assembler', assemblerEnv, process.env);
 const logger = createLogger({ service: 'assembler', level: config.SLUICE_LOG_LEVEL });

@@ -3,11 +3,14 @@ import { parseEnvOrExit } from '@sluice/config';
 import { createMetricsRegistry, httpComponent } from '@sluice/http';
 import { createLogger } from '@sluice/logging';
 import { PartStateStore, type ResolvedDrive } from '@sluice/part-writer-core';
-import { runComponents } from '@sluice/runtime';
+import { countBuffersInHeapLimits, runComponents } from '@sluice/runtime';
 import { RedisStaging } from '@sluice/staging';
 import { S3Clients } from '@sluice/storage';
 import { buildApp } from './app.ts';
 import { partWriterEnv } from './config.ts';
+
+// Parts are read from Redis and sent to S3 as buffers of many MiB: without this, many of them cost a full collection.
+countBuffersInHeapLimits();
 
 const config = parseEnvOrExit('part-writer', partWriterEnv, process.env);
 const logger = createLogger({ service: 'part-writer', level: config.SLUICE_LOG_LEVEL });
