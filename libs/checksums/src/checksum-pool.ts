@@ -1,7 +1,7 @@
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { InternalError } from '@sluice/errors';
+import { InternalError, UnavailableError } from '@sluice/errors';
 import { ChunkDigest, type ChecksumAlgorithm, type ChunkChecksums } from './chunk-digest.ts';
 
 /** What a checksum worker starts with: the arena it shares with the pool. */
@@ -271,7 +271,10 @@ class WorkerSlot {
   #fail(err: Error): void {
     if (this.dead) return;
     this.dead = true;
-    const failure = new InternalError(`checksum worker failed: ${err.message}`, { cause: err });
+    // The chunk can be sent again: the next session gets a new thread.
+    const failure = new UnavailableError('CHECKSUMS_UNAVAILABLE', `checksum worker failed: ${err.message}`, {
+      cause: err,
+    });
     for (const pending of this.#sessions.values()) this.#settleFailed(pending, failure);
     this.#sessions.clear();
     this.#queue.length = 0;

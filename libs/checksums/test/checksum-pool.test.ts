@@ -142,7 +142,11 @@ describe('ChecksumPool', () => {
     session.update(new SeededRandom(1).bytes(32 * 1024 * 1024));
     const digest = session.digest();
     await p.close();
-    await assert.rejects(digest, /checksum worker/);
+    await assert.rejects(digest, {
+      code: 'CHECKSUMS_UNAVAILABLE',
+      retriable: true,
+      message: /checksum worker/,
+    });
     assert.throws(() => p.session(ALL), /closed/);
   });
 

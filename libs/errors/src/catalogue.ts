@@ -77,6 +77,7 @@ export const ERROR_CATALOGUE = {
   UPLOAD_STAGING_CAP: spec('RESOURCE_EXHAUSTED', 429, true, "the upload's staged bytes are at their cap"),
   // Outside systems.
   STAGING_UNAVAILABLE: spec('UNAVAILABLE', 503, true, 'the staging store (Redis) cannot be reached'),
+  CHECKSUMS_UNAVAILABLE: spec('UNAVAILABLE', 503, true, 'a thread computing checksums stopped; retry'),
   STAGING_LOST: spec('DATA_LOSS', 410, false, 'staged bytes are gone (the staging store lost them)'),
   EVENTS_UNAVAILABLE: spec('UNAVAILABLE', 503, true, 'the event log (Kafka) cannot be reached'),
   REGISTRY_UNAVAILABLE: spec('UNAVAILABLE', 503, true, 'the schema registry cannot be reached'),
