@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
+import type { Worker } from 'node:worker_threads';
 import { SeededRandom } from '@sluice/testing';
 import { ChecksumPool, ChunkDigest, type ChecksumAlgorithm } from '../src/index.ts';
 
@@ -148,6 +149,27 @@ describe('ChecksumPool', () => {
       message: /checksum worker/,
     });
     assert.throws(() => p.session(ALL), /closed/);
+  });
+
+  it('replaces a thread that stopped, failing only the chunks it held', async (t) => {
+    const workers: Worker[] = [];
+    const onWorker = (worker: Worker): number => workers.push(worker);
+    process.on('worker', onWorker);
+    t.after(() => process.off('worker', onWorker));
+    const p = pool(t, 1);
+    await p.start();
+    assert.equal(workers.length, 1);
+    const held = p.session(ALL);
+    held.update(new SeededRandom(4).bytes(32 * 1024 * 1024));
+    const digest = held.digest();
+    digest.catch(() => undefined);
+    await workers[0]?.terminate();
+    await assert.rejects(digest, { code: 'CHECKSUMS_UNAVAILABLE', retriable: true });
+    const data = new SeededRandom(6).bytes(1_000_000);
+    const next = p.session(ALL);
+    next.update(data);
+    assert.deepEqual(await next.digest(), new ChunkDigest({ algorithms: ALL }).update(data).digest());
+    assert.equal(workers.length, 2, 'a new thread took over');
   });
 
   it('starts its threads and checks them before the first chunk', async (t) => {
