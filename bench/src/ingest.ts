@@ -21,9 +21,17 @@ import { credentials, Metadata } from '@grpc/grpc-js';
 import { InitiateUploadRequest, IntakeServiceClient, UploadChunkRequest } from '@sluice/proto';
 import { EVENT_TOPICS } from '@sluice/schema-registry';
 import { RedisStaging } from '@sluice/staging';
-import { kafkaAdmin, requireServices, s3Settings, serviceUrl } from '@sluice/testing';
+import {
+  freePort,
+  kafkaAdmin,
+  requireServices,
+  s3Settings,
+  serviceUrl,
+  stopProcess,
+  waitForReady,
+} from '@sluice/testing';
 import { Redis } from 'ioredis';
-import { freePort, node, stop, waitForHttp } from './lib/processes.ts';
+import { node } from './lib/processes.ts';
 import { writeTenantsFile } from './lib/sluice-stack.ts';
 import { summarize, table, type RunStats } from './lib/stats.ts';
 
@@ -67,7 +75,7 @@ const redis = new Redis(serviceUrl('redis'));
 const staging = new RedisStaging({ redis, namespace });
 
 try {
-  await waitForHttp(`http://127.0.0.1:${httpPort}/readyz`);
+  await waitForReady(`http://127.0.0.1:${httpPort}/readyz`, { child: ingest, name: 'ingest-api' });
   const options = { 'grpc.max_send_message_length': 80 * MiB, 'grpc.max_receive_message_length': 80 * MiB };
   const clients = {
     ingest: new IntakeServiceClient(`127.0.0.1:${grpcPort}`, credentials.createInsecure(), options),
@@ -192,7 +200,7 @@ try {
     writeFileSync(out, `${JSON.stringify(summary, null, 2)}\n`);
   }
 } finally {
-  await Promise.all([stop(ingest), stop(discard)]);
+  await Promise.all([stopProcess(ingest), stopProcess(discard)]);
   await redis.quit();
   const admin = kafkaAdmin();
   await admin

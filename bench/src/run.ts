@@ -18,12 +18,12 @@ import { join } from 'node:path';
 import { credentials } from '@grpc/grpc-js';
 import { DeleteObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { IntakeServiceClient } from '@sluice/proto';
-import { requireServices, s3Client, s3Settings, serviceUrl } from '@sluice/testing';
+import { freePort, requireServices, s3Client, s3Settings, serviceUrl, stopProcess } from '@sluice/testing';
 import { grpcDiscardMbps, http2SinkMbps, redisSetMbps } from './lib/ceilings.ts';
 import { LatencyHistogram, type LatencySummary } from './lib/latency.ts';
 import { libStorageUpload, tusUpload } from './lib/peers.ts';
 import { measure, type ProcessUsage } from './lib/proc-usage.ts';
-import { freePort, node, stop } from './lib/processes.ts';
+import { node } from './lib/processes.ts';
 import { startSluice } from './lib/sluice-stack.ts';
 import { uploadToSluice } from './lib/sluice-upload.ts';
 import { table } from './lib/stats.ts';
@@ -210,7 +210,7 @@ async function runCell(cell: Cell, index: number): Promise<CellResult> {
       else u = await tus();
     }
   } finally {
-    await stop(tusServer);
+    await stopProcess(tusServer);
   }
   if (s === undefined || l === undefined || u === undefined) throw new Error('a contender did not run');
   const calls = Math.ceil(bytes / chunk);
@@ -263,7 +263,7 @@ try {
 } finally {
   sluiceClient.close();
   discardClient.close();
-  await Promise.all([stack.close(), stop(discard), stop(sink)]);
+  await Promise.all([stack.close(), stopProcess(discard), stopProcess(sink)]);
   await Promise.all(
     sluiceKeys.map(({ bucket, key }) =>
       s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key })).catch(() => undefined),

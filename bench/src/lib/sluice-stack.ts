@@ -9,9 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { EVENT_TOPICS } from '@sluice/schema-registry';
-import { kafkaAdmin, s3Settings, serviceUrl } from '@sluice/testing';
+import { freePort, kafkaAdmin, s3Settings, serviceUrl, stopProcess, waitForReady } from '@sluice/testing';
 import mysql from 'mysql2/promise';
-import { freePort, node, stop, waitForHttp } from './processes.ts';
+import { node } from './processes.ts';
 
 /** One running app: its process, for CPU and memory readings. */
 export interface AppProcess {
@@ -115,12 +115,12 @@ export async function startSluice(
     const child = node(join(ROOT, 'apps', name, 'src', 'main.ts'), [], env);
     child.stdout?.resume();
     apps.push({ name, child });
-    const up = waitForHttp(`http://127.0.0.1:${httpPort}/readyz`, 90_000);
+    const up = waitForReady(`http://127.0.0.1:${httpPort}/readyz`, { timeoutMs: 90_000, child, name });
     if (name === 'ingest-api') await up;
     else ready.push(up);
   }
   const close = async (): Promise<void> => {
-    await Promise.all(apps.map((a) => stop(a.child)));
+    await Promise.all(apps.map((a) => stopProcess(a.child)));
     const kafka = kafkaAdmin();
     await kafka
       .deleteTopics({ topics: EVENT_TOPICS.flatMap((t) => [`${topicPrefix}${t}`, `${topicPrefix}${t}.dlq`]) })

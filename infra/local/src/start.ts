@@ -13,6 +13,7 @@ import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync }
 import { join } from 'node:path';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { APPS, LOCAL_DEFAULTS, SERVICES, type AppName } from '@sluice/config';
+import { stopProcess, waitForReady } from '@sluice/testing';
 import { ensureUp, getStatus, infraPaths, serviceEnv, stopServices } from './index.ts';
 
 const root = join(import.meta.dirname, '..', '..', '..');
@@ -86,16 +87,7 @@ async function stopAll(code: number): Promise<never> {
   if (stopping) process.exit(code);
   stopping = true;
   say('\nsluice: stopping the apps');
-  await Promise.all(
-    [...apps.values()].map(async (child) => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = once(child, 'exit');
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-      await exited;
-      clearTimeout(timer);
-    }),
-  );
+  await Promise.all([...apps.values()].map((child) => stopProcess(child, 15_000)));
   if (startedServices.length > 0) {
     say(`sluice: stopping the services this run started (${startedServices.join(', ')})`);
     await stopServices({ services: startedServices as (keyof typeof SERVICES)[] });
@@ -117,19 +109,10 @@ for (const [app, child] of apps) {
 // Every app answers /readyz before the sample goes in.
 for (const app of Object.keys(APPS) as AppName[]) {
   const url = `http://127.0.0.1:${APPS[app].httpPort}/readyz`;
-  const deadline = Date.now() + 90_000;
-  for (;;) {
-    const ok = await fetch(url).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (ok) break;
-    if (Date.now() > deadline) {
-      say(`sluice: ${app} is not ready after 90 s; see ${join(localDir, 'logs', `${app}.log`)}`);
-      await stopAll(1);
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
+  await waitForReady(url, { timeoutMs: 90_000, intervalMs: 250, name: app }).catch(async (err: unknown) => {
+    say(`sluice: ${(err as Error).message}; see ${join(localDir, 'logs', `${app}.log`)}`);
+    await stopAll(1);
+  });
   say(`sluice: ${app} ready (http://127.0.0.1:${APPS[app].httpPort}/healthz)`);
 }
 

@@ -6,7 +6,6 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -14,11 +13,13 @@ import { fileURLToPath } from 'node:url';
 import { RedisStaging } from '@sluice/staging';
 import {
   createRedisPrefix,
+  freePort,
   kafkaAdmin,
   kafkaBrokers,
   requireServices,
   s3Settings,
   serviceUrl,
+  stopProcess,
   uniqueName,
   type AfterHook,
 } from '@sluice/testing';
@@ -65,39 +66,13 @@ function tenantsFile(bucket: string): string {
   });
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.unref();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
-  });
-}
-
-function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const force = setTimeout(() => child.kill('SIGKILL'), 5000);
-    child.once('exit', () => {
-      clearTimeout(force);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
-}
-
 /**
  * One app of the repository run as a child process. Create it before anything the app uses,
  * so its stop (registered here) runs before that is cleaned up.
  */
 function appProcess(t: AfterHook, name: string) {
   const running: { child?: ChildProcess } = {};
-  t.after(() => (running.child ? stop(running.child) : undefined));
+  t.after(() => (running.child ? stopProcess(running.child, 5000) : undefined));
   return {
     /** Starts it; the promise rejects (with its last words) if it exits. */
     start(main: string, env: Readonly<Record<string, string>>): Promise<never> {

@@ -35,3 +35,4 @@ export {
   withGrafanaVariables,
   type DashboardQuery,
 } from './dashboards.ts';
+export { stopProcess, waitForReady, type WaitForReadyOptions } from './processes.ts';

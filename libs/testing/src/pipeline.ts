@@ -5,13 +5,13 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { APPS, type AppName } from '@sluice/config';
 import { eventTopicPrefix } from './kafka.ts';
 import { freePort } from './ports.ts';
+import { stopProcess, waitForReady } from './processes.ts';
 import { createDatabase } from './mysql.ts';
 import { uniqueName, type AfterHook } from './names.ts';
 import { s3Settings } from './endpoints.ts';
@@ -109,19 +109,10 @@ export async function startPipeline(t: AfterHook, options: PipelineOptions = {})
       stdio: ['ignore', 'inherit', 'inherit'],
     });
     processes.set(app, child);
-    await ready(app, child, httpPorts[app]);
+    await waitForReady(`http://127.0.0.1:${httpPorts[app]}/readyz`, { child, name: app });
   };
   t.after(async () => {
-    await Promise.all(
-      [...processes.values()].map(async (child) => {
-        if (child.exitCode !== null || child.signalCode !== null) return;
-        const exited = once(child, 'exit');
-        child.kill('SIGTERM');
-        const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-        await exited;
-        clearTimeout(timer);
-      }),
-    );
+    await Promise.all([...processes.values()].map((child) => stopProcess(child)));
   });
   // ingest-api first: it provisions the topics and registers the schemas the others use.
   await start('ingest-api');
@@ -138,18 +129,4 @@ export async function startPipeline(t: AfterHook, options: PipelineOptions = {})
     processes,
     restart: start,
   };
-}
-
-async function ready(app: AppName, child: ChildProcess, port: number): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`${app} exited with ${child.exitCode} before it was ready`);
-    const ok = await fetch(`http://127.0.0.1:${port}/readyz`).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (ok) return;
-    if (Date.now() > deadline) throw new Error(`${app} was not ready within 60 s`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
