@@ -17,8 +17,7 @@
  * of deciding again. Once an outcome exists no script writes `:asm` again, so late events
  * cannot bring a finished upload's keys back.
  */
-import { InternalError, UnavailableError } from '@sluice/errors';
-import type { RedisStaging } from '@sluice/staging';
+import { stagingCall, stagingScript, type RedisStaging } from '@sluice/staging';
 import type { Redis } from 'ioredis';
 import { parseOutcome, serializeOutcome, type OutcomeRecord } from './outcomes.ts';
 import type { MultipartRef } from './s3-objects.ts';
@@ -112,7 +111,7 @@ export class AssemblyStore {
 
   /** Records the part (replacing an earlier PartStored of the same number); false once the upload is finished. */
   async recordPart(uploadId: string, part: StoredPart, now = Date.now()): Promise<boolean> {
-    const n = await this.#script('sluiceAsmRecordPart', [
+    const n = await stagingScript(this.redis, 'sluiceAsmRecordPart', [
       this.stateKey(uploadId),
       this.outcomeKey(uploadId),
       `p:${part.partNumber}`,
@@ -128,7 +127,7 @@ export class AssemblyStore {
 
   /** Every recorded part, by part number. */
   async parts(uploadId: string): Promise<StoredPart[]> {
-    const hash = await this.#call(() => this.redis.hgetall(this.stateKey(uploadId)));
+    const hash = await stagingCall(() => this.redis.hgetall(this.stateKey(uploadId)));
     return Object.entries(hash)
       .filter(([field]) => field.startsWith('p:'))
       .map(([, raw]) => JSON.parse(raw) as StoredPart)
@@ -141,7 +140,7 @@ export class AssemblyStore {
   }
 
   async state(uploadId: string): Promise<AssemblyState> {
-    const [[mpu, lastPartAt, phase], [pwMpu, pwInit]] = await this.#call(() =>
+    const [[mpu, lastPartAt, phase], [pwMpu, pwInit]] = await stagingCall(() =>
       Promise.all([
         this.redis.hmget(this.stateKey(uploadId), 'mpu', 'lastPartAt', 'phase'),
         this.redis.hmget(this.partWriterKey(uploadId), 'mpu', 'init'),
@@ -161,7 +160,7 @@ export class AssemblyStore {
 
   /** See {@link ClaimResult}; `cutoff` (ms) is needed to claim for expiring. */
   async claim(uploadId: string, phase: Phase, now = Date.now(), cutoff = 0): Promise<ClaimResult> {
-    const reply = (await this.#script('sluiceAsmClaim', [
+    const reply = (await stagingScript(this.redis, 'sluiceAsmClaim', [
       this.metaKey(uploadId),
       this.stateKey(uploadId),
       this.outcomeKey(uploadId),
@@ -185,7 +184,7 @@ export class AssemblyStore {
   }
 
   async outcome(uploadId: string): Promise<StoredOutcome | undefined> {
-    const [record, published] = await this.#call(() =>
+    const [record, published] = await stagingCall(() =>
       this.redis.hmget(this.outcomeKey(uploadId), 'record', 'published'),
     );
     return record ? { record: parseOutcome(record), published: published === '1' } : undefined;
@@ -193,7 +192,7 @@ export class AssemblyStore {
 
   /** Stores `proposed` as the upload's outcome unless it has one; returns the outcome that holds. */
   async settle(uploadId: string, proposed: OutcomeRecord): Promise<OutcomeRecord> {
-    const winner = (await this.#script('sluiceAsmSettle', [
+    const winner = (await stagingScript(this.redis, 'sluiceAsmSettle', [
       this.outcomeKey(uploadId),
       serializeOutcome(proposed),
       String(this.outcomeTtlMs),
@@ -202,22 +201,6 @@ export class AssemblyStore {
   }
 
   async markPublished(uploadId: string): Promise<void> {
-    await this.#script('sluiceAsmMarkPublished', [this.outcomeKey(uploadId)]);
-  }
-
-  #script(name: string, args: string[]): Promise<unknown> {
-    const fn = (this.redis as unknown as Record<string, (...a: string[]) => Promise<unknown>>)[name];
-    if (!fn) throw new InternalError(`Redis script ${name} is not defined: construct AssemblyStore first`);
-    return this.#call(() => fn.apply(this.redis, args));
-  }
-
-  async #call<T>(op: () => Promise<T>): Promise<T> {
-    try {
-      return await op();
-    } catch (err) {
-      throw new UnavailableError('STAGING_UNAVAILABLE', `Redis failed: ${(err as Error).message}`, {
-        cause: err,
-      });
-    }
+    await stagingScript(this.redis, 'sluiceAsmMarkPublished', [this.outcomeKey(uploadId)]);
   }
 }

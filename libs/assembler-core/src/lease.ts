@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { UnavailableError } from '@sluice/errors';
+import { stagingCall, stagingScript } from '@sluice/staging';
 import type { Redis } from 'ioredis';
 import { RELEASE_LEASE, RENEW_LEASE } from './scripts.ts';
 
@@ -32,36 +32,29 @@ export class Lease {
   /** Takes the lease, or renews it when this instance holds it; false when another does. */
   async acquire(): Promise<boolean> {
     const { redis, key, ttlMs } = this.#o;
-    const set = await this.#call(() => redis.set(key, this.token, 'PX', ttlMs, 'NX'));
+    const set = await stagingCall(() => redis.set(key, this.token, 'PX', ttlMs, 'NX'), `lease ${key}`);
     return set === 'OK' || (await this.renew());
   }
 
   /** Extends the lease; false when this instance no longer holds it. */
   async renew(): Promise<boolean> {
-    return (await this.#script('sluiceRenewLease', [this.#o.key, this.token, String(this.#o.ttlMs)])) === 1;
+    return (
+      (await stagingScript(
+        this.#o.redis,
+        'sluiceRenewLease',
+        [this.#o.key, this.token, String(this.#o.ttlMs)],
+        `lease ${this.#o.key}`,
+      )) === 1
+    );
   }
 
   /** Gives the lease up if this instance holds it. */
   async release(): Promise<void> {
-    await this.#script('sluiceReleaseLease', [this.#o.key, this.token]);
-  }
-
-  #script(name: string, args: string[]): Promise<unknown> {
-    const redis = this.#o.redis as unknown as Record<string, (...a: string[]) => Promise<unknown>>;
-    return this.#call(() => redis[name]!.apply(this.#o.redis, args));
-  }
-
-  async #call<T>(op: () => Promise<T>): Promise<T> {
-    try {
-      return await op();
-    } catch (err) {
-      throw new UnavailableError(
-        'STAGING_UNAVAILABLE',
-        `Redis failed on lease ${this.#o.key}: ${(err as Error).message}`,
-        {
-          cause: err,
-        },
-      );
-    }
+    await stagingScript(
+      this.#o.redis,
+      'sluiceReleaseLease',
+      [this.#o.key, this.token],
+      `lease ${this.#o.key}`,
+    );
   }
 }

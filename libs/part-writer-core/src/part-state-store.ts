@@ -23,7 +23,7 @@
  */
 import type { Redis } from 'ioredis';
 import { UnavailableError } from '@sluice/errors';
-import type { StagingKeys } from '@sluice/staging';
+import { stagingCall, stagingScript, type StagingKeys } from '@sluice/staging';
 import type { ChecksumMode, ChunkFacts, StoredPart } from './upload-ledger.ts';
 
 /** Where the object goes and how it is cut; from UploadInitiated, or ingest's record of it. */
@@ -133,7 +133,7 @@ export class PartStateStore {
 
   /** The upload's state, or undefined when there is none. */
   async load(uploadId: string): Promise<StoredUploadState | undefined> {
-    const hash = await this.#call(() => this.redis.hgetall(this.key(uploadId)));
+    const hash = await stagingCall(() => this.redis.hgetall(this.key(uploadId)));
     if (Object.keys(hash).length === 0) return undefined;
     const chunks: ChunkFacts[] = [];
     const parts: StoredPart[] = [];
@@ -169,16 +169,14 @@ export class PartStateStore {
   /** Stores a chunk write unless a newer one is stored; true when this write is the one stored. */
   async saveChunk(uploadId: string, facts: ChunkFacts): Promise<boolean> {
     const json = JSON.stringify({ ...facts, crc64nvme: facts.crc64nvme.toString() });
-    const saved = await this.#call(() =>
-      this.#script('sluicePwSaveChunk', [
-        this.key(uploadId),
-        `c:${facts.chunk}`,
-        json,
-        String(facts.generation),
-        String(this.ttlMs),
-        facts.prefix,
-      ]),
-    );
+    const saved = await stagingScript(this.redis, 'sluicePwSaveChunk', [
+      this.key(uploadId),
+      `c:${facts.chunk}`,
+      json,
+      String(facts.generation),
+      String(this.ttlMs),
+      facts.prefix,
+    ]);
     return saved === 1;
   }
 
@@ -192,7 +190,7 @@ export class PartStateStore {
    */
   async claimMultipart(uploadId: string, multipartUploadId: string): Promise<string> {
     const key = this.key(uploadId);
-    const replies = await this.#call(() =>
+    const replies = await stagingCall(() =>
       this.redis
         .multi()
         .hsetnx(key, 'mpu', multipartUploadId)
@@ -221,7 +219,7 @@ export class PartStateStore {
   }
 
   async removeGarbage(uploadId: string, prefix: string): Promise<void> {
-    await this.#call(() => this.redis.hdel(this.key(uploadId), `g:${prefix}`));
+    await stagingCall(() => this.redis.hdel(this.key(uploadId), `g:${prefix}`));
   }
 
   /** See RELEASE_CHUNK; returns the bytes subtracted from ingest's counter. */
@@ -229,15 +227,13 @@ export class PartStateStore {
     uploadId: string,
     facts: Pick<ChunkFacts, 'chunk' | 'prefix' | 'size'>,
   ): Promise<number> {
-    const released = await this.#call(() =>
-      this.#script('sluicePwReleaseChunk', [
-        this.key(uploadId),
-        this.#stagingKeys.meta(uploadId),
-        String(facts.chunk),
-        facts.prefix,
-        String(facts.size),
-      ]),
-    );
+    const released = await stagingScript(this.redis, 'sluicePwReleaseChunk', [
+      this.key(uploadId),
+      this.#stagingKeys.meta(uploadId),
+      String(facts.chunk),
+      facts.prefix,
+      String(facts.size),
+    ]);
     return Number(released);
   }
 
@@ -248,7 +244,7 @@ export class PartStateStore {
   /** Records the failure unless one is recorded; returns the one that is. */
   async markFailed(uploadId: string, failure: FailureFacts): Promise<FailureFacts> {
     const key = this.key(uploadId);
-    const replies = await this.#call(() =>
+    const replies = await stagingCall(() =>
       this.redis
         .multi()
         .hsetnx(key, 'failed', JSON.stringify(failure))
@@ -269,36 +265,17 @@ export class PartStateStore {
   }
 
   async delete(uploadId: string): Promise<void> {
-    await this.#call(() => this.redis.unlink(this.key(uploadId)));
+    await stagingCall(() => this.redis.unlink(this.key(uploadId)));
   }
 
   async #set(uploadId: string, field: string, value: string): Promise<void> {
     const key = this.key(uploadId);
-    await this.#call(() => this.redis.multi().hset(key, field, value).pexpire(key, this.ttlMs).exec());
+    await stagingCall(() => this.redis.multi().hset(key, field, value).pexpire(key, this.ttlMs).exec());
   }
 
   async #setNx(uploadId: string, field: string, value: string): Promise<void> {
     const key = this.key(uploadId);
-    await this.#call(() => this.redis.multi().hsetnx(key, field, value).pexpire(key, this.ttlMs).exec());
-  }
-
-  #script(name: string, args: string[]): Promise<unknown> {
-    const fn = (this.redis as unknown as Record<string, (...a: string[]) => Promise<unknown>>)[name]!;
-    return fn.apply(this.redis, args);
-  }
-
-  async #call<T>(op: () => Promise<T>): Promise<T> {
-    try {
-      return await op();
-    } catch (err) {
-      throw new UnavailableError(
-        'STAGING_UNAVAILABLE',
-        `Redis failed: ${(err as Error).message}; it will be retried`,
-        {
-          cause: err,
-        },
-      );
-    }
+    await stagingCall(() => this.redis.multi().hsetnx(key, field, value).pexpire(key, this.ttlMs).exec());
   }
 }
 

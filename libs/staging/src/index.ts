@@ -11,3 +11,4 @@ export type {
   SealResult,
   StagedSegments,
 } from './redis-staging.ts';
+export { stagingCall, stagingScript } from './redis-call.ts';

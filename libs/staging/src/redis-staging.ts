@@ -1,7 +1,8 @@
-import { DataLossError, UnavailableError } from '@sluice/errors';
+import { DataLossError } from '@sluice/errors';
 import type { Redis } from 'ioredis';
 import { SEGMENT_SIZE, segmentCount, stagingKeys, type StagingKeys } from './keys.ts';
 import type { ChunkRecord, UploadMeta } from './records.ts';
+import { stagingCall, stagingScript } from './redis-call.ts';
 import { ABORT, COMMIT_CHUNK, MARK_CHUNK_EMITTED, SEAL } from './scripts.ts';
 import { sendSegmentSet } from './segment-write.ts';
 
@@ -96,9 +97,9 @@ export class RedisStaging {
     let uploadId = upload.uploadId;
     if (upload.clientRequestId) {
       const requestKey = this.keys.request(upload.tenant, upload.clientRequestId);
-      const won = await this.#call(() => this.redis.set(requestKey, uploadId, 'PX', this.ttlMs, 'NX'));
+      const won = await stagingCall(() => this.redis.set(requestKey, uploadId, 'PX', this.ttlMs, 'NX'));
       if (won === null) {
-        uploadId = (await this.#call(() => this.redis.get(requestKey))) ?? uploadId;
+        uploadId = (await stagingCall(() => this.redis.get(requestKey))) ?? uploadId;
         const existing = await this.getUpload(uploadId);
         // A crash between claiming the request id and writing the upload leaves the id
         // claimed and no upload: create it now under the claimed id.
@@ -119,17 +120,17 @@ export class RedisStaging {
       emitted: { initiated: false, sealed: false, aborted: false },
     };
     const key = this.keys.meta(uploadId);
-    await this.#call(() => this.redis.multi().hset(key, toHash(meta)).pexpire(key, this.ttlMs).exec());
+    await stagingCall(() => this.redis.multi().hset(key, toHash(meta)).pexpire(key, this.ttlMs).exec());
     return { created: true, meta };
   }
 
   async getUpload(uploadId: string): Promise<UploadMeta | undefined> {
-    const hash = await this.#call(() => this.redis.hgetall(this.keys.meta(uploadId)));
+    const hash = await stagingCall(() => this.redis.hgetall(this.keys.meta(uploadId)));
     return Object.keys(hash).length === 0 ? undefined : fromHash(hash);
   }
 
   async getChunk(uploadId: string, chunk: number): Promise<ChunkRecord | undefined> {
-    const raw = await this.#call(() => this.redis.hget(this.keys.chunks(uploadId), String(chunk)));
+    const raw = await stagingCall(() => this.redis.hget(this.keys.chunks(uploadId), String(chunk)));
     return raw ? (JSON.parse(raw) as ChunkRecord) : undefined;
   }
 
@@ -138,7 +139,7 @@ export class RedisStaging {
    * any chunk after it is staged (chunks that wait for the gap to be filled).
    */
   async firstGap(uploadId: string): Promise<{ readonly chunk: number; readonly chunksAfter: boolean }> {
-    const fields = await this.#call(() => this.redis.hkeys(this.keys.chunks(uploadId)));
+    const fields = await stagingCall(() => this.redis.hkeys(this.keys.chunks(uploadId)));
     const staged = new Set(fields.map(Number));
     let chunk = 0;
     while (staged.has(chunk)) chunk++;
@@ -147,7 +148,7 @@ export class RedisStaging {
 
   /** Every staged chunk, by chunk number. */
   async listChunks(uploadId: string): Promise<ChunkRecord[]> {
-    const hash = await this.#call(() => this.redis.hgetall(this.keys.chunks(uploadId)));
+    const hash = await stagingCall(() => this.redis.hgetall(this.keys.chunks(uploadId)));
     return Object.values(hash)
       .map((raw) => JSON.parse(raw) as ChunkRecord)
       .sort((a, b) => a.chunk - b.chunk);
@@ -161,13 +162,13 @@ export class RedisStaging {
       const segment = data.subarray(i * this.segmentSize, Math.min(data.length, (i + 1) * this.segmentSize));
       pipeline.set(this.keys.segment(prefix, i), segment, 'PX', this.ttlMs);
     }
-    await this.#call(() => execPipeline(pipeline));
+    await stagingCall(() => execPipeline(pipeline));
     return count;
   }
 
   /** Writes one segment, for chunks that stream in. */
   async writeSegment(prefix: string, index: number, segment: Buffer): Promise<void> {
-    await this.#call(() =>
+    await stagingCall(() =>
       sendSegmentSet(this.bulkRedis, this.keys.segment(prefix, index), segment, this.ttlMs),
     );
   }
@@ -179,18 +180,16 @@ export class RedisStaging {
     expectedWriteId: string,
     now = Date.now(),
   ): Promise<CommitResult> {
-    const reply = (await this.#call(() =>
-      this.#script('sluiceCommitChunk', [
-        this.keys.meta(uploadId),
-        this.keys.chunks(uploadId),
-        String(record.chunk),
-        JSON.stringify(record),
-        expectedWriteId,
-        String(record.size),
-        String(this.ttlMs),
-        String(now),
-      ]),
-    )) as [string, string | null | undefined];
+    const reply = (await stagingScript(this.redis, 'sluiceCommitChunk', [
+      this.keys.meta(uploadId),
+      this.keys.chunks(uploadId),
+      String(record.chunk),
+      JSON.stringify(record),
+      expectedWriteId,
+      String(record.size),
+      String(this.ttlMs),
+      String(now),
+    ])) as [string, string | null | undefined];
     switch (reply[0]) {
       case 'ok':
         return { result: 'ok' };
@@ -205,22 +204,22 @@ export class RedisStaging {
 
   /** Notes that the chunk's event is durable; false when the chunk has moved on to another write. */
   async markChunkEmitted(uploadId: string, chunk: number, writeId: string): Promise<boolean> {
-    const n = await this.#call(() =>
-      this.#script('sluiceMarkChunkEmitted', [this.keys.chunks(uploadId), String(chunk), writeId]),
-    );
+    const n = await stagingScript(this.redis, 'sluiceMarkChunkEmitted', [
+      this.keys.chunks(uploadId),
+      String(chunk),
+      writeId,
+    ]);
     return n === 1;
   }
 
   async seal(uploadId: string, totalChunks: number, sha256: string, now = Date.now()): Promise<SealResult> {
-    const reply = (await this.#call(() =>
-      this.#script('sluiceSeal', [
-        this.keys.meta(uploadId),
-        this.keys.chunks(uploadId),
-        String(totalChunks),
-        sha256,
-        String(now),
-      ]),
-    )) as string[];
+    const reply = (await stagingScript(this.redis, 'sluiceSeal', [
+      this.keys.meta(uploadId),
+      this.keys.chunks(uploadId),
+      String(totalChunks),
+      sha256,
+      String(now),
+    ])) as string[];
     const [result, a = '', b = '', c = ''] = reply;
     if (result === 'status') return { result, status: a, totalChunks: b, sha256: c };
     if (result === 'beyond') return { result, chunk: Number(a) };
@@ -229,15 +228,17 @@ export class RedisStaging {
   }
 
   async abort(uploadId: string, reason: string, now = Date.now()): Promise<'ok' | 'same' | 'missing'> {
-    const reply = (await this.#call(() =>
-      this.#script('sluiceAbort', [this.keys.meta(uploadId), reason, String(now)]),
-    )) as string[];
+    const reply = (await stagingScript(this.redis, 'sluiceAbort', [
+      this.keys.meta(uploadId),
+      reason,
+      String(now),
+    ])) as string[];
     return reply[0] as 'ok' | 'same' | 'missing';
   }
 
   /** Notes that a lifecycle event of the upload is durable. */
   async markEmitted(uploadId: string, event: 'initiated' | 'sealed' | 'aborted'): Promise<void> {
-    await this.#call(() => this.redis.hset(this.keys.meta(uploadId), `emitted.${event}`, '1'));
+    await stagingCall(() => this.redis.hset(this.keys.meta(uploadId), `emitted.${event}`, '1'));
   }
 
   /** Where a chunk write's segments live: what ChunkUploaded carries. */
@@ -271,7 +272,7 @@ export class RedisStaging {
       if (start === 0 && end === size - 1) pipeline.getBuffer(this.keys.segment(prefix, i));
       else pipeline.getrangeBuffer(this.keys.segment(prefix, i), start, end);
     }
-    const results = await this.#call(() => execPipeline(pipeline));
+    const results = await stagingCall(() => execPipeline(pipeline));
     return results.map((value, k) => {
       const buf = value as Buffer | null;
       if (!buf || buf.length !== wants[k]) {
@@ -294,7 +295,7 @@ export class RedisStaging {
     for (let i = 0; i < writes.length; i += 1000) {
       const pipeline = this.redis.pipeline();
       for (const write of writes.slice(i, i + 1000)) pipeline.exists(this.keys.segment(write.prefix, 0));
-      const results = await this.#call(() => execPipeline(pipeline));
+      const results = await stagingCall(() => execPipeline(pipeline));
       for (const n of results) present.push(n === 1);
     }
     return present;
@@ -306,12 +307,12 @@ export class RedisStaging {
     const list = Array.from({ length: segments.segmentCount }, (_, i) =>
       this.keys.segment(segments.prefix, i),
     );
-    await this.#call(() => this.redis.unlink(...list));
+    await stagingCall(() => this.redis.unlink(...list));
   }
 
   /** Lowers the upload's staged-bytes counter once the part-writer released bytes. */
   async releaseStaged(uploadId: string, bytes: number): Promise<void> {
-    await this.#call(() => this.redis.hincrby(this.keys.meta(uploadId), 'stagedBytes', -bytes));
+    await stagingCall(() => this.redis.hincrby(this.keys.meta(uploadId), 'stagedBytes', -bytes));
   }
 
   /**
@@ -329,7 +330,7 @@ export class RedisStaging {
       ...owners.map((owner) => this.keys.state(uploadId, owner)),
     ];
     if (meta?.clientRequestId)
-      await this.#call(() => this.redis.unlink(this.keys.request(meta.tenant, meta.clientRequestId)));
+      await stagingCall(() => this.redis.unlink(this.keys.request(meta.tenant, meta.clientRequestId)));
     for (const chunk of chunks) {
       const { prefix, segmentCount } = this.segmentsOf(uploadId, chunk);
       for (let i = 0; i < segmentCount; i++) doomed.push(this.keys.segment(prefix, i));
@@ -338,24 +339,7 @@ export class RedisStaging {
     // name what is left and a retry deletes it.
     for (let i = doomed.length; i > 0; i -= 1000) {
       const batch = doomed.slice(Math.max(0, i - 1000), i);
-      await this.#call(() => this.redis.unlink(...batch));
-    }
-  }
-
-  #script(name: string, args: string[]): Promise<unknown> {
-    const fn = (this.redis as unknown as Record<string, (...a: string[]) => Promise<unknown>>)[name];
-    if (!fn) throw new Error(`script ${name} is not defined`);
-    return fn.apply(this.redis, args);
-  }
-
-  async #call<T>(op: () => Promise<T>): Promise<T> {
-    try {
-      return await op();
-    } catch (err) {
-      if (err instanceof DataLossError) throw err;
-      throw new UnavailableError('STAGING_UNAVAILABLE', `Redis failed: ${(err as Error).message}`, {
-        cause: err,
-      });
+      await stagingCall(() => this.redis.unlink(...batch));
     }
   }
 }

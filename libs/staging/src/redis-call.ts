@@ -1,0 +1,32 @@
+import { InternalError, SluiceError, UnavailableError } from '@sluice/errors';
+import type { Redis } from 'ioredis';
+
+/**
+ * Runs Redis commands; a Redis failure becomes UnavailableError STAGING_UNAVAILABLE, which
+ * callers retry. Sluice's own errors thrown inside pass through unchanged.
+ * @param context what was being done, for the message ("lease x")
+ */
+export async function stagingCall<T>(op: () => Promise<T>, context?: string): Promise<T> {
+  try {
+    return await op();
+  } catch (err) {
+    if (err instanceof SluiceError) throw err;
+    throw new UnavailableError(
+      'STAGING_UNAVAILABLE',
+      `Redis failed${context ? ` on ${context}` : ''}: ${(err as Error).message}`,
+      { cause: err },
+    );
+  }
+}
+
+/** Runs the Lua script `redis.defineCommand` registered as `name`, through {@link stagingCall}. */
+export function stagingScript(
+  redis: Redis,
+  name: string,
+  args: readonly string[],
+  context?: string,
+): Promise<unknown> {
+  const fn = (redis as unknown as Record<string, ((...a: string[]) => Promise<unknown>) | undefined>)[name];
+  if (!fn) throw new InternalError(`Redis script ${name} is not defined: define it before it is run`);
+  return stagingCall(() => fn.apply(redis, args as string[]), context);
+}
