@@ -167,7 +167,6 @@ class WorkerSlot {
   readonly #free: number[];
   readonly #queue: Queued[] = [];
   readonly #sessions = new Map<number, Pending>();
-  backlog = 0;
   dead = false;
 
   constructor(arenaBytes: number, slotSize: number) {
@@ -192,7 +191,6 @@ class WorkerSlot {
 
   update(id: number, pending: Pending, data: Uint8Array): void {
     pending.backlog += data.length;
-    this.backlog += data.length;
     this.#queue.push({ op: 'update', id, data, offset: 0 });
     this.#pump();
   }
@@ -207,14 +205,15 @@ class WorkerSlot {
   }
 
   cancel(id: number, pending: Pending): void {
-    this.#sessions.delete(id);
-    for (let i = this.#queue.length - 1; i >= 0; i--) {
-      if (this.#queue[i]?.id === id) this.#queue.splice(i, 1);
-    }
-    this.backlog -= pending.backlog;
-    pending.backlog = 0;
-    this.#release(pending);
+    this.#forget(id, pending);
     this.#post({ id, op: 'cancel' });
+  }
+
+  /** Bytes fed to this thread's sessions and not yet hashed. */
+  get backlog(): number {
+    let bytes = 0;
+    for (const pending of this.#sessions.values()) bytes += pending.backlog;
+    return bytes;
   }
 
   wait(pending: Pending, bytes: number): Promise<void> {
@@ -255,7 +254,6 @@ class WorkerSlot {
       const pending = this.#sessions.get(m.id);
       if (pending) {
         pending.backlog -= m.bytes;
-        this.backlog -= m.bytes;
         this.#release(pending);
       }
       this.#pump();
@@ -263,9 +261,19 @@ class WorkerSlot {
     }
     const pending = this.#sessions.get(m.id);
     if (!pending) return;
-    this.#sessions.delete(m.id);
+    this.#forget(m.id, pending);
     if (m.op === 'digest') pending.result?.resolve(m);
     else this.#settleFailed(pending, new InternalError(`checksums failed: ${m.message}`));
+  }
+
+  /** Drops a session: its bytes still queued here are never sent. */
+  #forget(id: number, pending: Pending): void {
+    this.#sessions.delete(id);
+    for (let i = this.#queue.length - 1; i >= 0; i--) {
+      if (this.#queue[i]?.id === id) this.#queue.splice(i, 1);
+    }
+    pending.backlog = 0;
+    this.#release(pending);
   }
 
   #fail(err: Error): void {
@@ -278,7 +286,6 @@ class WorkerSlot {
     for (const pending of this.#sessions.values()) this.#settleFailed(pending, failure);
     this.#sessions.clear();
     this.#queue.length = 0;
-    this.backlog = 0;
   }
 
   #settleFailed(pending: Pending, err: Error): void {
