@@ -7,17 +7,18 @@ import { uploadAbortRequested, uploadInitiated, uploadSealed } from './events.ts
 import type { IngestLimits } from './limits.ts';
 import { uploadOf, type ChunkEvents } from './uploads.ts';
 
-/** What InitiateUpload takes; only the drive is required. */
-export interface InitiateRequest {
-  readonly drive: string;
-  readonly nodeId: string;
-  readonly filename: string;
-  readonly mimeType: string;
-  readonly metadata: Readonly<Record<string, string>>;
-  readonly sizeHint: number;
-  readonly fixedChunkSize: number;
-  readonly clientRequestId: string;
-}
+/** What InitiateUpload takes, as the upload keeps it; only the drive must be non-empty. */
+export type InitiateRequest = Pick<
+  UploadMeta,
+  | 'drive'
+  | 'nodeId'
+  | 'filename'
+  | 'mimeType'
+  | 'metadata'
+  | 'sizeHint'
+  | 'fixedChunkSize'
+  | 'clientRequestId'
+>;
 
 export interface LifecycleDeps {
   readonly staging: RedisStaging;
