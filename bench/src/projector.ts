@@ -24,7 +24,7 @@ import { cpus, totalmem } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { EventBackbone } from '@sluice/pipeline';
+import { EventBackbone } from '@sluice/kafka';
 import {
   migrate,
   MysqlProjectionStore,

@@ -10,11 +10,11 @@ import {
 } from '@sluice/assembler-core';
 import { buildHttpServer, type ReadinessCheck } from '@sluice/http';
 import type { Logger } from '@sluice/logging';
-import type { EventBackbone } from '@sluice/pipeline';
-import type { Component } from '@sluice/runtime';
+import type { EventBackbone } from '@sluice/kafka';
+import type { Component } from '@sluice/startup';
 import { RedisStaging } from '@sluice/staging';
 import type { S3Clients } from '@sluice/storage';
-import type { StreamProcessor } from '@sluice/streams';
+import type { StreamProcessor } from '@sluice/kafka';
 import type { PartEvent } from '@sluice/proto';
 import type { Tenants } from '@sluice/tenants';
 import type { FastifyInstance } from 'fastify';

@@ -1,8 +1,8 @@
-import { Startup } from '@sluice/bootstrap';
+import { Startup } from '@sluice/startup';
 import { parseEnvOrExit } from '@sluice/config';
 import { createMetricsRegistry, httpComponent } from '@sluice/http';
 import { createLogger } from '@sluice/logging';
-import { countBuffersInHeapLimits, runComponents } from '@sluice/runtime';
+import { countBuffersInHeapLimits, runComponents } from '@sluice/startup';
 import { S3Clients } from '@sluice/storage';
 import { buildApp } from './app.ts';
 import { assemblerEnv } from './config.ts';

@@ -9,7 +9,7 @@
  */
 import { parseArgs } from 'node:util';
 import { AssemblyStore, Reconciler, type ReconcileReport } from '@sluice/assembler-core';
-import { Startup } from '@sluice/bootstrap';
+import { Startup } from '@sluice/startup';
 import { parseEnvOrExit } from '@sluice/config';
 import { createLogger } from '@sluice/logging';
 import { RedisStaging } from '@sluice/staging';

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { EventBackbone } from '@sluice/pipeline';
+import { EventBackbone } from '@sluice/kafka';
 import type { UploadEvent } from '@sluice/proto';
 import { eventTopicPrefix, kafkaBrokers, requireServices, serviceUrl, uniqueName } from '@sluice/testing';
 import { Registry } from 'prom-client';

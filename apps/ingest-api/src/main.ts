@@ -1,10 +1,10 @@
-import { Startup } from '@sluice/bootstrap';
+import { Startup } from '@sluice/startup';
 import { ChecksumPool } from '@sluice/checksums';
 import { parseEnvOrExit } from '@sluice/config';
 import { createMetricsRegistry, httpComponent } from '@sluice/http';
 import { createLogger } from '@sluice/logging';
 import { UploadQueries } from '@sluice/projection';
-import { countBuffersInHeapLimits, runComponents } from '@sluice/runtime';
+import { countBuffersInHeapLimits, runComponents } from '@sluice/startup';
 import { MemoryGate, RedisStaging, redisMemory } from '@sluice/staging';
 import { Redis } from 'ioredis';
 import { createPool } from 'mysql2/promise';

@@ -3,7 +3,7 @@ import type { TestContext } from 'node:test';
 import { Consumer } from '@platformatic/kafka';
 import { credentials, Metadata, ServerCredentials, type ServiceError } from '@grpc/grpc-js';
 import { ChecksumPool } from '@sluice/checksums';
-import { EventBackbone } from '@sluice/pipeline';
+import { EventBackbone } from '@sluice/kafka';
 import {
   AbortUploadRequest,
   CompleteUploadRequest,

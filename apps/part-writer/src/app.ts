@@ -6,11 +6,11 @@ import {
   type PartStateStore,
   type ResolvedDrive,
 } from '@sluice/part-writer-core';
-import type { EventBackbone } from '@sluice/pipeline';
+import type { EventBackbone } from '@sluice/kafka';
 import type { ChunkEvent } from '@sluice/proto';
-import type { Component } from '@sluice/runtime';
+import type { Component } from '@sluice/startup';
 import type { RedisStaging } from '@sluice/staging';
-import type { StreamProcessor } from '@sluice/streams';
+import type { StreamProcessor } from '@sluice/kafka';
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';

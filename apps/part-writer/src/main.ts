@@ -1,9 +1,9 @@
-import { Startup } from '@sluice/bootstrap';
+import { Startup } from '@sluice/startup';
 import { parseEnvOrExit } from '@sluice/config';
 import { createMetricsRegistry, httpComponent } from '@sluice/http';
 import { createLogger } from '@sluice/logging';
 import { PartStateStore, type ResolvedDrive } from '@sluice/part-writer-core';
-import { countBuffersInHeapLimits, runComponents } from '@sluice/runtime';
+import { countBuffersInHeapLimits, runComponents } from '@sluice/startup';
 import { RedisStaging } from '@sluice/staging';
 import { S3Clients } from '@sluice/storage';
 import { buildApp } from './app.ts';

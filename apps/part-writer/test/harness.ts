@@ -14,7 +14,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { createLogger, type Logger } from '@sluice/logging';
 import { PartStateStore, checksumFields } from '@sluice/part-writer-core';
-import { EventBackbone } from '@sluice/pipeline';
+import { EventBackbone } from '@sluice/kafka';
 import type { PartEvent } from '@sluice/proto';
 import { EVENT_TOPICS } from '@sluice/schema-registry';
 import { RedisStaging } from '@sluice/staging';

@@ -15,7 +15,7 @@
  */
 import type { Consumer, Message, MessagesStream } from '@platformatic/kafka';
 import type { PartitionPosition } from '@sluice/projection';
-import { backoffDelay, pause } from '@sluice/streams';
+import { backoffDelay, pause } from '@sluice/retry';
 import type { Logger } from 'pino';
 import { RecordBatcher } from './record-batcher.ts';
 

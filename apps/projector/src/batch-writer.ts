@@ -9,7 +9,7 @@
  */
 import { toSluiceError, type SluiceError } from '@sluice/errors';
 import type { MysqlProjectionStore, ProjectionRecord } from '@sluice/projection';
-import { backoffDelay, pause, type BackoffOptions } from '@sluice/streams';
+import { backoffDelay, pause, type BackoffOptions } from '@sluice/retry';
 import type { Logger } from 'pino';
 import type { RawMessage } from './batch-source.ts';
 import type { ProjectorMetrics } from './metrics.ts';

@@ -5,12 +5,12 @@
  * identical, 1 when they differ, 2 when the rebuild could not run.
  */
 import { parseArgs } from 'node:util';
-import { Startup } from '@sluice/bootstrap';
+import { Startup } from '@sluice/startup';
 import { parseEnvOrExit } from '@sluice/config';
 import { createMetricsRegistry, httpComponent } from '@sluice/http';
 import { createLogger } from '@sluice/logging';
 import { migrate, UploadQueries } from '@sluice/projection';
-import { runComponents } from '@sluice/runtime';
+import { runComponents } from '@sluice/startup';
 import mysql from 'mysql2/promise';
 import { buildApp } from './app.ts';
 import { projectorEnv } from './config.ts';

@@ -5,7 +5,7 @@
  * stored positions are behind the ends of the partitions this instance holds.
  */
 import type { Consumer } from '@platformatic/kafka';
-import type { EventBackbone } from '@sluice/pipeline';
+import type { EventBackbone } from '@sluice/kafka';
 import { MysqlProjectionStore } from '@sluice/projection';
 import type { Pool } from 'mysql2/promise';
 import type { Logger } from 'pino';

@@ -24,7 +24,7 @@ import {
   type PartitionPosition,
   type RowDifference,
 } from '@sluice/projection';
-import type { EventBackbone } from '@sluice/pipeline';
+import type { EventBackbone } from '@sluice/kafka';
 import mysql, { type Pool, type RowDataPacket } from 'mysql2/promise';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';

@@ -5,7 +5,7 @@
  */
 import type { TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { EventBackbone } from '@sluice/pipeline';
+import { EventBackbone } from '@sluice/kafka';
 import {
   MemoryProjection,
   migrate,

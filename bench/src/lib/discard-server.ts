@@ -6,7 +6,7 @@
  */
 import { Server, ServerCredentials, status, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { IntakeServiceService } from '@sluice/proto';
-import { countBuffersInHeapLimits } from '@sluice/runtime';
+import { countBuffersInHeapLimits } from '@sluice/startup';
 
 // The same heap setting as ingest-api, so the two differ only in what they do with the bytes.
 countBuffersInHeapLimits();

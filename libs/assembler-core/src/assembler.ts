@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { InvalidArgumentError, NotFoundError, type SluiceError } from '@sluice/errors';
 import { forUpload } from '@sluice/logging';
 import type { PartEvent, PartEvent_AllPartsStored, PartEvent_PartStored } from '@sluice/proto';
-import type { DeadLetter, StreamRecord } from '@sluice/streams';
+import type { DeadLetter, StreamRecord } from '@sluice/kafka';
 import type { ChecksumMode } from '@sluice/tenants';
 import type { Logger } from 'pino';
 import type { AssemblyStore, StoredPart } from './assembly-store.ts';

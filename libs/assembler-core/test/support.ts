@@ -25,7 +25,7 @@ import { createLogger } from '@sluice/logging';
 import type { PartEvent, PartEvent_AllPartsStored, UploadEvent } from '@sluice/proto';
 import { RedisStaging } from '@sluice/staging';
 import { S3Clients } from '@sluice/storage';
-import type { StreamRecord } from '@sluice/streams';
+import type { StreamRecord } from '@sluice/kafka';
 import { parseTenants, type ChecksumMode, type Drive, type Tenants } from '@sluice/tenants';
 import { createBucket, createRedisPrefix, requireServices, s3Settings, uniqueName } from '@sluice/testing';
 import type { Redis } from 'ioredis';

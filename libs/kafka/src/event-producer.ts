@@ -19,7 +19,7 @@ import type { EnvelopeOf, EventCodec, EventTopic } from '@sluice/schema-registry
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { isSluiceKafkaProducer, type KafkaProducer } from './kafka-producer.ts';
-import { producerMetrics, type TopicProducerMetrics } from './metrics.ts';
+import { producerMetrics, type TopicProducerMetrics } from './producer-metrics.ts';
 import { SendQueue } from './send-queue.ts';
 import { newTraceparent, parseTraceparent, TRACEPARENT_HEADER, TRACESTATE_HEADER } from './trace-context.ts';
 

@@ -1,6 +1,11 @@
 /**
- * Public door of @sluice/kafka: the producer client Sluice builds, the typed event producer
- * (framed envelopes keyed by node_id, acks=all, W3C trace context), and topic provisioning.
+ * Public door of @sluice/kafka, everything Sluice does with Kafka:
+ * - producing: the producer client, the typed event producer (framed envelopes keyed by
+ *   node_id, acks=all, W3C trace context);
+ * - topics: names, provisioning, dead-letter topics;
+ * - consuming: the stream processor (per-key ordering, bounded concurrency, low-watermark
+ *   commits, retries, dead letters);
+ * - the event backbone that wires an app to all of it.
  */
 export {
   EventProducer,
@@ -23,3 +28,11 @@ export {
   TRACESTATE_HEADER,
   type TraceParent,
 } from './trace-context.ts';
+export { EventBackbone } from './backbone.ts';
+export type { EventBackboneOptions, ProcessorOptions } from './backbone.ts';
+export { DEAD_LETTER_HEADERS, kafkaDeadLetterSink } from './dead-letter.ts';
+export type { DeadLetter, DeadLetterSink } from './dead-letter.ts';
+export { KeyLanes } from './key-lanes.ts';
+export { PartitionTracker } from './offset-tracker.ts';
+export { StreamProcessor } from './processor.ts';
+export type { Deferred, StreamProcessorOptions, StreamRecord } from './processor.ts';

@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { Crc32, Crc32c, Crc64Nvme } from '@sluice/checksums';
 import { NotFoundError, toSluiceError, type SluiceError } from '@sluice/errors';
-import { backoffDelay, pause } from '@sluice/streams';
+import { backoffDelay, pause } from '@sluice/retry';
 import type { PartWriterDeps } from './deps.ts';
 import {
   abortMultipartUpload,

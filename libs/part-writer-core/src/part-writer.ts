@@ -9,7 +9,9 @@ import {
   type ChunkEvent_UploadInitiated,
 } from '@sluice/proto';
 import type { RedisStaging, UploadMeta } from '@sluice/staging';
-import { Semaphore, type BackoffOptions, type Deferred } from '@sluice/streams';
+import { type BackoffOptions } from '@sluice/retry';
+import { Semaphore } from '@sluice/concurrency';
+import { type Deferred } from '@sluice/kafka';
 import type { Registry } from 'prom-client';
 import type { PartEventSink, PartWriterDeps, ResolvedDrive } from './deps.ts';
 import { partWriterMetrics } from './metrics.ts';

@@ -12,7 +12,7 @@ import { InvalidArgumentError } from '@sluice/errors';
 import { createLogger } from '@sluice/logging';
 import type { ChunkEvent, PartEvent } from '@sluice/proto';
 import { RedisStaging } from '@sluice/staging';
-import type { Deferred } from '@sluice/streams';
+import type { Deferred } from '@sluice/kafka';
 import { createBucket, createRedisPrefix, requireServices, s3Client } from '@sluice/testing';
 import { Registry } from 'prom-client';
 import { PartStateStore, PartWriter, checksumFields } from '../src/index.ts';

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { createTopic, requireServices, uniqueName } from '@sluice/testing';
-import { produce, until } from './helpers.ts';
+import { produce, until } from './processor-helpers.ts';
 
 const worker = join(import.meta.dirname, 'fixtures', 'worker.ts');
 

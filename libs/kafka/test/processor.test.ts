@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { InvalidArgumentError, UnavailableError } from '@sluice/errors';
 import { createTopic, requireServices, uniqueName } from '@sluice/testing';
 import { DEAD_LETTER_HEADERS } from '../src/index.ts';
-import { committedOffset, produce, startProcessor, testConsumer, until } from './helpers.ts';
+import { committedOffset, produce, startProcessor, testConsumer, until } from './processor-helpers.ts';
 
 describe('StreamProcessor against Kafka', { timeout: 120_000 }, () => {
   it('processes every record and holds the commit behind a slow record', async (t) => {

@@ -2,12 +2,12 @@ import type { Consumer, ConsumerGroupJoinPayload, Message, MessagesStream } from
 import { SluiceError, toSluiceError } from '@sluice/errors';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { DEFAULT_BACKOFF, backoffDelay, pause, type BackoffOptions } from './backoff.ts';
+import { Semaphore } from '@sluice/concurrency';
+import { DEFAULT_BACKOFF, backoffDelay, pause, type BackoffOptions } from '@sluice/retry';
 import type { DeadLetter, DeadLetterSink } from './dead-letter.ts';
 import { KeyLanes } from './key-lanes.ts';
-import { streamMetrics, type StreamMetrics } from './metrics.ts';
+import { streamMetrics, type StreamMetrics } from './processor-metrics.ts';
 import { PartitionTracker } from './offset-tracker.ts';
-import { Semaphore } from './semaphore.ts';
 
 type RawMessage = Message<Buffer, Buffer, Buffer, Buffer>;
 

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { EventBackbone } from '@sluice/pipeline';
+import { EventBackbone } from '@sluice/kafka';
 import { parseTenants, type Tenants } from '@sluice/tenants';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';

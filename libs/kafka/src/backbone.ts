@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { Admin, Consumer } from '@platformatic/kafka';
-import { EventProducer, createKafkaProducer, provisionTopics, type KafkaProducer } from '@sluice/kafka';
 import {
   ApicurioRegistry,
   createEventCodecs,
@@ -8,9 +7,13 @@ import {
   type EventCodecs,
   type EventTopic,
 } from '@sluice/schema-registry';
-import { StreamProcessor, kafkaDeadLetterSink, type StreamProcessorOptions } from '@sluice/streams';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import { kafkaDeadLetterSink } from './dead-letter.ts';
+import { EventProducer } from './event-producer.ts';
+import { createKafkaProducer, type KafkaProducer } from './kafka-producer.ts';
+import { StreamProcessor, type StreamProcessorOptions } from './processor.ts';
+import { provisionTopics } from './topics.ts';
 
 /** Options for {@link EventBackbone.connect}. */
 export interface EventBackboneOptions {

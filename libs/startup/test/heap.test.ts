@@ -12,7 +12,7 @@ describe('countBuffersInHeapLimits', () => {
     // Two fresh processes allocate the same 1.5 GiB in 16 MiB buffers and count mark-compacts.
     const script = `
       import { PerformanceObserver, constants } from 'node:perf_hooks';
-      import { countBuffersInHeapLimits } from '@sluice/runtime';
+      import { countBuffersInHeapLimits } from '@sluice/startup';
       if (process.argv[1] === 'on' && !countBuffersInHeapLimits()) process.exit(3);
       let full = 0;
       new PerformanceObserver((list) => {

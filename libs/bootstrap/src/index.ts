@@ -1,1 +1,0 @@
-export { Startup } from './startup.ts';

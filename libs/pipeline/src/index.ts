@@ -1,2 +1,0 @@
-export { EventBackbone } from './backbone.ts';
-export type { EventBackboneOptions, ProcessorOptions } from './backbone.ts';
