@@ -1,8 +1,5 @@
-import type { ChunkEvent } from '@sluice/proto';
+import { checksumModeToWire, partSizeKindToWire, uploadRefOf, type ChunkEvent } from '@sluice/proto';
 import type { ChunkRecord, UploadMeta } from '@sluice/staging';
-
-const CHECKSUM_MODES = { none: 1, crc64nvme: 2, crc32c: 3, crc32: 4 } as const;
-const PART_KINDS = { fixed: 1, growing: 2 } as const;
 
 type Body = NonNullable<ChunkEvent['event']>;
 
@@ -14,10 +11,7 @@ type Body = NonNullable<ChunkEvent['event']>;
 export function envelope(meta: UploadMeta, eventId: string, event: Body, now = new Date()): ChunkEvent {
   return {
     eventId,
-    uploadId: meta.uploadId,
-    nodeId: meta.nodeId,
-    tenant: meta.tenant,
-    drive: meta.drive,
+    ...uploadRefOf(meta),
     occurredAt: now,
     event,
   };
@@ -33,9 +27,9 @@ export function uploadInitiated(meta: UploadMeta): ChunkEvent {
         bucket: d.bucket,
         key: d.key,
         region: d.region,
-        checksumMode: CHECKSUM_MODES[d.checksumMode],
+        checksumMode: checksumModeToWire(d.checksumMode),
         partSizePolicy: {
-          kind: PART_KINDS[d.partSizePolicy.kind],
+          kind: partSizeKindToWire(d.partSizePolicy.kind),
           partSize: BigInt(d.partSizePolicy.partSize),
         },
       },

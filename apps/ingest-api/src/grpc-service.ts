@@ -8,6 +8,8 @@ import {
 import { InvalidArgumentError, type SluiceError } from '@sluice/errors';
 import type { Logger } from '@sluice/logging';
 import {
+  FINAL_STATUSES,
+  GRPC_METADATA,
   UploadStatus,
   type IntakeServiceServer,
   type UploadChunkStreamRequest,
@@ -18,7 +20,7 @@ import type { ChunkIntake, ChunkReceiver } from './chunk-intake.ts';
 import { toGrpcStatus } from './grpc-errors.ts';
 import type { IngestLimits } from './limits.ts';
 import type { IngestMetrics } from './metrics.ts';
-import { FINAL_STATUSES, type StatusReader } from './status.ts';
+import type { StatusReader } from './status.ts';
 import type { UploadLifecycle } from './upload-lifecycle.ts';
 
 export interface IntakeHandlersDeps {
@@ -35,7 +37,7 @@ export interface IntakeHandlersDeps {
 
 /** The bearer token of `authorization` metadata, if any. */
 function apiKey(metadata: Metadata): string | undefined {
-  const value = metadata.get('authorization')[0];
+  const value = metadata.get(GRPC_METADATA.authorization)[0];
   const text = typeof value === 'string' ? value : value?.toString('utf8');
   const match = /^Bearer\s+(.+)$/i.exec(text?.trim() ?? '');
   return match?.[1];

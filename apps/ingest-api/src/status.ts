@@ -3,14 +3,6 @@ import { UploadStatus, type UploadState } from '@sluice/proto';
 import type { RedisStaging } from '@sluice/staging';
 import { uploadOf } from './uploads.ts';
 
-/** Statuses after which nothing changes. */
-export const FINAL_STATUSES: ReadonlySet<UploadStatus> = new Set<UploadStatus>([
-  UploadStatus.UPLOAD_STATUS_COMPLETED,
-  UploadStatus.UPLOAD_STATUS_FAILED,
-  UploadStatus.UPLOAD_STATUS_ABORTED,
-  UploadStatus.UPLOAD_STATUS_EXPIRED,
-]);
-
 /**
  * The projection of the upload's events (the projector's MySQL): it knows what happened
  * after ingest (parts stored, completion, failure) and outlives the Redis state.

@@ -6,8 +6,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { crc32, crc32c, crc64nvme } from '@sluice/checksums';
-import { CHECKSUM_MODE_NUMBERS, type ChecksumMode } from '@sluice/part-writer-core';
-import type { ChunkEvent } from '@sluice/proto';
+import { checksumModeToWire, type ChecksumMode, type ChunkEvent } from '@sluice/proto';
 import type { ChunkRecord, UploadMeta } from '@sluice/staging';
 import { serviceUrl } from '@sluice/testing';
 import { MiB, type Harness } from './harness.ts';
@@ -70,7 +69,7 @@ export class SimulatedUpload {
             bucket: d.bucket,
             key: d.key,
             region: d.region,
-            checksumMode: CHECKSUM_MODE_NUMBERS[d.checksumMode],
+            checksumMode: checksumModeToWire(d.checksumMode),
             partSizePolicy: { kind: 1, partSize: BigInt(d.partSizePolicy.partSize) },
           },
           filename: meta.filename,

@@ -1,22 +1,21 @@
 import { performance } from 'node:perf_hooks';
 import { InvalidArgumentError, NotFoundError, type SluiceError } from '@sluice/errors';
 import { forUpload } from '@sluice/logging';
-import type { PartEvent, PartEvent_AllPartsStored, PartEvent_PartStored } from '@sluice/proto';
+import {
+  checksumModeFromWire,
+  uploadRefOf,
+  type PartEvent,
+  type PartEvent_AllPartsStored,
+  type PartEvent_PartStored,
+  type UploadRef,
+} from '@sluice/proto';
 import type { DeadLetter, StreamRecord } from '@sluice/kafka';
-import type { ChecksumMode } from '@sluice/tenants';
 import type { Logger } from 'pino';
-import type { AssemblyStore, StoredPart } from './assembly-store.ts';
+import type { AssemblyStore, RecordedPart } from './assembly-store.ts';
 import { Completion, type AssemblerHooks, type QuarantinePolicy } from './completion.ts';
 import type { AssemblerMetrics } from './metrics.ts';
 import type { DriveAccess, OutcomePublisher } from './outcome-publisher.ts';
-import {
-  abortedOutcome,
-  failedOutcome,
-  forwardedFailure,
-  stripQuotes,
-  type Cleanup,
-  type UploadIdentity,
-} from './outcomes.ts';
+import { abortedOutcome, failedOutcome, forwardedFailure, stripQuotes, type Cleanup } from './outcomes.ts';
 
 /** Options of {@link Assembler}. */
 export interface AssemblerOptions extends DriveAccess {
@@ -31,14 +30,6 @@ export interface AssemblerOptions extends DriveAccess {
   readonly hooks?: AssemblerHooks;
   readonly now?: () => number;
 }
-
-// ChunkEvent.ChecksumMode numbering, which AllPartsStored.checksum_mode carries.
-const CHECKSUM_MODES: Readonly<Record<number, ChecksumMode>> = {
-  1: 'none',
-  2: 'crc64nvme',
-  3: 'crc32c',
-  4: 'crc32',
-};
 
 /**
  * The `intake.parts` handler. PartStored events build each upload's part list in Redis;
@@ -80,12 +71,7 @@ export class Assembler {
           'it cannot belong to any upload: find the producer that wrote it',
       );
     }
-    const who: UploadIdentity = {
-      uploadId: env.uploadId,
-      nodeId: env.nodeId,
-      tenant: env.tenant,
-      drive: env.drive,
-    };
+    const who = uploadRefOf(env);
     const log = forUpload(this.#log, { upload_id: env.uploadId, node_id: env.nodeId, tenant: env.tenant });
     switch (env.event?.$case) {
       case 'partStored':
@@ -120,12 +106,7 @@ export class Assembler {
     // A lost PartStored is recovered with ListParts at completion; only the events that end an upload fail it.
     if (!env?.uploadId || (kind !== 'allPartsStored' && kind !== 'uploadFailed' && kind !== 'uploadAborted'))
       return;
-    const who: UploadIdentity = {
-      uploadId: env.uploadId,
-      nodeId: env.nodeId,
-      tenant: env.tenant,
-      drive: env.drive,
-    };
+    const who = uploadRefOf(env);
     const cleanup = await this.#abortCleanup(who);
     await this.#o.publisher.settle(
       who.uploadId,
@@ -133,8 +114,8 @@ export class Assembler {
     );
   };
 
-  async #recordPart(who: UploadIdentity, p: PartEvent_PartStored): Promise<void> {
-    const part: StoredPart = {
+  async #recordPart(who: UploadRef, p: PartEvent_PartStored): Promise<void> {
+    const part: RecordedPart = {
       partNumber: p.partNumber,
       bucket: p.location?.bucket ?? '',
       key: p.location?.key ?? '',
@@ -150,7 +131,7 @@ export class Assembler {
   }
 
   async #complete(
-    who: UploadIdentity,
+    who: UploadRef,
     facts: PartEvent_AllPartsStored,
     log: Logger,
     signal: AbortSignal,
@@ -210,7 +191,7 @@ export class Assembler {
       location: loc,
       drive,
       client: this.#o.clients.for(drive),
-      mode: CHECKSUM_MODES[facts.checksumMode] ?? drive.checksumMode,
+      mode: checksumModeFromWire(facts.checksumMode) ?? drive.checksumMode,
       since: claim.since,
       log,
       signal,
@@ -221,7 +202,7 @@ export class Assembler {
   }
 
   async #forward(
-    who: UploadIdentity,
+    who: UploadRef,
     event:
       | { $case: 'uploadFailed'; value: { errorCode: string; message: string; s3Code: string } }
       | { $case: 'uploadAborted'; value: { reason: string } },
@@ -242,14 +223,14 @@ export class Assembler {
   }
 
   /** Aborting the upload's multipart upload, when the part-writer named one (aborting twice is harmless). */
-  async #abortCleanup(who: UploadIdentity): Promise<Cleanup[]> {
+  async #abortCleanup(who: UploadRef): Promise<Cleanup[]> {
     const state = await this.#o.store.state(who.uploadId);
     const multipart = state.multipart ?? state.partWriterMultipart;
     return multipart ? [{ kind: 'abort-multipart', drive: who.drive, ...multipart }] : [];
   }
 
   async #fail(
-    who: UploadIdentity,
+    who: UploadRef,
     error: SluiceError,
     cleanup: readonly Cleanup[],
     log: Logger,

@@ -2,7 +2,7 @@
  * The assembler's state in Redis, beside the upload's staging keys and under the same
  * hash tag `{U}`:
  *
- *   <ns>:{U}:asm            HASH    p:<n> → JSON StoredPart, the latest PartStored of part n;
+ *   <ns>:{U}:asm            HASH    p:<n> → JSON RecordedPart, the latest PartStored of part n;
  *                                   mpu (JSON MultipartRef last seen), lastPartAt (ms),
  *                                   phase ('completing' | 'expiring') and phaseAt (ms) once claimed
  *   <ns>:asm-outcome:{U}    HASH    record (JSON of the upload's one outcome), published ('1')
@@ -24,7 +24,7 @@ import type { MultipartRef } from './s3-objects.ts';
 import { CLAIM, MARK_PUBLISHED, RECORD_PART, SETTLE } from './scripts.ts';
 
 /** One part as the assembler knows it from PartStored. */
-export interface StoredPart {
+export interface RecordedPart {
   readonly partNumber: number;
   readonly bucket: string;
   readonly key: string;
@@ -110,7 +110,7 @@ export class AssemblyStore {
   }
 
   /** Records the part (replacing an earlier PartStored of the same number); false once the upload is finished. */
-  async recordPart(uploadId: string, part: StoredPart, now = Date.now()): Promise<boolean> {
+  async recordPart(uploadId: string, part: RecordedPart, now = Date.now()): Promise<boolean> {
     const n = await stagingScript(this.redis, 'sluiceAsmRecordPart', [
       this.stateKey(uploadId),
       this.outcomeKey(uploadId),
@@ -126,11 +126,11 @@ export class AssemblyStore {
   }
 
   /** Every recorded part, by part number. */
-  async parts(uploadId: string): Promise<StoredPart[]> {
+  async parts(uploadId: string): Promise<RecordedPart[]> {
     const hash = await stagingCall(() => this.redis.hgetall(this.stateKey(uploadId)));
     return Object.entries(hash)
       .filter(([field]) => field.startsWith('p:'))
-      .map(([, raw]) => JSON.parse(raw) as StoredPart)
+      .map(([, raw]) => JSON.parse(raw) as RecordedPart)
       .sort((a, b) => a.partNumber - b.partNumber);
   }
 

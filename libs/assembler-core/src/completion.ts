@@ -1,7 +1,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { DataLossError, InvalidArgumentError, SluiceError, UnavailableError } from '@sluice/errors';
-import type { PartEvent_AllPartsStored, PartEvent_S3Location } from '@sluice/proto';
-import type { ChecksumMode, Drive } from '@sluice/tenants';
+import type { ChecksumMode, PartEvent_AllPartsStored, PartEvent_S3Location, UploadRef } from '@sluice/proto';
+import type { Drive } from '@sluice/tenants';
 import type { Logger } from 'pino';
 import type { AssemblyStore } from './assembly-store.ts';
 import type { AssemblerMetrics } from './metrics.ts';
@@ -11,7 +11,6 @@ import {
   stripQuotes,
   type Cleanup,
   type OutcomeRecord,
-  type UploadIdentity,
 } from './outcomes.ts';
 import {
   completeMultipart,
@@ -55,7 +54,7 @@ export interface CompletionOptions {
 
 /** One upload to complete: who it is, what AllPartsStored said, where, and since when it is claimed. */
 export interface CompletionTask {
-  readonly who: UploadIdentity;
+  readonly who: UploadRef;
   readonly facts: PartEvent_AllPartsStored;
   readonly location: PartEvent_S3Location;
   readonly drive: Drive;

@@ -9,7 +9,7 @@ export type {
   ClaimResult,
   Phase,
   StoredOutcome,
-  StoredPart,
+  RecordedPart,
 } from './assembly-store.ts';
 export { outcomeEventId } from './event-ids.ts';
 export type { OutcomeKind } from './event-ids.ts';
@@ -31,7 +31,7 @@ export {
   serializeOutcome,
   stripQuotes,
 } from './outcomes.ts';
-export type { Cleanup, CompletedObject, ObjectRef, OutcomeRecord, UploadIdentity } from './outcomes.ts';
+export type { Cleanup, CompletedObject, ObjectRef, OutcomeRecord } from './outcomes.ts';
 export { Reconciler, scanTargets, staticPrefix } from './reconciler.ts';
 export type { OrphanAction, ReconcileEntry, ReconcileReport, ReconcilerOptions } from './reconciler.ts';
 export {

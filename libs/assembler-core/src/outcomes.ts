@@ -1,5 +1,5 @@
 import type { SluiceError } from '@sluice/errors';
-import { UploadEvent, type PartEvent, type PartEvent_AllPartsStored } from '@sluice/proto';
+import { UploadEvent, type PartEvent_AllPartsStored, type UploadRef } from '@sluice/proto';
 import { outcomeEventId } from './event-ids.ts';
 
 /** Where an object or multipart upload is, on which drive (its credentials come from the tenants file). */
@@ -33,9 +33,6 @@ export interface OutcomeRecord {
   readonly cleanup: readonly Cleanup[];
 }
 
-/** Who an upload belongs to, as every event envelope names it. */
-export type UploadIdentity = Pick<PartEvent, 'uploadId' | 'nodeId' | 'tenant' | 'drive'>;
-
 interface StoredOutcome {
   readonly v: 1;
   readonly event: string;
@@ -66,7 +63,7 @@ export interface CompletedObject {
 
 /** The UploadCompleted outcome of an upload whose object is in place and verified. */
 export function completedOutcome(
-  who: UploadIdentity,
+  who: UploadRef,
   facts: PartEvent_AllPartsStored,
   object: CompletedObject,
 ): OutcomeRecord {
@@ -100,7 +97,7 @@ export function completedOutcome(
 
 /** The UploadFailed outcome: the error's code, its message and the store's own code when it has one. */
 export function failedOutcome(
-  who: UploadIdentity,
+  who: UploadRef,
   error: Pick<SluiceError, 'code' | 'message' | 'details'>,
   cleanup: readonly Cleanup[],
   at: Date,
@@ -124,7 +121,7 @@ export function failedOutcome(
 
 /** The part-writer's UploadFailed, passed on as it was. */
 export function forwardedFailure(
-  who: UploadIdentity,
+  who: UploadRef,
   failure: { readonly errorCode: string; readonly message: string; readonly s3Code: string },
   cleanup: readonly Cleanup[],
   at: Date,
@@ -139,7 +136,7 @@ export function forwardedFailure(
 }
 
 export function abortedOutcome(
-  who: UploadIdentity,
+  who: UploadRef,
   reason: string,
   cleanup: readonly Cleanup[],
   at: Date,
@@ -151,7 +148,7 @@ export function abortedOutcome(
 }
 
 export function expiredOutcome(
-  who: UploadIdentity,
+  who: UploadRef,
   lastActivityAt: Date,
   reason: string,
   cleanup: readonly Cleanup[],
@@ -172,7 +169,7 @@ export function stripQuotes(etag: string): string {
 }
 
 function envelope(
-  who: UploadIdentity,
+  who: UploadRef,
   kind: Parameters<typeof outcomeEventId>[1],
   at: Date,
 ): Omit<UploadEvent, 'event'> {

@@ -22,7 +22,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { InternalError, UnavailableError } from '@sluice/errors';
 import { s3ErrorCode, storageError } from '@sluice/storage';
-import type { ChecksumMode } from '@sluice/tenants';
+import type { ChecksumMode } from '@sluice/proto';
 import { stripQuotes } from './outcomes.ts';
 
 /** A multipart upload. */

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { abortedOutcome, expiredOutcome, type StoredPart } from '../src/index.ts';
+import { abortedOutcome, expiredOutcome, type RecordedPart } from '../src/index.ts';
 import { testRedis } from './support.ts';
 
-const part = (n: number, etag: string): StoredPart => ({
+const part = (n: number, etag: string): RecordedPart => ({
   partNumber: n,
   bucket: 'b',
   key: 'k',

@@ -26,7 +26,8 @@ import type { PartEvent, PartEvent_AllPartsStored, UploadEvent } from '@sluice/p
 import { RedisStaging } from '@sluice/staging';
 import { S3Clients } from '@sluice/storage';
 import type { StreamRecord } from '@sluice/kafka';
-import { parseTenants, type ChecksumMode, type Drive, type Tenants } from '@sluice/tenants';
+import type { ChecksumMode } from '@sluice/proto';
+import { parseTenants, type Drive, type Tenants } from '@sluice/tenants';
 import { createBucket, createRedisPrefix, requireServices, s3Settings, uniqueName } from '@sluice/testing';
 import type { Redis } from 'ioredis';
 import {

@@ -8,11 +8,12 @@ import {
   UnavailableError,
   type ErrorCode,
 } from '@sluice/errors';
+import { GRPC_METADATA } from '@sluice/proto';
 
 /** Trailer carrying the server's stable Sluice error code beside the gRPC status. */
-export const ERROR_CODE_METADATA = 'sluice-error-code';
+export const ERROR_CODE_METADATA = GRPC_METADATA.errorCode;
 /** gRPC retry pushback (gRFC A6): how long the server asks the client to wait before retrying. */
-export const PUSHBACK_METADATA = 'grpc-retry-pushback-ms';
+export const PUSHBACK_METADATA = GRPC_METADATA.retryPushback;
 
 /** True for the error objects grpc-js hands to callbacks and stream listeners. */
 export function isServiceError(err: unknown): err is ServiceError {

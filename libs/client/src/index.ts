@@ -33,15 +33,8 @@ export {
   type UploadOptions,
   type UploadResult,
 } from './uploader.ts';
-export {
-  FINAL_STATUSES,
-  finalStateError,
-  parseStatus,
-  statusName,
-  waitForUpload,
-  type WaitOptions,
-} from './wait.ts';
-export { UploadStatus, type UploadState } from '@sluice/proto';
+export { finalStateError, parseStatus, statusName, waitForUpload, type WaitOptions } from './wait.ts';
+export { FINAL_STATUSES, UploadStatus, type UploadState } from '@sluice/proto';
 
 /** `uploadFile`'s options: where the server is, and how to upload. */
 export interface UploadFileOptions extends SluiceClientOptions, UploadOptions {}

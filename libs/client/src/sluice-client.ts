@@ -9,6 +9,7 @@ import {
 } from '@grpc/grpc-js';
 import { SluiceError, UnavailableError } from '@sluice/errors';
 import {
+  GRPC_METADATA,
   AbortUploadRequest,
   CompleteUploadRequest,
   GetUploadStatusRequest,
@@ -120,7 +121,7 @@ export class SluiceClient {
     this.#connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
     this.#callTimeoutMs = options.callTimeoutMs ?? 300_000;
     this.#auth = new Metadata();
-    if (options.apiKey) this.#auth.set('authorization', `Bearer ${options.apiKey}`);
+    if (options.apiKey) this.#auth.set(GRPC_METADATA.authorization, `Bearer ${options.apiKey}`);
     this.#grpc = new IntakeServiceClient(this.server, channelCredentials(options.tls), {
       // Answers are small; chunks go out in messages as large as the server's unary limit.
       'grpc.max_send_message_length': -1,

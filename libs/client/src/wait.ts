@@ -1,15 +1,7 @@
 import { FailedPreconditionError, UnavailableError, type SluiceError } from '@sluice/errors';
-import { UploadStatus, type UploadState } from '@sluice/proto';
+import { FINAL_STATUSES, UploadStatus, type UploadState } from '@sluice/proto';
 import { withRetry, type RetryNotice, type RetryOptions } from './retry.ts';
 import type { SluiceClient } from './sluice-client.ts';
-
-/** Statuses after which an upload never changes. */
-export const FINAL_STATUSES: ReadonlySet<UploadStatus> = new Set<UploadStatus>([
-  UploadStatus.UPLOAD_STATUS_COMPLETED,
-  UploadStatus.UPLOAD_STATUS_FAILED,
-  UploadStatus.UPLOAD_STATUS_ABORTED,
-  UploadStatus.UPLOAD_STATUS_EXPIRED,
-]);
 
 const NAMES: Readonly<Record<number, string>> = {
   [UploadStatus.UPLOAD_STATUS_UNSPECIFIED]: 'unknown',

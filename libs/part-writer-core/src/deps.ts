@@ -6,13 +6,13 @@ import type { BackoffOptions } from '@sluice/retry';
 import type { Semaphore } from '@sluice/concurrency';
 import type { PartWriterMetrics } from './metrics.ts';
 import type { PartStateStore } from './part-state-store.ts';
-import type { ChecksumMode } from './upload-ledger.ts';
+import type { ChecksumMode, PartSizeKind } from '@sluice/proto';
 
 /** A drive as the part-writer needs it: a client, and the defaults for what an event leaves unsaid. */
 export interface ResolvedDrive {
   readonly client: S3Client;
   readonly checksumMode: ChecksumMode;
-  readonly partSizePolicy: { readonly kind: 'fixed' | 'growing'; readonly partSize: number };
+  readonly partSizePolicy: { readonly kind: PartSizeKind; readonly partSize: number };
 }
 
 /** Where PartEvents go; `produce` resolves once the event is durable. */

@@ -9,14 +9,8 @@ export {
   uploadPart,
 } from './object-store.ts';
 export type { Body, ObjectTarget } from './object-store.ts';
-export {
-  CHECKSUM_MODE_NUMBERS,
-  allPartsStored,
-  partStored,
-  uploadAborted,
-  uploadFailed,
-} from './part-events.ts';
-export type { AllPartsFacts, UploadRef } from './part-events.ts';
+export { allPartsStored, partStored, uploadAborted, uploadFailed } from './part-events.ts';
+export type { AllPartsFacts } from './part-events.ts';
 export { PartStateStore, STATE_OWNER } from './part-state-store.ts';
 export type {
   FailureFacts,
@@ -28,7 +22,6 @@ export { PartWriter, chunkFacts, initFromEvent, initFromMeta } from './part-writ
 export type { PartWriterOptions } from './part-writer.ts';
 export { UploadLedger, combineCrcs, fingerprint } from './upload-ledger.ts';
 export type {
-  ChecksumMode,
   ChunkChange,
   ChunkFacts,
   CrcRun,

@@ -19,7 +19,8 @@ import {
 } from '@aws-sdk/client-s3';
 import { crc32ToBase64, crc32cToBase64, crc64nvmeToBase64 } from '@sluice/checksums';
 import { storageError } from '@sluice/storage';
-import type { ChecksumMode, PartCrcs } from './upload-ledger.ts';
+import type { ChecksumMode } from '@sluice/proto';
+import type { PartCrcs } from './upload-ledger.ts';
 
 /** Where an object goes. */
 export interface ObjectTarget {

@@ -1,4 +1,4 @@
-import type { PartEvent } from '@sluice/proto';
+import { checksumModeToWire, uploadRefOf, type PartEvent, type UploadRef } from '@sluice/proto';
 import type { FailureFacts, UploadInit } from './part-state-store.ts';
 import type { PartCrcs, StoredPart } from './upload-ledger.ts';
 
@@ -10,24 +10,10 @@ import type { PartCrcs, StoredPart } from './upload-ledger.ts';
 
 type Body = NonNullable<PartEvent['event']>;
 
-/** Who the upload is, as every envelope names it. */
-export interface UploadRef {
-  readonly uploadId: string;
-  readonly nodeId: string;
-  readonly tenant: string;
-  readonly drive: string;
-}
-
-/** ChunkEvent.ChecksumMode numbering, which AllPartsStored reuses. */
-export const CHECKSUM_MODE_NUMBERS = { none: 1, crc64nvme: 2, crc32c: 3, crc32: 4 } as const;
-
 function envelope(ref: UploadRef, eventId: string, event: Body, now: Date): PartEvent {
   return {
     eventId,
-    uploadId: ref.uploadId,
-    nodeId: ref.nodeId,
-    tenant: ref.tenant,
-    drive: ref.drive,
+    ...uploadRefOf(ref),
     occurredAt: now,
     event,
   };
@@ -106,7 +92,7 @@ export function allPartsStored(
         mimeType: init.mimeType,
         metadata: { ...init.metadata },
         ...(facts.firstChunkAt > 0 ? { firstChunkAt: new Date(facts.firstChunkAt) } : {}),
-        checksumMode: CHECKSUM_MODE_NUMBERS[init.checksumMode],
+        checksumMode: checksumModeToWire(init.checksumMode),
       },
     },
     now,

@@ -24,7 +24,8 @@
 import type { Redis } from 'ioredis';
 import { UnavailableError } from '@sluice/errors';
 import { stagingCall, stagingScript, type StagingKeys } from '@sluice/staging';
-import type { ChecksumMode, ChunkFacts, StoredPart } from './upload-ledger.ts';
+import type { ChecksumMode } from '@sluice/proto';
+import type { ChunkFacts, StoredPart } from './upload-ledger.ts';
 
 /** Where the object goes and how it is cut; from UploadInitiated, or ingest's record of it. */
 export interface UploadInit {

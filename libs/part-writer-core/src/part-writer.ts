@@ -2,9 +2,11 @@ import { InternalError, toSluiceError, type SluiceError } from '@sluice/errors';
 import { forUpload, type Logger } from '@sluice/logging';
 import { DEFAULT_PART_SIZE } from '@sluice/parts';
 import {
-  ChunkEvent_ChecksumMode,
-  ChunkEvent_PartSizeKind,
+  checksumModeFromWire,
+  partSizeKindFromWire,
+  uploadRefOf,
   type ChunkEvent,
+  type UploadRef,
   type ChunkEvent_ChunkUploaded,
   type ChunkEvent_UploadInitiated,
 } from '@sluice/proto';
@@ -15,10 +17,9 @@ import { type Deferred } from '@sluice/kafka';
 import type { Registry } from 'prom-client';
 import type { PartEventSink, PartWriterDeps, ResolvedDrive } from './deps.ts';
 import { partWriterMetrics } from './metrics.ts';
-import type { UploadRef } from './part-events.ts';
 import type { PartStateStore, UploadInit } from './part-state-store.ts';
 import { PartTasks } from './part-task.ts';
-import type { ChecksumMode, ChunkFacts } from './upload-ledger.ts';
+import type { ChunkFacts } from './upload-ledger.ts';
 import { UploadOutcomes, failureOf } from './upload-outcomes.ts';
 import { UploadRun } from './upload-run.ts';
 
@@ -46,17 +47,6 @@ type Loaded =
   | { readonly kind: 'gone' }
   | { readonly kind: 'aborted' }
   | { readonly kind: 'aborting'; readonly reason: string; readonly init: UploadInit | undefined };
-
-const CHECKSUM_MODES: Readonly<Record<number, ChecksumMode>> = {
-  [ChunkEvent_ChecksumMode.CHECKSUM_MODE_NONE]: 'none',
-  [ChunkEvent_ChecksumMode.CHECKSUM_MODE_CRC64NVME]: 'crc64nvme',
-  [ChunkEvent_ChecksumMode.CHECKSUM_MODE_CRC32C]: 'crc32c',
-  [ChunkEvent_ChecksumMode.CHECKSUM_MODE_CRC32]: 'crc32',
-};
-const PART_KINDS: Readonly<Record<number, 'fixed' | 'growing'>> = {
-  [ChunkEvent_PartSizeKind.PART_SIZE_KIND_FIXED]: 'fixed',
-  [ChunkEvent_PartSizeKind.PART_SIZE_KIND_GROWING]: 'growing',
-};
 
 /**
  * Consumes `intake.chunks` and turns staged chunks into S3 parts. `handle` runs in key order
@@ -104,12 +94,7 @@ export class PartWriter {
   async handle(event: ChunkEvent, signal?: AbortSignal): Promise<Deferred | void> {
     const body = event.event;
     if (body === undefined || event.uploadId === '') return;
-    const ref: UploadRef = {
-      uploadId: event.uploadId,
-      nodeId: event.nodeId,
-      tenant: event.tenant,
-      drive: event.drive,
-    };
+    const ref = uploadRefOf(event);
     if (body.$case === 'uploadAbortRequested') return this.#abort(ref, body.value.reason);
 
     const loaded = await this.#load(ref, event, signal);
@@ -158,7 +143,7 @@ export class PartWriter {
    */
   async deadLettered(event: ChunkEvent, error: SluiceError): Promise<void> {
     if (event.uploadId === '') return;
-    const ref = { uploadId: event.uploadId, nodeId: event.nodeId, tenant: event.tenant, drive: event.drive };
+    const ref = uploadRefOf(event);
     try {
       const loaded = await this.#load(ref, event, undefined);
       if (loaded.kind !== 'run' || loaded.run.failureEmitted) return;
@@ -320,9 +305,9 @@ export function initFromEvent(
     nodeId: ref.nodeId,
     bucket: d?.bucket ?? '',
     key: d?.key ?? '',
-    checksumMode: CHECKSUM_MODES[d?.checksumMode ?? 0] ?? drive?.checksumMode ?? 'crc64nvme',
+    checksumMode: checksumModeFromWire(d?.checksumMode ?? 0) ?? drive?.checksumMode ?? 'crc64nvme',
     policy: {
-      kind: PART_KINDS[d?.partSizePolicy?.kind ?? 0] ?? drive?.partSizePolicy.kind ?? 'fixed',
+      kind: partSizeKindFromWire(d?.partSizePolicy?.kind ?? 0) ?? drive?.partSizePolicy.kind ?? 'fixed',
       partSize: partSize > 0 ? partSize : (drive?.partSizePolicy.partSize ?? DEFAULT_PART_SIZE),
     },
     fixedChunkSize: Number(value.fixedChunkSize),

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { combineAll, type CrcPiece } from '@sluice/checksums';
 import { ConflictError, InternalError } from '@sluice/errors';
 import { PartPlanner, type PartSizePolicy, type PlanState, type ReadyPart } from '@sluice/parts';
+import type { ChecksumMode } from '@sluice/proto';
 
 /**
  * What the part-writer knows about one upload, in memory and without I/O: its chunks (the
@@ -13,9 +14,6 @@ import { PartPlanner, type PartSizePolicy, type PlanState, type ReadyPart } from
  * fingerprint is current: a forced replacement of a chunk makes every part holding it dirty
  * again, so the part is written once more, under the same number, with the new bytes.
  */
-
-/** The drive's checksum mode: which CRC goes to the store with each part and object. */
-export type ChecksumMode = 'none' | 'crc64nvme' | 'crc32c' | 'crc32';
 
 /** One write of one chunk, as its ChunkUploaded event describes it. */
 export interface ChunkFacts {

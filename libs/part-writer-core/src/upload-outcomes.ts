@@ -1,7 +1,8 @@
 import { type SluiceError } from '@sluice/errors';
 import type { PartWriterDeps } from './deps.ts';
 import { abortMultipartUpload } from './object-store.ts';
-import { allPartsStored, uploadAborted, uploadFailed, type UploadRef } from './part-events.ts';
+import type { UploadRef } from '@sluice/proto';
+import { allPartsStored, uploadAborted, uploadFailed } from './part-events.ts';
 import type { FailureFacts, UploadInit } from './part-state-store.ts';
 import type { UploadRun } from './upload-run.ts';
 

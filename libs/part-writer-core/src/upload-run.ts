@@ -3,7 +3,7 @@ import { toSluiceError, type SluiceError } from '@sluice/errors';
 import type { Logger } from '@sluice/logging';
 import { DEFAULT_PART_SIZE } from '@sluice/parts';
 import { Semaphore } from '@sluice/concurrency';
-import type { UploadRef } from './part-events.ts';
+import type { UploadRef } from '@sluice/proto';
 import type { FailureFacts, StoredUploadState, UploadInit } from './part-state-store.ts';
 import { UploadLedger, type ChunkFacts } from './upload-ledger.ts';
 

@@ -5,7 +5,14 @@
  * EVENT_INVALID, before any row is touched, so one bad event never blocks a batch.
  */
 import { InvalidArgumentError } from '@sluice/errors';
-import type { ChunkEvent, PartEvent, PartEvent_S3Location, UploadEvent } from '@sluice/proto';
+import {
+  checksumModeFromWire,
+  partSizeKindFromWire,
+  type ChunkEvent,
+  type PartEvent,
+  type PartEvent_S3Location,
+  type UploadEvent,
+} from '@sluice/proto';
 
 /** The three topics, by their canonical names. */
 export type SourceTopic = 'intake.chunks' | 'intake.parts' | 'intake.uploads';
@@ -149,13 +156,6 @@ export const LIMITS = Object.freeze({
   text: 16_000,
 });
 
-const CHECKSUM_MODES: Readonly<Record<number, string>> = {
-  1: 'none',
-  2: 'crc64nvme',
-  3: 'crc32c',
-  4: 'crc32',
-};
-const PART_SIZE_KINDS: Readonly<Record<number, string>> = { 1: 'fixed', 2: 'growing' };
 const PRINTABLE_ASCII = /^[\x21-\x7e]+$/;
 
 function invalid(head: Partial<EventHead>, what: string): InvalidArgumentError {
@@ -270,8 +270,8 @@ function chunkEvent(h: EventHead, event: ChunkEvent['event']): ProjectionEvent {
         region: clip(d?.region ?? '', LIMITS.region),
         bucket: clip(d?.bucket ?? '', LIMITS.bucket),
         objectKey: clip(d?.key ?? '', LIMITS.objectKey),
-        checksumMode: CHECKSUM_MODES[d?.checksumMode ?? 0] ?? null,
-        partSizeKind: PART_SIZE_KINDS[d?.partSizePolicy?.kind ?? 0] ?? null,
+        checksumMode: checksumModeFromWire(d?.checksumMode ?? 0) ?? null,
+        partSizeKind: partSizeKindFromWire(d?.partSizePolicy?.kind ?? 0) ?? null,
         partSize: d?.partSizePolicy && d.partSizePolicy.partSize > 0n ? d.partSizePolicy.partSize : null,
       };
     }
@@ -327,7 +327,7 @@ function partEvent(h: EventHead, event: PartEvent['event']): ProjectionEvent {
     }
     case 'allPartsStored': {
       const v = event.value;
-      const mode = CHECKSUM_MODES[v.checksumMode] ?? null;
+      const mode = checksumModeFromWire(v.checksumMode) ?? null;
       return {
         ...h,
         kind: 'allPartsStored',

@@ -16,13 +16,14 @@
  *   overwrites it when it comes. The owner's `…At` column says whether it has been seen.
  */
 import type { EventHead, ProjectionEvent } from './events.ts';
-import type { ChunkRow, PartRow, UploadIdentity, UploadRow } from './rows.ts';
+import type { UploadRef } from '@sluice/proto';
+import type { ChunkRow, PartRow, UploadRow } from './rows.ts';
 import { STATUS_RANK, type UploadStatusName } from './status.ts';
 
 /** Where the fold reads and writes rows. */
 export interface ProjectionState {
   /** The upload's row; a placeholder (`placeholderUpload`) when the upload has none yet. */
-  upload(who: UploadIdentity, at: Date): UploadRow;
+  upload(who: UploadRef, at: Date): UploadRow;
   /** The chunk's row, or undefined when it has none. */
   chunk(uploadId: string, chunkNumber: number): ChunkRow | undefined;
   putChunk(row: ChunkRow): void;

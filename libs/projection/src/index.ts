@@ -14,7 +14,7 @@ export { applyEvent } from './fold.ts';
 export type { ProjectionState } from './fold.ts';
 export { MemoryProjection } from './memory-projection.ts';
 export { placeholderUpload, rowKey } from './rows.ts';
-export type { ChunkRow, PartRow, UploadIdentity, UploadRow } from './rows.ts';
+export type { ChunkRow, PartRow, UploadRow } from './rows.ts';
 export {
   isUploadStatus,
   STATUS_RANK,

@@ -1,13 +1,7 @@
+import type { UploadRef } from '@sluice/proto';
 import { applyEvent, type ProjectionState } from './fold.ts';
 import type { ProjectionEvent } from './events.ts';
-import {
-  placeholderUpload,
-  rowKey,
-  type ChunkRow,
-  type PartRow,
-  type UploadIdentity,
-  type UploadRow,
-} from './rows.ts';
+import { placeholderUpload, rowKey, type ChunkRow, type PartRow, type UploadRow } from './rows.ts';
 
 /**
  * Rows in memory. The MySQL store seeds one with the rows a batch touches, folds the batch
@@ -28,7 +22,7 @@ export class MemoryProjection implements ProjectionState {
     return this;
   }
 
-  upload(who: UploadIdentity, at: Date): UploadRow {
+  upload(who: UploadRef, at: Date): UploadRow {
     let row = this.uploads.get(who.uploadId);
     if (!row) {
       row = placeholderUpload(who, at);

@@ -1,3 +1,4 @@
+import type { UploadRef } from '@sluice/proto';
 import { STATUS_RANK, type UploadStatusName } from './status.ts';
 
 /**
@@ -102,20 +103,12 @@ export interface PartRow {
   storedAt: Date;
 }
 
-/** Who an upload is, as every event's envelope says. */
-export interface UploadIdentity {
-  readonly uploadId: string;
-  readonly tenant: string;
-  readonly drive: string;
-  readonly nodeId: string;
-}
-
 /**
  * The row of an upload none of whose events has been folded in yet. It ranks below every
  * event, and its times are those of the first event about to be folded, so folding that
  * event leaves them as they would be anyway (min and max of the events' times).
  */
-export function placeholderUpload(who: UploadIdentity, at: Date): UploadRow {
+export function placeholderUpload(who: UploadRef, at: Date): UploadRow {
   return {
     uploadId: who.uploadId,
     tenant: who.tenant,

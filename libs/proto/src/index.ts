@@ -13,3 +13,14 @@ export {
   decodeUploadChunkRequest,
   decodeUploadChunkStreamRequest,
 } from './chunk-codec.ts';
+export {
+  CHECKSUM_MODES,
+  FINAL_STATUSES,
+  GRPC_METADATA,
+  checksumModeFromWire,
+  checksumModeToWire,
+  partSizeKindFromWire,
+  partSizeKindToWire,
+  uploadRefOf,
+} from './wire.ts';
+export type { ChecksumMode, PartSizeKind, UploadRef } from './wire.ts';

@@ -1,3 +1,5 @@
+import type { ChecksumMode, PartSizeKind } from '@sluice/proto';
+
 /** Status of an upload as ingest sees it. */
 export type StagedStatus = 'open' | 'sealed' | 'aborted';
 
@@ -7,8 +9,8 @@ export interface Destination {
   readonly region: string;
   readonly bucket: string;
   readonly key: string;
-  readonly checksumMode: 'none' | 'crc64nvme' | 'crc32c' | 'crc32';
-  readonly partSizePolicy: { readonly kind: 'fixed' | 'growing'; readonly partSize: number };
+  readonly checksumMode: ChecksumMode;
+  readonly partSizePolicy: { readonly kind: PartSizeKind; readonly partSize: number };
 }
 
 /** The upload as stored in `sluice:{U}:meta`. */

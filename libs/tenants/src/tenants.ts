@@ -6,9 +6,7 @@ import {
   UnauthenticatedError,
 } from '@sluice/errors';
 import { validatePartSizePolicy, type PartSizePolicy } from '@sluice/parts';
-
-/** How a drive's objects carry checksums to the store. */
-export type ChecksumMode = 'none' | 'crc64nvme' | 'crc32c' | 'crc32';
+import { CHECKSUM_MODES, type ChecksumMode } from '@sluice/proto';
 
 /** S3 credentials, resolved; never logged, never in events. */
 export interface S3Credentials {
@@ -47,7 +45,6 @@ export interface Tenants {
   readonly drives: readonly Drive[];
 }
 
-const CHECKSUM_MODES: readonly ChecksumMode[] = ['none', 'crc64nvme', 'crc32c', 'crc32'];
 const TEMPLATE_VARS = ['tenant', 'drive', 'node_id', 'upload_id', 'filename'] as const;
 export const DEFAULT_KEY_TEMPLATE = '{tenant}/{drive}/{node_id}';
 
