@@ -15,7 +15,7 @@
  */
 import type { Consumer, Message, MessagesStream } from '@platformatic/kafka';
 import type { PartitionPosition } from '@sluice/projection';
-import { backoffDelay, pause } from '@sluice/retry';
+import { RETRY_POLICIES, backoffDelay, pause } from '@sluice/retry';
 import type { Logger } from 'pino';
 import { RecordBatcher } from './record-batcher.ts';
 
@@ -114,7 +114,7 @@ export class KafkaBatchSource {
     while (!signal.aborted) {
       this.#failures++;
       try {
-        await pause(backoffDelay(this.#failures, { initialDelayMs: 200, maxDelayMs: 5000 }), signal);
+        await pause(backoffDelay(this.#failures, RETRY_POLICIES.streamReopen), signal);
         await this.open();
         return;
       } catch (err) {

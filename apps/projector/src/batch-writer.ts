@@ -9,7 +9,7 @@
  */
 import { toSluiceError, type SluiceError } from '@sluice/errors';
 import type { MysqlProjectionStore, ProjectionRecord } from '@sluice/projection';
-import { backoffDelay, pause, type BackoffOptions } from '@sluice/retry';
+import { RETRY_POLICIES, backoffDelay, pause, withOverrides, type BackoffOptions } from '@sluice/retry';
 import type { Logger } from 'pino';
 import type { RawMessage } from './batch-source.ts';
 import type { ProjectorMetrics } from './metrics.ts';
@@ -21,7 +21,10 @@ export interface BatchWriterOptions {
   readonly decoder: RecordDecoder;
   readonly metrics: ProjectorMetrics;
   readonly logger: Logger;
-  /** Delays between tries (there is no last try). @default 100 ms doubling to 10 s */
+  /**
+   * Delays between tries (there is no last try).
+   * @default `RETRY_POLICIES.projectorBatch` in @sluice/retry (100 ms doubling to 10 s)
+   */
   readonly backoff?: Omit<BackoffOptions, 'maxAttempts'>;
 }
 
@@ -126,7 +129,7 @@ export class BatchWriter {
     this.#log.warn({ err, attempt, records: size }, 'projecting a batch failed; trying again');
     try {
       await pause(
-        backoffDelay(attempt, { initialDelayMs: 100, maxDelayMs: 10_000, ...this.#o.backoff }),
+        backoffDelay(attempt, withOverrides(RETRY_POLICIES.projectorBatch, this.#o.backoff)),
         signal,
       );
       return true;

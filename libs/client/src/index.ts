@@ -16,7 +16,8 @@ export { ERROR_CODE_METADATA, PUSHBACK_METADATA, fromServiceError, pushbackMs } 
 export { Limiter } from './limiter.ts';
 export type { UploadPhase, UploadProgress } from './progress.ts';
 export { FileResumeStore, defaultResumeDir, type ResumeKey, type ResumeRecord } from './resume-store.ts';
-export { DEFAULT_RETRY, backoffDelay, withRetry, type RetryNotice, type RetryOptions } from './retry.ts';
+export { DEFAULT_RETRY, withRetry, type RetryNotice, type RetryOptions } from './retry.ts';
+export { backoffDelay } from '@sluice/retry';
 export {
   DEFAULT_SERVER,
   SluiceClient,

@@ -1,4 +1,5 @@
 import { ResourceExhaustedError, toSluiceError, type SluiceError } from '@sluice/errors';
+import { RETRY_POLICIES, backoffDelay, pause } from '@sluice/retry';
 import { cancelled } from './grpc-errors.ts';
 
 /** How calls are retried. */
@@ -6,12 +7,12 @@ export interface RetryOptions {
   /**
    * Attempts for transient failures (server unreachable, deadline passed, Redis or Kafka
    * briefly down), the first one included. Back-pressure refusals do not count.
-   * @default 8
+   * @default 8 (`RETRY_POLICIES.client.attempts` in @sluice/retry)
    */
   readonly maxAttempts?: number;
-  /** Backoff before the second attempt; it doubles each time. @default 250 */
+  /** Backoff before the second attempt; it doubles each time. @default 250 (`RETRY_POLICIES.client.baseMs`) */
   readonly initialDelayMs?: number;
-  /** Longest backoff between two attempts. @default 10_000 */
+  /** Longest backoff between two attempts. @default 10_000 (`RETRY_POLICIES.client.capMs`) */
   readonly maxDelayMs?: number;
   /**
    * How long back-pressure (RESOURCE_EXHAUSTED with a retry pushback) may keep refusing one
@@ -36,44 +37,24 @@ export interface RetryNotice {
   readonly backPressure: boolean;
 }
 
+const CLIENT = RETRY_POLICIES.client;
+
+/** The client's row of `RETRY_POLICIES` in @sluice/retry, in {@link RetryOptions} words. */
 export const DEFAULT_RETRY: Required<RetryOptions> = Object.freeze({
-  maxAttempts: 8,
-  initialDelayMs: 250,
-  maxDelayMs: 10_000,
+  maxAttempts: CLIENT.attempts,
+  initialDelayMs: CLIENT.baseMs,
+  maxDelayMs: CLIENT.capMs,
   backPressureTimeoutMs: 1_800_000,
 });
 
-/**
- * Delay before retry number `n` (1 for the first retry): exponential, capped, with "equal
- * jitter" (half fixed, half random) so a crowd of clients refused at the same moment does not
- * come back at the same moment. A server pushback is a floor: never retry earlier than asked.
- */
-export function backoffDelay(
-  n: number,
-  options: Pick<Required<RetryOptions>, 'initialDelayMs' | 'maxDelayMs'>,
-  pushbackMs = 0,
-  random: () => number = Math.random,
-): number {
-  const base = Math.max(options.initialDelayMs, pushbackMs);
-  const exp = Math.min(options.maxDelayMs, base * 2 ** Math.min(Math.max(n - 1, 0), 20));
-  const ceiling = Math.max(exp, pushbackMs);
-  return Math.round(Math.max(pushbackMs, ceiling / 2 + (random() * ceiling) / 2));
-}
-
-/** Resolves after `ms`, or rejects with a CancelledError as soon as `signal` fires. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(cancelled(signal, 'waiting to retry'));
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(cancelled(signal as AbortSignal, 'waiting to retry'));
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
+/** Waits `ms`, or rejects with a CancelledError naming `what` as soon as `signal` fires. */
+async function wait(ms: number, what: string, signal?: AbortSignal): Promise<void> {
+  try {
+    await pause(ms, signal);
+  } catch (err) {
+    if (signal?.aborted) throw cancelled(signal, what);
+    throw err;
+  }
 }
 
 /** True for refusals that mean "later", with the server's hint of when. */
@@ -97,6 +78,7 @@ export async function withRetry<T>(
   } = {},
 ): Promise<T> {
   const retry = { ...DEFAULT_RETRY, ...options.retry };
+  const random = options.random ? { random: options.random } : {};
   let failures = 0;
   let pressures = 0;
   let pressedSince: number | undefined;
@@ -126,19 +108,22 @@ export async function withRetry<T>(
         const ceiling = Math.min(retry.maxDelayMs, Math.max(4 * error.retryAfterMs, retry.initialDelayMs));
         delayMs = backoffDelay(
           pressures,
-          { initialDelayMs: retry.initialDelayMs, maxDelayMs: ceiling },
-          error.retryAfterMs,
-          options.random,
+          { baseMs: retry.initialDelayMs, capMs: ceiling, jitter: CLIENT.jitter },
+          { pushbackMs: error.retryAfterMs, ...random },
         );
       } else {
         pressedSince = undefined;
         pressures = 0;
         failures++;
         if (failures >= retry.maxAttempts) throw error;
-        delayMs = backoffDelay(failures, retry, 0, options.random);
+        delayMs = backoffDelay(
+          failures,
+          { baseMs: retry.initialDelayMs, capMs: retry.maxDelayMs, jitter: CLIENT.jitter },
+          random,
+        );
       }
       options.onRetry?.({ what, error, attempt, delayMs, backPressure: pressed });
-      await sleep(delayMs, options.signal);
+      await wait(delayMs, 'waiting to retry', options.signal);
     }
   }
 }

@@ -6,7 +6,9 @@ import {
   ResourceExhaustedError,
   UnavailableError,
 } from '@sluice/errors';
-import { backoffDelay, withRetry, type RetryNotice } from '../src/retry.ts';
+import { RETRY_POLICIES } from '@sluice/retry';
+import { backoffDelay } from '../src/index.ts';
+import { withRetry, type RetryNotice } from '../src/retry.ts';
 
 const fast = { initialDelayMs: 1, maxDelayMs: 4 };
 const unavailable = () => new UnavailableError('SERVER_UNAVAILABLE', 'down');
@@ -14,36 +16,29 @@ const full = (retryAfterMs: number) => new ResourceExhaustedError('STAGING_FULL'
 
 describe('backoffDelay', () => {
   it('doubles up to the cap, with half of each delay random', () => {
-    const options = { initialDelayMs: 100, maxDelayMs: 1000 };
-    assert.equal(
-      backoffDelay(1, options, 0, () => 0),
-      50,
-    );
-    assert.equal(
-      backoffDelay(1, options, 0, () => 1),
-      100,
-    );
-    assert.equal(
-      backoffDelay(3, options, 0, () => 1),
-      400,
-    );
-    assert.equal(
-      backoffDelay(30, options, 0, () => 1),
-      1000,
-    );
-    assert.equal(
-      backoffDelay(30, options, 0, () => 0),
-      500,
-    );
+    const options = { ...RETRY_POLICIES.client, baseMs: 100, capMs: 1000 };
+    assert.equal(backoffDelay(1, options, { random: () => 0 }), 50);
+    assert.equal(backoffDelay(1, options, { random: () => 1 }), 100);
+    assert.equal(backoffDelay(3, options, { random: () => 1 }), 400);
+    assert.equal(backoffDelay(30, options, { random: () => 1 }), 1000);
+    assert.equal(backoffDelay(30, options, { random: () => 0 }), 500);
   });
 
   it('never goes below the server pushback, even with a smaller cap', () => {
     assert.equal(
-      backoffDelay(1, { initialDelayMs: 10, maxDelayMs: 100 }, 700, () => 0),
+      backoffDelay(
+        1,
+        { ...RETRY_POLICIES.client, baseMs: 10, capMs: 100 },
+        { pushbackMs: 700, random: () => 0 },
+      ),
       700,
     );
     assert.equal(
-      backoffDelay(5, { initialDelayMs: 10, maxDelayMs: 100 }, 700, () => 1),
+      backoffDelay(
+        5,
+        { ...RETRY_POLICIES.client, baseMs: 10, capMs: 100 },
+        { pushbackMs: 700, random: () => 1 },
+      ),
       700,
     );
   });

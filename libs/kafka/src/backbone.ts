@@ -6,9 +6,12 @@ import {
   type EnvelopeOf,
   type EventCodecs,
   type EventTopic,
+  DEAD_LETTER_SUFFIX,
 } from '@sluice/schema-registry';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import { RETRY_POLICIES } from '@sluice/retry';
+import { kafkaRetryOptions } from './client-retry.ts';
 import { kafkaDeadLetterSink } from './dead-letter.ts';
 import { EventProducer } from './event-producer.ts';
 import { createKafkaProducer, type KafkaProducer } from './kafka-producer.ts';
@@ -31,7 +34,7 @@ export interface EventBackboneOptions {
   readonly clientId: string;
   readonly logger: Logger;
   readonly metrics: Registry;
-  /** Dead-letter topics are `<topic><suffix>`. @default '.dlq' */
+  /** Dead-letter topics are `<topic><suffix>`. @default DEAD_LETTER_SUFFIX ('.dlq') */
   readonly deadLetterSuffix?: string;
 }
 
@@ -90,7 +93,7 @@ export class EventBackbone {
       await provisionTopics(admin, {
         ...common,
         topicPrefix: prefix,
-        topicSuffix: options.deadLetterSuffix ?? '.dlq',
+        topicSuffix: options.deadLetterSuffix ?? DEAD_LETTER_SUFFIX,
       });
     } finally {
       await admin.close();
@@ -126,8 +129,7 @@ export class EventBackbone {
       maxWaitTime: 500,
       sessionTimeout: 10_000,
       heartbeatInterval: 1000,
-      retries: 10,
-      retryDelay: 500,
+      ...kafkaRetryOptions(RETRY_POLICIES.kafkaConsumer),
     });
     this.#consumers.push(consumer);
     return consumer;
@@ -141,7 +143,9 @@ export class EventBackbone {
       consumer: this.consumer(options.groupId),
       topics: [codec.topicName],
       decode: (message) => codec.decode(message.value ?? Buffer.alloc(0)),
-      deadLetters: kafkaDeadLetterSink(this.#client, { suffix: this.#o.deadLetterSuffix ?? '.dlq' }),
+      deadLetters: kafkaDeadLetterSink(this.#client, {
+        suffix: this.#o.deadLetterSuffix ?? DEAD_LETTER_SUFFIX,
+      }),
       logger: this.#o.logger,
       registry: this.#o.metrics,
     });

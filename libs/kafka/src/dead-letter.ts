@@ -1,5 +1,6 @@
 import type { Producer } from '@platformatic/kafka';
 import type { SluiceError } from '@sluice/errors';
+import { DEAD_LETTER_SUFFIX } from '@sluice/schema-registry';
 
 /** A record that could not be processed, with why. */
 export interface DeadLetter {
@@ -38,7 +39,7 @@ export function kafkaDeadLetterSink(
   producer: Producer<Buffer, Buffer, Buffer, Buffer>,
   options: { readonly suffix?: string } = {},
 ): DeadLetterSink {
-  const suffix = options.suffix ?? '.dlq';
+  const suffix = options.suffix ?? DEAD_LETTER_SUFFIX;
   return {
     async send(letter) {
       const headers = new Map<Buffer, Buffer>(letter.headers);

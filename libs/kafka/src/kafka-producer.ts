@@ -6,6 +6,8 @@
  * choose for it — the downstream engine can co-partition on node_id.
  */
 import { compatibilityPartitioner, ProduceAcks, Producer, type ProducerOptions } from '@platformatic/kafka';
+import { RETRY_POLICIES } from '@sluice/retry';
+import { kafkaRetryOptions } from './client-retry.ts';
 
 /** A producer client as {@link createKafkaProducer} builds it. */
 export type KafkaProducer = Producer<Buffer, Buffer, Buffer, Buffer>;
@@ -28,10 +30,15 @@ export interface KafkaProducerOptions extends KafkaConnectionOptions {
   readonly connectTimeoutMs?: number;
   /**
    * Attempts after a failed request before the send fails; at least 2 (@platformatic/kafka
-   * reads 0 or 1 as "retry forever" for idempotent producers). @default 5
+   * reads 0 or 1 as "retry forever" for idempotent producers).
+   * @default 5 (`RETRY_POLICIES.kafkaProduce.attempts` − 1, in @sluice/retry)
    */
   readonly retries?: number;
-  /** Delay between attempts. @default 250 */
+  /**
+   * Ceiling of the delay before the first retry; later ones double it up to
+   * `RETRY_POLICIES.kafkaProduce.capMs`, with the policy's jitter.
+   * @default 250 (`RETRY_POLICIES.kafkaProduce.baseMs`)
+   */
   readonly retryDelayMs?: number;
 }
 
@@ -40,6 +47,7 @@ const producers = new WeakSet<KafkaProducer>();
 /** Builds an idempotent, acks=all producer client. The caller closes it. */
 export function createKafkaProducer(options: KafkaProducerOptions): KafkaProducer {
   const { brokers, clientId, timeoutMs, connectTimeoutMs, retries, retryDelayMs, ...connection } = options;
+  const retry = kafkaRetryOptions(RETRY_POLICIES.kafkaProduce, { retries, baseMs: retryDelayMs });
   const producer = new Producer<Buffer, Buffer, Buffer, Buffer>({
     ...connection,
     clientId,
@@ -49,8 +57,8 @@ export function createKafkaProducer(options: KafkaProducerOptions): KafkaProduce
     partitioner: compatibilityPartitioner,
     timeout: timeoutMs ?? 5000,
     connectTimeout: connectTimeoutMs ?? 5000,
-    retries: Math.max(2, retries ?? 5),
-    retryDelay: retryDelayMs ?? 250,
+    retries: Math.max(2, retry.retries),
+    retryDelay: retry.retryDelay,
     autocreateTopics: false,
   });
   producers.add(producer);

@@ -1,9 +1,16 @@
 import type { Consumer, ConsumerGroupJoinPayload, Message, MessagesStream } from '@platformatic/kafka';
-import { SluiceError, toSluiceError } from '@sluice/errors';
+import { toSluiceError, type SluiceError } from '@sluice/errors';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { Semaphore } from '@sluice/concurrency';
-import { DEFAULT_BACKOFF, backoffDelay, pause, type BackoffOptions } from '@sluice/retry';
+import {
+  RETRY_POLICIES,
+  backoffDelay,
+  pause,
+  withOverrides,
+  type BackoffOptions,
+  type RetryPolicy,
+} from '@sluice/retry';
 import type { DeadLetter, DeadLetterSink } from './dead-letter.ts';
 import { KeyLanes } from './key-lanes.ts';
 import { streamMetrics, type StreamMetrics } from './processor-metrics.ts';
@@ -42,8 +49,9 @@ export interface StreamProcessorOptions<V> {
   /**
    * Processes one record. Must be idempotent: a record can arrive more than once.
    * `signal` aborts when the partition is revoked; stop then, the record is re-delivered
-   * to the partition's next owner. Throw a `SluiceError` with `retriable: false` for a
-   * record that can never succeed; any other error is retried.
+   * to the partition's next owner. A `SluiceError` with `retriable: true` is retried; any other
+   * error is dead-lettered at once: one rule with `toSluiceError` in @sluice/errors, which makes
+   * an error Sluice did not explain (a bug) a non-retriable INTERNAL.
    *
    * Returning a {@link Deferred} releases the record's key at once (the next record of
    * the key may start) while its offset stays uncommitted until `done` settles; a
@@ -59,6 +67,10 @@ export interface StreamProcessorOptions<V> {
   readonly concurrency?: number;
   /** Records read and not yet finished (running or queued behind their key). @default concurrency × 4 */
   readonly maxBuffered?: number;
+  /**
+   * Attempts and delays of a record before it is dead-lettered.
+   * @default `RETRY_POLICIES.record` in @sluice/retry (10 attempts, 500 ms doubling to 30 s)
+   */
   readonly backoff?: BackoffOptions;
   /** Where records that fail for good go. */
   readonly deadLetters: DeadLetterSink;
@@ -98,6 +110,7 @@ export class StreamProcessor<V> {
   readonly #log: Logger;
   readonly #metrics: StreamMetrics;
   readonly #lanes = new KeyLanes();
+  readonly #retry: RetryPolicy;
   readonly #running: Semaphore;
   readonly #buffered: Semaphore;
   readonly #partitions = new Map<string, PartitionState>();
@@ -111,6 +124,7 @@ export class StreamProcessor<V> {
     this.name = options.name;
     this.#log = options.logger.child({ component: 'stream', processor: options.name });
     this.#metrics = streamMetrics(options.registry);
+    this.#retry = withOverrides(RETRY_POLICIES.record, options.backoff);
     const concurrency = options.concurrency ?? 16;
     this.#running = new Semaphore(concurrency);
     this.#buffered = new Semaphore(options.maxBuffered ?? concurrency * 4);
@@ -170,7 +184,7 @@ export class StreamProcessor<V> {
         // a broker gone): open a new stream, which resumes from the committed offsets.
         failures++;
         this.#log.warn({ err, failures }, 'message stream failed; reopening');
-        await pause(backoffDelay(failures, { initialDelayMs: 200, maxDelayMs: 5000 }));
+        await pause(backoffDelay(failures, RETRY_POLICIES.streamReopen));
       }
       if (this.#closing) return;
       try {
@@ -179,7 +193,7 @@ export class StreamProcessor<V> {
       } catch (err) {
         failures++;
         this.#log.warn({ err, failures }, 'reopening the message stream failed');
-        await pause(backoffDelay(failures, { initialDelayMs: 200, maxDelayMs: 5000 }));
+        await pause(backoffDelay(failures, RETRY_POLICIES.streamReopen));
       }
     }
   }
@@ -265,7 +279,7 @@ export class StreamProcessor<V> {
   ): Promise<void> {
     const { topic } = message;
     const signal = state.revoked.signal;
-    const maxAttempts = this.#o.backoff?.maxAttempts ?? DEFAULT_BACKOFF.maxAttempts;
+    const maxAttempts = this.#retry.attempts;
     const stopTimer = this.#metrics.seconds.startTimer({ processor: this.name, topic });
     await this.#running.acquire();
     let holding = true;
@@ -305,7 +319,7 @@ export class StreamProcessor<V> {
           return;
         } catch (err) {
           if (signal.aborted) return this.#abandon(topic);
-          const retriable = err instanceof SluiceError ? err.retriable : true;
+          const error = toSluiceError(err);
           const fields = {
             err,
             topic,
@@ -313,14 +327,14 @@ export class StreamProcessor<V> {
             offset: String(message.offset),
             attempt,
           };
-          if (!retriable || attempt >= maxAttempts) {
-            await this.#deadLetter(message, toSluiceError(err), attempt, signal);
+          if (!error.retriable || attempt >= maxAttempts) {
+            await this.#deadLetter(message, error, attempt, signal);
             return;
           }
           this.#metrics.retries.inc({ processor: this.name, topic });
           this.#log.warn(fields, 'record failed; retrying');
           try {
-            await pause(backoffDelay(attempt, this.#o.backoff), signal);
+            await pause(backoffDelay(attempt, this.#retry), signal);
           } catch {
             return this.#abandon(topic);
           }
@@ -368,7 +382,7 @@ export class StreamProcessor<V> {
         // Dropping the record is never an option: the partition waits here until the letter is durable.
         this.#log.error({ ...fields, sinkError: err }, 'dead-lettering failed; retrying');
         try {
-          await pause(backoffDelay(attempt, { initialDelayMs: 200, maxDelayMs: 10_000 }), signal);
+          await pause(backoffDelay(attempt, RETRY_POLICIES.deadLetterProduce), signal);
         } catch {
           return this.#abandon(message.topic);
         }

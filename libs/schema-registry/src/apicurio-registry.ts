@@ -14,8 +14,8 @@
  *   GET  /ids/contentIds/{id}                                     contentById (cached: content
  *        under an id never changes).
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import { FailedPreconditionError, InternalError, UnavailableError } from '@sluice/errors';
+import { RETRY_POLICIES, backoffDelay, pause, type Backoff } from '@sluice/retry';
 import { BoundedCache } from './bounded-cache.ts';
 import type {
   EnsureSchemaRequest,
@@ -32,9 +32,15 @@ export interface ApicurioRegistryOptions {
   readonly groupId?: string;
   /** Time limit of one HTTP request. @default 5000 */
   readonly timeoutMs?: number;
-  /** Extra attempts after a REGISTRY_UNAVAILABLE failure (refused connection, timeout, 5xx, 429). @default 2 */
+  /**
+   * Extra attempts after a REGISTRY_UNAVAILABLE failure (refused connection, timeout, 5xx, 429).
+   * @default 2 (`RETRY_POLICIES.registry.attempts` − 1, in @sluice/retry)
+   */
   readonly retries?: number;
-  /** First retry delay; each retry doubles it, with full jitter. @default 200 */
+  /**
+   * Ceiling of the first retry delay; each retry doubles it, up to `RETRY_POLICIES.registry.capMs`,
+   * with the policy's jitter. @default 200 (`RETRY_POLICIES.registry.baseMs`)
+   */
   readonly retryDelayMs?: number;
   /** Entries of the contentId → content cache. @default 1000 */
   readonly cacheSize?: number;
@@ -62,7 +68,7 @@ export class ApicurioRegistry implements SchemaRegistry {
   readonly groupId: string;
   readonly #timeoutMs: number;
   readonly #retries: number;
-  readonly #retryDelayMs: number;
+  readonly #backoff: Backoff;
   readonly #headers: Readonly<Record<string, string>>;
   readonly #fetch: typeof fetch;
   readonly #contents: BoundedCache<number, string>;
@@ -79,8 +85,13 @@ export class ApicurioRegistry implements SchemaRegistry {
     this.url = options.url.replace(/\/+$/, '');
     this.groupId = options.groupId ?? 'default';
     this.#timeoutMs = options.timeoutMs ?? 5000;
-    this.#retries = options.retries ?? 2;
-    this.#retryDelayMs = options.retryDelayMs ?? 200;
+    this.#retries = options.retries ?? RETRY_POLICIES.registry.attempts - 1;
+    const baseMs = options.retryDelayMs ?? RETRY_POLICIES.registry.baseMs;
+    this.#backoff = {
+      baseMs,
+      capMs: Math.max(baseMs, RETRY_POLICIES.registry.capMs),
+      jitter: RETRY_POLICIES.registry.jitter,
+    };
     this.#headers = options.headers ?? {};
     this.#fetch = options.fetch ?? globalThis.fetch;
     this.#contents = new BoundedCache(options.cacheSize ?? 1000);
@@ -161,14 +172,13 @@ export class ApicurioRegistry implements SchemaRegistry {
     signal: AbortSignal | undefined,
     body?: unknown,
   ): Promise<T | undefined> {
-    for (let attempt = 0; ; attempt++) {
+    for (let attempt = 1; ; attempt++) {
       try {
         return await this.#attempt<T>(method, path, operation, signal, body);
       } catch (error) {
         const retriable = error instanceof UnavailableError && !(signal?.aborted ?? false);
-        if (!retriable || attempt >= this.#retries) throw error;
-        const delay = Math.random() * this.#retryDelayMs * 2 ** attempt;
-        await sleep(delay, undefined, signal === undefined ? undefined : { signal });
+        if (!retriable || attempt > this.#retries) throw error;
+        await pause(backoffDelay(attempt, this.#backoff), signal);
       }
     }
   }

@@ -12,11 +12,8 @@ import { ChunkEvent, PartEvent, PROTO_FILES, protoSource, UploadEvent } from '@s
 import { SluiceError } from '@sluice/errors';
 import { BoundedCache } from './bounded-cache.ts';
 import type { RegisteredSchema, RegistryCallOptions, SchemaRegistry } from './registry.ts';
+import { eventTopicName, type EventTopic } from './topic-names.ts';
 import { decodeFrame, frameError, framePrefix } from './wire-format.ts';
-
-/** Sluice's topics, by their canonical names (DESIGN.md "Topics"). */
-export const EVENT_TOPICS = ['intake.chunks', 'intake.parts', 'intake.uploads'] as const;
-export type EventTopic = (typeof EVENT_TOPICS)[number];
 
 /** The envelope message each topic carries. */
 export interface EventEnvelopes {
@@ -63,14 +60,6 @@ export function envelopeName(topic: EventTopic): string {
 /** The .proto text registered for `topic`. */
 export function envelopeSchema(topic: EventTopic): string {
   return protoSource(ENVELOPES[topic].protoFile);
-}
-
-/**
- * The Kafka topic (and Apicurio artifactId) for `topic` under `prefix`; tests use a unique
- * prefix so they never share topics or artifacts.
- */
-export function eventTopicName(topic: EventTopic, prefix = ''): string {
-  return `${prefix}${topic}`;
 }
 
 /** Encodes and decodes one topic's envelopes. */

@@ -8,16 +8,14 @@ export {
   createEventCodecs,
   envelopeName,
   envelopeSchema,
-  EVENT_TOPICS,
-  eventTopicName,
   type EnvelopeOf,
   type EventCodec,
   type EventCodecOptions,
   type EventCodecs,
   type EventCodecsOptions,
   type EventEnvelopes,
-  type EventTopic,
 } from './event-codec.ts';
+export { DEAD_LETTER_SUFFIX, EVENT_TOPICS, eventTopicName, type EventTopic } from './topic-names.ts';
 export { InMemorySchemaRegistry, type InMemorySchemaRegistryOptions } from './in-memory-registry.ts';
 export type {
   ArtifactType,

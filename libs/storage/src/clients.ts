@@ -1,11 +1,17 @@
 import { S3Client } from '@aws-sdk/client-s3';
+import { RETRY_POLICIES } from '@sluice/retry';
 import type { Drive } from '@sluice/tenants';
 
 /** Options for {@link S3Clients}. */
 export interface S3ClientsOptions {
   /** Time limit of one request. @default 60000 */
   readonly requestTimeoutMs?: number;
-  /** SDK-level attempts per request (the SDK's own retry with backoff). @default 3 */
+  /**
+   * SDK-level attempts per request (the SDK's own retry with backoff and jitter, honouring
+   * `Retry-After`). The innermost of three layers on a part's path: see `RETRY_POLICIES` in
+   * @sluice/retry for the product.
+   * @default 3 (`RETRY_POLICIES.s3Request.attempts`)
+   */
   readonly maxAttempts?: number;
 }
 
@@ -32,7 +38,7 @@ export class S3Clients {
         credentials: drive.credentials,
         requestChecksumCalculation: drive.requestChecksumCalculation,
         responseChecksumValidation: 'WHEN_REQUIRED',
-        maxAttempts: this.#o.maxAttempts ?? 3,
+        maxAttempts: this.#o.maxAttempts ?? RETRY_POLICIES.s3Request.attempts,
         requestHandler: { requestTimeout: this.#o.requestTimeoutMs ?? 60_000 },
       });
       this.#clients.set(drive.name, client);
