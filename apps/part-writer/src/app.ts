@@ -63,8 +63,8 @@ export function buildApp(deps: AppDeps): App {
     // Handlers only record facts and start part writes; the writes are bounded by the writer.
     concurrency: 16,
     maxBuffered: 256,
-    // S3 or Redis outages of a few minutes are ridden out before an upload is failed.
-    backoff: { maxAttempts: 10, initialDelayMs: 500, maxDelayMs: 30_000 },
+    // Records retry by RETRY_POLICIES.record (the processor's default): S3 or Redis outages of a
+    // couple of minutes are ridden out before an upload is failed.
     handle: (record, signal) => writer.handle(record.value, signal),
     onDeadLetter: async (letter) => {
       const event = await codec.decode(letter.value ?? Buffer.alloc(0)).catch(() => undefined);

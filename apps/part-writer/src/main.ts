@@ -5,7 +5,7 @@ import { createLogger } from '@sluice/logging';
 import { PartStateStore, type ResolvedDrive } from '@sluice/part-writer-core';
 import { countBuffersInHeapLimits, runComponents } from '@sluice/startup';
 import { RedisStaging } from '@sluice/staging';
-import { S3Clients } from '@sluice/storage';
+import { S3Clients, objectStoresOf } from '@sluice/storage';
 import { buildApp } from './app.ts';
 import { partWriterEnv } from './config.ts';
 
@@ -35,10 +35,15 @@ const store = new PartStateStore({
   ttlMs: config.SLUICE_STAGING_TTL,
 });
 const s3 = new S3Clients({ requestTimeoutMs: config.SLUICE_PART_WRITER_S3_TIMEOUT });
+const objects = objectStoresOf(s3);
 const drive = (name: string): ResolvedDrive | undefined => {
   const found = tenants.driveByName(name);
   return (
-    found && { client: s3.for(found), checksumMode: found.checksumMode, partSizePolicy: found.partSizePolicy }
+    found && {
+      objects: objects.for(found),
+      checksumMode: found.checksumMode,
+      partSizePolicy: found.partSizePolicy,
+    }
   );
 };
 

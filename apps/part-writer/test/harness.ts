@@ -13,7 +13,8 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { createLogger, type Logger } from '@sluice/logging';
-import { PartStateStore, checksumFields } from '@sluice/part-writer-core';
+import { PartStateStore } from '@sluice/part-writer-core';
+import { S3ObjectStore, checksumFields } from '@sluice/storage';
 import { EventBackbone } from '@sluice/kafka';
 import type { PartEvent } from '@sluice/proto';
 import { EVENT_TOPICS } from '@sluice/schema-registry';
@@ -155,6 +156,7 @@ export async function startApp(
   options: { partConcurrency?: number; uploadConcurrency?: number; registry?: Registry } = {},
 ): Promise<App> {
   const client = driveClient();
+  const objects = new S3ObjectStore(client);
   const app = buildApp({
     logger: silent,
     registry: options.registry ?? new Registry(),
@@ -163,7 +165,7 @@ export async function startApp(
     store: h.store,
     drive: (name) =>
       name === 'd' || name === 'd-none' || name === 'd-crc32c'
-        ? { client, checksumMode: 'crc64nvme', partSizePolicy: { kind: 'fixed', partSize: 5 * MiB } }
+        ? { objects, checksumMode: 'crc64nvme', partSizePolicy: { kind: 'fixed', partSize: 5 * MiB } }
         : undefined,
     backbone: h.backbone,
     groupId: uniqueName('pw-group'),

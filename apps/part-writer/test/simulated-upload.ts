@@ -88,24 +88,23 @@ export class SimulatedUpload {
   async stage(chunk: number, bytes: Buffer): Promise<ChunkRecord> {
     const { staging } = this.h;
     const previous = this.#writes.get(chunk);
-    const writeId = randomUUID().slice(0, 8);
-    const prefix = staging.keys.segmentPrefix(this.uploadId, chunk, writeId);
-    const segmentCount = await staging.writeSegments(prefix, bytes);
+    const write = staging.openChunkWrite(this.uploadId, chunk);
+    await write.write(bytes);
     const mode = this.meta.destination.checksumMode;
-    const record: ChunkRecord = {
-      chunk,
-      size: bytes.length,
-      sha256: createHash('sha256').update(bytes).digest('hex'),
-      crc64nvme: crc64nvme(bytes).toString(),
-      crc32c: mode === 'crc32c' ? crc32c(bytes) : 0,
-      crc32: mode === 'crc32' ? crc32(bytes) : 0,
-      writeId,
-      generation: previous ? previous.generation + 1 : 0,
-      segmentSize: staging.segmentSize,
-      segmentCount,
-      emitted: false,
-    };
-    const committed = await staging.commitChunk(this.uploadId, record, previous?.writeId ?? '');
+    const { committed, record } = await write.commit(
+      {
+        chunk,
+        size: bytes.length,
+        sha256: createHash('sha256').update(bytes).digest('hex'),
+        crc64nvme: crc64nvme(bytes).toString(),
+        crc32c: mode === 'crc32c' ? crc32c(bytes) : 0,
+        crc32: mode === 'crc32' ? crc32(bytes) : 0,
+        generation: previous ? previous.generation + 1 : 0,
+      },
+      previous?.writeId ?? '',
+    );
+    const { writeId, segmentCount } = record;
+    const prefix = write.prefix;
     if (committed.result !== 'ok')
       throw new Error(`staging chunk ${chunk} failed: ${JSON.stringify(committed)}`);
     this.#writes.set(chunk, record);

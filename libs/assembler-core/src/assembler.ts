@@ -10,12 +10,13 @@ import {
   type UploadRef,
 } from '@sluice/proto';
 import type { DeadLetter, StreamRecord } from '@sluice/kafka';
+import { unquoteEtag } from '@sluice/storage';
 import type { Logger } from 'pino';
 import type { AssemblyStore, RecordedPart } from './assembly-store.ts';
 import { Completion, type AssemblerHooks, type QuarantinePolicy } from './completion.ts';
 import type { AssemblerMetrics } from './metrics.ts';
 import type { DriveAccess, OutcomePublisher } from './outcome-publisher.ts';
-import { abortedOutcome, failedOutcome, forwardedFailure, stripQuotes, type Cleanup } from './outcomes.ts';
+import { abortedOutcome, failedOutcome, forwardedFailure, type Cleanup } from './outcomes.ts';
 
 /** Options of {@link Assembler}. */
 export interface AssemblerOptions extends DriveAccess {
@@ -119,7 +120,7 @@ export class Assembler {
       partNumber: p.partNumber,
       bucket: p.location?.bucket ?? '',
       key: p.location?.key ?? '',
-      etag: stripQuotes(p.etag),
+      etag: unquoteEtag(p.etag),
       size: Number(p.byteEnd - p.byteStart),
       crc64nvme: String(p.crc64nvme),
       crc32c: p.crc32c,
@@ -190,7 +191,7 @@ export class Assembler {
       facts,
       location: loc,
       drive,
-      client: this.#o.clients.for(drive),
+      objects: this.#o.objects.for(drive),
       mode: checksumModeFromWire(facts.checksumMode) ?? drive.checksumMode,
       since: claim.since,
       log,

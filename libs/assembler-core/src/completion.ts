@@ -1,26 +1,17 @@
-import type { S3Client } from '@aws-sdk/client-s3';
 import { DataLossError, InvalidArgumentError, SluiceError, UnavailableError } from '@sluice/errors';
 import type { ChecksumMode, PartEvent_AllPartsStored, PartEvent_S3Location, UploadRef } from '@sluice/proto';
+import {
+  unquoteEtag,
+  type MultipartRef,
+  type ObjectHead,
+  type ObjectStore,
+  type PartToComplete,
+} from '@sluice/storage';
 import type { Drive } from '@sluice/tenants';
 import type { Logger } from 'pino';
 import type { AssemblyStore } from './assembly-store.ts';
 import type { AssemblerMetrics } from './metrics.ts';
-import {
-  completedOutcome,
-  failedOutcome,
-  stripQuotes,
-  type Cleanup,
-  type OutcomeRecord,
-} from './outcomes.ts';
-import {
-  completeMultipart,
-  headObject,
-  listAllParts,
-  sha256OfObject,
-  type MultipartRef,
-  type ObjectHead,
-  type PartToComplete,
-} from './s3-objects.ts';
+import { completedOutcome, failedOutcome, type Cleanup, type OutcomeRecord } from './outcomes.ts';
 import {
   checkObject,
   describeMismatches,
@@ -58,7 +49,8 @@ export interface CompletionTask {
   readonly facts: PartEvent_AllPartsStored;
   readonly location: PartEvent_S3Location;
   readonly drive: Drive;
-  readonly client: S3Client;
+  /** The drive's object store. */
+  readonly objects: ObjectStore;
   readonly mode: ChecksumMode;
   /** When the upload was first claimed for completion: its announced completion time. */
   readonly since: number;
@@ -95,7 +87,7 @@ export class Completion {
   }
 
   async run(task: CompletionTask): Promise<OutcomeRecord> {
-    const { who, facts, location: loc, drive, client, mode, signal } = task;
+    const { who, facts, location: loc, drive, objects, mode, signal } = task;
     let placedAny = false;
     try {
       const placed = loc.multipartUploadId
@@ -103,12 +95,11 @@ export class Completion {
         : {
             versionId: facts.versionId,
             completedNow: false,
-            etag: stripQuotes(facts.etag),
+            etag: unquoteEtag(facts.etag),
             multipartEtag: undefined,
           };
       placedAny = true;
-      const head = await headObject(
-        client,
+      const head = await objects.headObject(
         { bucket: loc.bucket, key: loc.key, versionId: placed.versionId },
         signal,
       );
@@ -177,7 +168,7 @@ export class Completion {
   }
 
   async #completeMultipart(task: CompletionTask): Promise<Placed> {
-    const { who, facts, location: loc, client, mode, log, signal } = task;
+    const { who, facts, location: loc, objects, mode, log, signal } = task;
     const ref: MultipartRef = { bucket: loc.bucket, key: loc.key, uploadId: loc.multipartUploadId };
     const known = (await this.#o.store.parts(who.uploadId)).filter(
       (p) => p.multipartUploadId === ref.uploadId && p.partNumber <= facts.partCount,
@@ -194,7 +185,7 @@ export class Completion {
         { known: known.length, partCount: facts.partCount },
         'part list incomplete; reconciling with ListParts',
       );
-      const listed = await listAllParts(client, ref, mode, signal);
+      const listed = await objects.listParts(ref, mode, signal);
       if (listed !== 'no-such-upload') {
         const wanted = listed
           .filter((p) => p.partNumber <= facts.partCount)
@@ -211,7 +202,7 @@ export class Completion {
     }
     const expectedEtag = parts ? multipartEtag(parts.map((p) => p.etag)) : undefined;
     const result = parts
-      ? await completeMultipart(client, ref, parts, fullObjectChecksum(mode, facts), signal)
+      ? await objects.completeMultipartUpload(ref, parts, fullObjectChecksum(mode, facts), signal)
       : ({ status: 'no-such-upload' } as const);
     if (result.status === 'completed') {
       await this.#o.hooks?.afterComplete?.(who.uploadId);
@@ -229,15 +220,14 @@ export class Completion {
 
   /** Reads the object back; returns what differs, or undefined when the SHA-256 matches. */
   async #checkSha256(task: CompletionTask, head: ObjectHead): Promise<string | undefined> {
-    const { who, location: loc, client, signal } = task;
+    const { who, location: loc, objects, signal } = task;
     const want = Buffer.from(task.facts.sha256);
     if (want.length !== 32) {
       throw new InvalidArgumentError(
         `the whole-file SHA-256 of upload ${who.uploadId} has ${want.length} bytes, not 32: ingest must pass it on raw`,
       );
     }
-    const read = await sha256OfObject(
-      client,
+    const read = await objects.sha256OfObject(
       { bucket: loc.bucket, key: loc.key, versionId: head.versionId },
       signal,
     );

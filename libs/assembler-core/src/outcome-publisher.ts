@@ -1,22 +1,21 @@
-import type { S3Client } from '@aws-sdk/client-s3';
 import type { UploadEvent } from '@sluice/proto';
 import type { RedisStaging } from '@sluice/staging';
-import type { Drive, Tenants } from '@sluice/tenants';
+import type { ObjectStores } from '@sluice/storage';
+import type { Tenants } from '@sluice/tenants';
 import type { Logger } from 'pino';
 import type { AssemblyStore, StoredOutcome } from './assembly-store.ts';
 import type { AssemblerMetrics } from './metrics.ts';
 import type { Cleanup, OutcomeRecord } from './outcomes.ts';
-import { abortMultipart, deleteObject, moveObject, type MoveOptions } from './s3-objects.ts';
 
 /** Where outcomes are announced: the `intake.uploads` producer (resolves once durable). */
 export interface OutcomeEvents {
   produce(event: UploadEvent): Promise<unknown>;
 }
 
-/** Drives by name, and an S3 client per drive (`S3Clients` from @sluice/storage). */
+/** Drives by name, and the object store of each (`objectStoresOf` from @sluice/storage). */
 export interface DriveAccess {
   readonly tenants: Pick<Tenants, 'driveByName' | 'drives'>;
-  readonly clients: { for(drive: Drive): S3Client };
+  readonly objects: ObjectStores;
 }
 
 /** Options of {@link OutcomePublisher}. */
@@ -26,8 +25,6 @@ export interface OutcomePublisherOptions extends DriveAccess {
   readonly events: OutcomeEvents;
   readonly logger: Logger;
   readonly metrics: AssemblerMetrics;
-  /** How quarantined objects are copied. */
-  readonly move?: Omit<MoveOptions, 'signal'>;
 }
 
 const OUTCOME_LABEL = {
@@ -96,16 +93,16 @@ export class OutcomePublisher {
       );
       return;
     }
-    const client = this.#o.clients.for(drive);
+    const objects = this.#o.objects.for(drive);
     switch (step.kind) {
       case 'abort-multipart':
-        await abortMultipart(client, step, signal);
+        await objects.abortMultipartUpload(step, signal);
         return;
       case 'remove-object':
-        await deleteObject(client, step, signal);
+        await objects.deleteObject(step, signal);
         return;
       case 'quarantine-object':
-        await moveObject(client, step, { ...this.#o.move, ...(signal ? { signal } : {}) });
+        await objects.moveObject(step, signal);
         return;
     }
   }

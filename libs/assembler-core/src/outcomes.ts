@@ -1,5 +1,6 @@
 import type { SluiceError } from '@sluice/errors';
 import { UploadEvent, type PartEvent_AllPartsStored, type UploadRef } from '@sluice/proto';
+import { unquoteEtag } from '@sluice/storage';
 import { outcomeEventId } from './event-ids.ts';
 
 /** Where an object or multipart upload is, on which drive (its credentials come from the tenants file). */
@@ -77,7 +78,7 @@ export function completedOutcome(
           bucket: facts.location?.bucket ?? '',
           key: facts.location?.key ?? '',
           versionId: object.versionId,
-          etag: stripQuotes(object.etag),
+          etag: unquoteEtag(object.etag),
           size: facts.totalSize,
           crc64nvme: facts.crc64nvme,
           crc32c: facts.crc32c,
@@ -161,11 +162,6 @@ export function expiredOutcome(
       event: { $case: 'uploadExpired', value: { lastActivityAt, reason } },
     },
   };
-}
-
-/** An ETag as S3 sends it (quoted) becomes one as Sluice stores it (bare). */
-export function stripQuotes(etag: string): string {
-  return etag.replace(/^(W\/)?"(.*)"$/, '$2');
 }
 
 function envelope(

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { crc32ToBase64, crc32cToBase64, crc64nvmeToBase64 } from '@sluice/checksums';
 import type { ChecksumMode } from '@sluice/proto';
-import type { FullObjectChecksum, ObjectHead } from './s3-objects.ts';
+import type { FullObjectChecksum, ObjectHead } from '@sluice/storage';
 
 /** What the object must look like, from AllPartsStored and the parts. */
 export interface ExpectedObject {

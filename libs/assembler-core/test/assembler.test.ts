@@ -10,13 +10,7 @@ import {
 import { crc64nvme } from '@sluice/checksums';
 import { UploadEvent, type PartEvent } from '@sluice/proto';
 import { UnavailableError } from '@sluice/errors';
-import {
-  Assembler,
-  completeMultipart,
-  fullObjectChecksum,
-  outcomeEventId,
-  partChecksum,
-} from '../src/index.ts';
+import { Assembler, fullObjectChecksum, outcomeEventId, partChecksum } from '../src/index.ts';
 import {
   MiB,
   record,
@@ -150,8 +144,7 @@ describe('Assembler', () => {
     const file = await writeFile(d, { data });
     for (const e of file.partStored) await a.handle(e);
     // An earlier attempt completed it and died before announcing it…
-    await completeMultipart(
-      d.client,
+    await d.store.completeMultipartUpload(
       { bucket: d.bucket, key: file.key, uploadId: file.multipartUploadId },
       (await r.store.parts(file.uploadId)).map((p) => ({
         partNumber: p.partNumber,
@@ -321,7 +314,7 @@ describe('Assembler', () => {
     const a = testAssembler(r, d);
     const withDecode = new Assembler({
       tenants: d.tenants,
-      clients: d.clients,
+      objects: d.objects,
       store: r.store,
       publisher: a.publisher,
       logger: silent,

@@ -28,7 +28,7 @@ function sweeper(
 ): ExpirySweeper {
   return new ExpirySweeper({
     tenants: d.tenants,
-    clients: d.clients,
+    objects: d.objects,
     staging: r.staging,
     store: r.store,
     publisher: a.publisher,
@@ -118,7 +118,7 @@ describe('ExpirySweeper', () => {
     const idle = await stageUpload(r, d, { key: 'tenant-a/t', updatedAt: Date.now() - 2 * IDLE });
     const s = new ExpirySweeper({
       tenants: d.tenants,
-      clients: d.clients,
+      objects: d.objects,
       staging: r.staging,
       store: r.store,
       publisher: a.publisher,

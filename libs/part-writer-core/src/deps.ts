@@ -1,16 +1,16 @@
-import type { S3Client } from '@aws-sdk/client-s3';
 import type { Logger } from '@sluice/logging';
 import type { PartEvent } from '@sluice/proto';
-import type { RedisStaging } from '@sluice/staging';
-import type { BackoffOptions } from '@sluice/retry';
+import type { StagingStore } from '@sluice/staging';
+import type { RetryPolicy } from '@sluice/retry';
 import type { Semaphore } from '@sluice/concurrency';
+import type { ObjectStore } from '@sluice/storage';
 import type { PartWriterMetrics } from './metrics.ts';
 import type { PartStateStore } from './part-state-store.ts';
 import type { ChecksumMode, PartSizeKind } from '@sluice/proto';
 
-/** A drive as the part-writer needs it: a client, and the defaults for what an event leaves unsaid. */
+/** A drive as the part-writer needs it: its object store, and the defaults for what an event leaves unsaid. */
 export interface ResolvedDrive {
-  readonly client: S3Client;
+  readonly objects: ObjectStore;
   readonly checksumMode: ChecksumMode;
   readonly partSizePolicy: { readonly kind: PartSizeKind; readonly partSize: number };
 }
@@ -22,7 +22,7 @@ export interface PartEventSink {
 
 /** What the part-writer's pieces share. */
 export interface PartWriterDeps {
-  readonly staging: RedisStaging;
+  readonly staging: StagingStore;
   readonly store: PartStateStore;
   readonly drive: (name: string) => ResolvedDrive | undefined;
   readonly events: PartEventSink;
@@ -31,5 +31,6 @@ export interface PartWriterDeps {
   /** Parts read or uploaded at once in the process. */
   readonly parts: Semaphore;
   readonly uploadConcurrency: number;
-  readonly retry: Required<BackoffOptions>;
+  /** Retry of one part write: `RETRY_POLICIES.partWrite` with the writer's overrides. */
+  readonly retry: RetryPolicy;
 }

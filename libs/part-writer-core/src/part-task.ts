@@ -2,14 +2,8 @@ import { performance } from 'node:perf_hooks';
 import { Crc32, Crc32c, Crc64Nvme } from '@sluice/checksums';
 import { NotFoundError, toSluiceError, type SluiceError } from '@sluice/errors';
 import { backoffDelay, pause } from '@sluice/retry';
+import type { ObjectBody } from '@sluice/storage';
 import type { PartWriterDeps } from './deps.ts';
-import {
-  abortMultipartUpload,
-  createMultipartUpload,
-  putObject,
-  uploadPart,
-  type Body,
-} from './object-store.ts';
 import { partStored } from './part-events.ts';
 import { combineCrcs, type CrcRun, type PartWork, type StoredPart } from './upload-ledger.ts';
 import { failureOf, type UploadOutcomes } from './upload-outcomes.ts';
@@ -95,7 +89,7 @@ export class PartTasks {
 
   /** True once the part is stored and recorded; false when there was nothing (more) to do. */
   async #attempts(run: UploadRun, work: PartWork): Promise<boolean> {
-    const { maxAttempts } = this.#d.retry;
+    const { attempts } = this.#d.retry;
     for (let attempt = 1; ; attempt++) {
       if (!this.#wanted(run, work)) return false;
       try {
@@ -106,7 +100,7 @@ export class PartTasks {
         if (!this.#wanted(run, work)) return false;
         // Bytes gone because another owner (before a rebalance) stored the part are no loss.
         if (e.code === 'STAGING_LOST' && (await this.#storedElsewhere(run, work))) return false;
-        if (e.code === 'STAGING_LOST' || !e.retriable || attempt >= maxAttempts) throw e;
+        if (e.code === 'STAGING_LOST' || !e.retriable || attempt >= attempts) throw e;
         this.#d.metrics.partRetries.inc({ code: e.code });
         run.log.warn({ err: e, part: work.partNumber, attempt }, 'writing a part failed; retrying');
         await pause(backoffDelay(attempt, this.#d.retry), run.signal).catch(() => undefined);
@@ -135,7 +129,8 @@ export class PartTasks {
 
   async #store(run: UploadRun, work: PartWork): Promise<void> {
     const { init, ref, ledger } = run;
-    if (!run.client) throw missingDrive(ref.drive);
+    const { objects } = run;
+    if (!objects) throw missingDrive(ref.drive);
     const readStarted = performance.now();
     const body = await this.#read(run, work);
     this.#d.metrics.readSeconds.observe((performance.now() - readStarted) / 1000);
@@ -145,16 +140,10 @@ export class PartTasks {
     let versionId = '';
     let multipartUploadId = '';
     if (work.upload === 'single') {
-      ({ etag, versionId } = await putObject(
-        run.client,
-        init,
-        body,
-        { contentType: init.mimeType },
-        run.signal,
-      ));
+      ({ etag, versionId } = await objects.putObject(init, body, { contentType: init.mimeType }, run.signal));
     } else {
       multipartUploadId = await this.#multipart(run);
-      etag = await uploadPart(run.client, init, multipartUploadId, work.partNumber, body, run.signal);
+      etag = await objects.uploadPart(init, multipartUploadId, work.partNumber, body, run.signal);
     }
     this.#d.metrics.uploadSeconds.observe({ kind }, (performance.now() - started) / 1000);
     const part: StoredPart = {
@@ -178,7 +167,7 @@ export class PartTasks {
   }
 
   /** The part's bytes as read from Redis, and its CRCs. */
-  async #read(run: UploadRun, work: PartWork): Promise<Body> {
+  async #read(run: UploadRun, work: PartWork): Promise<ObjectBody> {
     const mode = run.ledger.checksumMode;
     const read = await Promise.all(
       work.pieces.map((p) =>
@@ -218,15 +207,17 @@ export class PartTasks {
   #multipart(run: UploadRun): Promise<string> {
     if (run.multipartUploadId) return Promise.resolve(run.multipartUploadId);
     run.creatingMultipart ??= (async () => {
-      const client = run.client!;
+      const objects = run.objects!;
       // Not cancelled with the run: an upload created but not recorded would be left behind.
-      const mine = await createMultipartUpload(client, run.init, { contentType: run.init.mimeType });
+      const mine = await objects.createMultipartUpload(run.init, { contentType: run.init.mimeType });
       const winner = await this.#d.store.claimMultipart(run.ref.uploadId, mine);
       if (winner !== mine) {
         run.log.info({ multipart_upload_id: winner }, 'another owner created the multipart upload first');
-        await abortMultipartUpload(client, run.init, mine).catch((err: unknown) =>
-          run.log.warn({ err, multipart_upload_id: mine }, 'aborting a duplicate multipart upload failed'),
-        );
+        await objects
+          .abortMultipartUpload({ bucket: run.init.bucket, key: run.init.key, uploadId: mine })
+          .catch((err: unknown) =>
+            run.log.warn({ err, multipart_upload_id: mine }, 'aborting a duplicate multipart upload failed'),
+          );
       }
       run.multipartUploadId = winner;
       return winner;

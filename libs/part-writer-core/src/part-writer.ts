@@ -10,8 +10,8 @@ import {
   type ChunkEvent_ChunkUploaded,
   type ChunkEvent_UploadInitiated,
 } from '@sluice/proto';
-import type { RedisStaging, UploadMeta } from '@sluice/staging';
-import { type BackoffOptions } from '@sluice/retry';
+import type { StagingStore, UploadMeta } from '@sluice/staging';
+import { RETRY_POLICIES, withOverrides, type BackoffOptions } from '@sluice/retry';
 import { Semaphore } from '@sluice/concurrency';
 import { type Deferred } from '@sluice/kafka';
 import type { Registry } from 'prom-client';
@@ -25,7 +25,7 @@ import { UploadRun } from './upload-run.ts';
 
 /** Options of {@link PartWriter}. */
 export interface PartWriterOptions {
-  readonly staging: RedisStaging;
+  readonly staging: StagingStore;
   readonly store: PartStateStore;
   /** The upload's drive by name; undefined when the tenants file does not have it. */
   readonly drive: (name: string) => ResolvedDrive | undefined;
@@ -37,7 +37,10 @@ export interface PartWriterOptions {
   readonly partConcurrency?: number;
   /** Parts of one upload read or uploaded at once. @default 4 */
   readonly uploadConcurrency?: number;
-  /** Retries of one part write on retriable failures, before the record's own retry. @default 4 attempts, 200 ms to 5 s */
+  /**
+   * Retries of one part write on retriable failures, before the record's own retry.
+   * @default `RETRY_POLICIES.partWrite` in @sluice/retry (3 attempts, 200 ms doubling to 5 s)
+   */
   readonly retry?: BackoffOptions;
 }
 
@@ -76,7 +79,7 @@ export class PartWriter {
       logger: this.#log,
       parts: new Semaphore(options.partConcurrency ?? 8),
       uploadConcurrency: options.uploadConcurrency ?? 4,
-      retry: { maxAttempts: 4, initialDelayMs: 200, maxDelayMs: 5000, ...options.retry },
+      retry: withOverrides(RETRY_POLICIES.partWrite, options.retry),
     };
     this.#outcomes = new UploadOutcomes(this.#d, (run) => this.#evict(run));
     this.#tasks = new PartTasks(this.#d, this.#outcomes);
@@ -252,7 +255,7 @@ export class PartWriter {
     const run = new UploadRun({
       ref,
       init,
-      client: this.#d.drive(ref.drive)?.client,
+      objects: this.#d.drive(ref.drive)?.objects,
       log: forUpload(this.#log, { upload_id: uploadId, node_id: ref.nodeId }),
       epoch,
       uploadConcurrency: this.#d.uploadConcurrency,

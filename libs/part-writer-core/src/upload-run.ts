@@ -1,9 +1,9 @@
-import type { S3Client } from '@aws-sdk/client-s3';
 import { toSluiceError, type SluiceError } from '@sluice/errors';
 import type { Logger } from '@sluice/logging';
 import { DEFAULT_PART_SIZE } from '@sluice/parts';
 import { Semaphore } from '@sluice/concurrency';
 import type { UploadRef } from '@sluice/proto';
+import type { ObjectStore } from '@sluice/storage';
 import type { FailureFacts, StoredUploadState, UploadInit } from './part-state-store.ts';
 import { UploadLedger, type ChunkFacts } from './upload-ledger.ts';
 
@@ -27,7 +27,8 @@ export class UploadRun {
   readonly ref: UploadRef;
   readonly init: UploadInit;
   readonly ledger: UploadLedger;
-  readonly client: S3Client | undefined;
+  /** The drive's object store; undefined when the tenants file no longer has the drive. */
+  readonly objects: ObjectStore | undefined;
   readonly log: Logger;
   /** The assignment the run was loaded under. */
   readonly epoch: AbortSignal | undefined;
@@ -57,7 +58,7 @@ export class UploadRun {
   constructor(options: {
     ref: UploadRef;
     init: UploadInit;
-    client: S3Client | undefined;
+    objects: ObjectStore | undefined;
     log: Logger;
     epoch: AbortSignal | undefined;
     uploadConcurrency: number;
@@ -66,7 +67,7 @@ export class UploadRun {
     const { init, state } = options;
     this.ref = options.ref;
     this.init = init;
-    this.client = options.client;
+    this.objects = options.objects;
     this.log = options.log;
     this.epoch = options.epoch;
     this.signal = options.epoch ? AbortSignal.any([options.epoch, this.#stop.signal]) : this.#stop.signal;

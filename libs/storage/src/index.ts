@@ -1,3 +1,26 @@
 export { S3Clients } from './clients.ts';
 export type { S3ClientsOptions } from './clients.ts';
 export { s3ErrorCode, storageError } from './errors.ts';
+export { quoteEtag, unquoteEtag } from './etag.ts';
+export { MemoryObjectStore } from './memory-object-store.ts';
+export type { MemoryObjectStoreOptions } from './memory-object-store.ts';
+export type {
+  BodyCrcs,
+  ChecksumAlgorithm,
+  CompleteResult,
+  FullObjectChecksum,
+  ListedMultipartUpload,
+  ListedPart,
+  MoveRequest,
+  MultipartRef,
+  ObjectBody,
+  ObjectHead,
+  ObjectStore,
+  ObjectStores,
+  ObjectTarget,
+  ObjectVersionRef,
+  PartToComplete,
+} from './object-store.ts';
+export { checksumFields } from './s3-fields.ts';
+export { S3ObjectStore, objectStoresOf } from './s3-object-store.ts';
+export type { S3ObjectStoreOptions } from './s3-object-store.ts';
