@@ -1,3 +1,4 @@
+import { PartStateStore } from '@sluice/part-writer-core';
 import {
   Assembler,
   AssemblyStore,
@@ -13,7 +14,7 @@ import type { Logger } from '@sluice/logging';
 import type { EventBackbone } from '@sluice/kafka';
 import type { Component } from '@sluice/startup';
 import { RedisStaging } from '@sluice/staging';
-import type { S3Clients } from '@sluice/storage';
+import type { ObjectStores } from '@sluice/storage';
 import type { StreamProcessor } from '@sluice/kafka';
 import type { PartEvent } from '@sluice/proto';
 import type { Tenants } from '@sluice/tenants';
@@ -50,7 +51,8 @@ export interface AppDeps {
   /** Namespace of the staging keys. @default 'sluice' */
   readonly namespace?: string;
   readonly tenants: Tenants;
-  readonly s3: Pick<S3Clients, 'for'>;
+  /** The object store of each drive. */
+  readonly objects: ObjectStores;
   readonly settings?: AssemblerSettings;
   readonly hooks?: AssemblerHooks;
   readonly now?: () => number;
@@ -79,9 +81,10 @@ export function buildApp(deps: AppDeps): App {
   });
   const store = new AssemblyStore({
     staging,
+    partWriter: new PartStateStore({ redis: deps.redis, stagingKeys: staging.keys }),
     ...(settings.outcomeTtlMs === undefined ? {} : { outcomeTtlMs: settings.outcomeTtlMs }),
   });
-  const access = { tenants: deps.tenants, clients: deps.s3 };
+  const access = { tenants: deps.tenants, objects: deps.objects };
   const publisher = new OutcomePublisher({
     ...access,
     store,
@@ -111,7 +114,7 @@ export function buildApp(deps: AppDeps): App {
     // Held while its instance lives (each sweep renews it); a dead holder's lease lapses after two intervals.
     lease: new Lease({
       redis: deps.redis,
-      key: `${store.namespace}:assembler:expiry-lease`,
+      key: staging.keys.expiryLease(),
       ttlMs: 2 * intervalMs,
     }),
     intervalMs,
@@ -126,7 +129,8 @@ export function buildApp(deps: AppDeps): App {
     handle: assembler.handle,
     onDeadLetter: assembler.onDeadLetter,
     concurrency: settings.concurrency ?? 8,
-    backoff: { maxAttempts: settings.maxAttempts ?? 10, initialDelayMs: 200, maxDelayMs: 30_000 },
+    // The `record` retry policy (libs/retry), with the attempts the operator set.
+    ...(settings.maxAttempts === undefined ? {} : { backoff: { maxAttempts: settings.maxAttempts } }),
   });
   const readiness: ReadinessCheck[] = [{ name: 'redis', probe: async () => void (await deps.redis.ping()) }];
   return {

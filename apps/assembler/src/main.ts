@@ -3,7 +3,7 @@ import { parseEnvOrExit } from '@sluice/config';
 import { createMetricsRegistry, httpComponent } from '@sluice/http';
 import { createLogger } from '@sluice/logging';
 import { countBuffersInHeapLimits, runComponents } from '@sluice/startup';
-import { S3Clients } from '@sluice/storage';
+import { S3Clients, objectStoresOf } from '@sluice/storage';
 import { buildApp } from './app.ts';
 import { assemblerEnv } from './config.ts';
 
@@ -35,7 +35,7 @@ const app = buildApp({
   redis,
   namespace: config.SLUICE_REDIS_NAMESPACE,
   tenants,
-  s3,
+  objects: objectStoresOf(s3),
   settings: {
     // A deployment (or test) with its own topic prefix gets its own consumer group.
     groupId: `${config.SLUICE_TOPIC_PREFIX}sluice-assembler`,

@@ -7,13 +7,14 @@
  * SLUICE_ASSEMBLER_ORPHAN_GRACE. Prints one line per multipart upload found and a summary;
  * `--dry-run` changes nothing. Exits 0 when done, 1 when it failed, 2 on bad configuration.
  */
+import { PartStateStore } from '@sluice/part-writer-core';
 import { parseArgs } from 'node:util';
 import { AssemblyStore, Reconciler, type ReconcileReport } from '@sluice/assembler-core';
 import { Startup } from '@sluice/startup';
 import { parseEnvOrExit } from '@sluice/config';
 import { createLogger } from '@sluice/logging';
 import { RedisStaging } from '@sluice/staging';
-import { S3Clients } from '@sluice/storage';
+import { S3Clients, objectStoresOf } from '@sluice/storage';
 import { Redis } from 'ioredis';
 import { reconcileEnv } from './config.ts';
 
@@ -46,9 +47,9 @@ const staging = new RedisStaging({
 const s3 = new S3Clients();
 const reconciler = new Reconciler({
   staging,
-  store: new AssemblyStore({ staging }),
+  store: new AssemblyStore({ staging, partWriter: new PartStateStore({ redis, stagingKeys: staging.keys }) }),
   tenants,
-  clients: s3,
+  objects: objectStoresOf(s3),
   graceMs: config.SLUICE_ASSEMBLER_ORPHAN_GRACE,
   logger,
 });

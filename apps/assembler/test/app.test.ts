@@ -13,6 +13,7 @@ import { buildApp } from '../src/app.ts';
 import {
   MiB,
   collectUploads,
+  partWriterCreated,
   sha256,
   silent,
   stageUpload,
@@ -37,7 +38,7 @@ describe('assembler app', () => {
       redis: r.redis,
       namespace: r.namespace,
       tenants: d.tenants,
-      s3: d.clients,
+      objects: d.objects,
       settings: { groupId: uniqueName('asm'), expiryIntervalMs: 3_600_000 },
     });
     for (const c of app.components) await c.start();
@@ -96,7 +97,7 @@ describe('assembler app', () => {
       redis: r.redis,
       namespace: r.namespace,
       tenants: d.tenants,
-      s3: d.clients,
+      objects: d.objects,
       settings: { groupId: uniqueName('asm'), idleTimeoutMs: 300, expiryIntervalMs: 100 },
     });
     const uploads = await collectUploads(t, backbone);
@@ -105,13 +106,7 @@ describe('assembler app', () => {
     const created = await d.client.send(
       new CreateMultipartUploadCommand({ Bucket: d.bucket, Key: 'tenant-a/idle' }),
     );
-    await r.redis.hset(
-      `${r.namespace}:{${uploadId}}:pw`,
-      'mpu',
-      created.UploadId!,
-      'init',
-      JSON.stringify({ bucket: d.bucket, key: 'tenant-a/idle' }),
-    );
+    await partWriterCreated(r, uploadId, { bucket: d.bucket, key: 'tenant-a/idle' }, created.UploadId!);
     for (const c of app.components) await c.start();
     t.after(async () => {
       for (const c of [...app.components].reverse()) await c.close();

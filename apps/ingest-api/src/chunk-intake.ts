@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import {
   parseSha256,
   type ChecksumAlgorithm,
@@ -9,20 +8,19 @@ import {
 import {
   ConflictError,
   FailedPreconditionError,
+  InternalError,
   InvalidArgumentError,
   NotFoundError,
   ResourceExhaustedError,
 } from '@sluice/errors';
 import type { Logger } from '@sluice/logging';
-import { segmentCount, type ChunkRecord, type RedisStaging, type UploadMeta } from '@sluice/staging';
+import type { ChunkRecord, ChunkWrite, StagingStore, UploadMeta } from '@sluice/staging';
 import { chunkUploaded, uploadInitiated } from './events.ts';
 import { requireReplaceable } from './late-replacement.ts';
 import type { IngestLimits } from './limits.ts';
 import type { IngestMetrics } from './metrics.ts';
 import { requireOpen, uploadOf, type ChunkEvents } from './uploads.ts';
 
-/** Segment writes one chunk keeps in flight (16 × 1 MiB). */
-const MAX_SEGMENT_WRITES = 16;
 /** Bytes of a streamed chunk that may wait for its checksums before the stream is paused. */
 const MAX_HASH_BACKLOG = 16 * 1024 * 1024;
 
@@ -46,7 +44,7 @@ export interface ChunkAck {
 }
 
 export interface ChunkIntakeDeps {
-  readonly staging: RedisStaging;
+  readonly staging: StagingStore;
   readonly events: ChunkEvents;
   /** Where chunks are hashed, off the thread that serves gRPC. */
   readonly checksums: ChecksumPool;
@@ -218,15 +216,9 @@ class Receiver implements ChunkReceiver {
   readonly #expected: string;
   readonly #existing: ChunkRecord | undefined;
   readonly #digest: ChecksumSession<ChecksumAlgorithm>;
-  readonly #writeId = randomBytes(6).toString('hex');
-  readonly #prefix: string;
-  readonly #segmentSize: number;
-  /** Bytes of the segment being filled (only when frames don't line up with segments). */
-  #pending: Buffer[] = [];
-  #pendingBytes = 0;
-  #segments = 0;
+  /** Where the bytes are staged; none when the chunk exists and is not forced (only hashed). */
+  readonly #write: ChunkWrite | undefined;
   #received = 0;
-  #writes: Promise<void>[] = [];
 
   constructor(
     d: ChunkIntakeDeps,
@@ -241,8 +233,13 @@ class Receiver implements ChunkReceiver {
     this.#expected = expected;
     this.#existing = existing;
     this.#digest = d.checksums.session(algorithmsFor(meta), header.size);
-    this.#prefix = d.staging.keys.segmentPrefix(meta.uploadId, header.chunkNumber, this.#writeId);
-    this.#segmentSize = d.staging.segmentSize;
+    // Without force, a chunk that exists ends as a duplicate or a conflict: never staged again.
+    this.#write =
+      !existing || header.force
+        ? d.staging.openChunkWrite(meta.uploadId, header.chunkNumber, {
+            beforeSegment: () => this.#admitSegment(),
+          })
+        : undefined;
   }
 
   async write(data: Buffer): Promise<void> {
@@ -257,50 +254,20 @@ class Receiver implements ChunkReceiver {
     }
     // Hashed on another thread while the segments go to Redis from this one.
     this.#digest.update(data);
-    // Without force, a chunk that exists ends as a duplicate or a conflict: never staged again, only hashed.
-    if (!this.#existing || this.#header.force) {
-      let offset = 0;
-      while (offset < data.length) {
-        const room = this.#segmentSize - this.#pendingBytes;
-        const piece = data.subarray(offset, offset + room);
-        offset += piece.length;
-        this.#pending.push(piece);
-        this.#pendingBytes += piece.length;
-        if (this.#pendingBytes === this.#segmentSize) await this.#flush();
-      }
-    }
+    await this.#write?.write(data);
     // A stream whose bytes arrive faster than they are hashed waits: memory stays bounded.
     if (this.#digest.backlog > MAX_HASH_BACKLOG) await this.#digest.drained(MAX_HASH_BACKLOG);
   }
 
-  async #flush(): Promise<void> {
-    if (this.#pendingBytes === 0) return;
-    if (this.#d.stagingFull()) {
-      this.#d.metrics.refused.inc({ code: 'STAGING_FULL' });
-      throw new ResourceExhaustedError(
-        'STAGING_FULL',
-        'staging went above its high watermark while this chunk streamed in; retry after the pushback delay',
-        {
-          retryAfterMs: this.#d.limits.retryPushbackMs,
-        },
-      );
-    }
-    const segment =
-      this.#pending.length === 1
-        ? (this.#pending[0] as Buffer)
-        : Buffer.concat(this.#pending, this.#pendingBytes);
-    const index = this.#segments++;
-    this.#pending = [];
-    this.#pendingBytes = 0;
-    const write = this.#d.staging.writeSegment(this.#prefix, index, segment);
-    // Awaited below or in finish/abort; until then a failure must not count as unhandled.
-    write.catch(() => undefined);
-    this.#writes.push(write);
-    // A bounded window of segment writes in flight: memory stays bounded whatever the chunk size.
-    if (this.#writes.length >= MAX_SEGMENT_WRITES) {
-      await Promise.all(this.#writes);
-      this.#writes = [];
-    }
+  /** Back-pressure while a chunk streams in: each segment is refused once staging is full. */
+  #admitSegment(): void {
+    if (!this.#d.stagingFull()) return;
+    this.#d.metrics.refused.inc({ code: 'STAGING_FULL' });
+    throw new ResourceExhaustedError(
+      'STAGING_FULL',
+      'staging went above its high watermark while this chunk streamed in; retry after the pushback delay',
+      { retryAfterMs: this.#d.limits.retryPushbackMs },
+    );
   }
 
   async finish(): Promise<ChunkAck> {
@@ -335,24 +302,23 @@ class Receiver implements ChunkReceiver {
     }
     stages.lap('hashed');
     if (existing && existing.size !== sums.size) throw sizeChange(this.#meta, existing, sums.size);
-    await this.#flush();
-    await Promise.all(this.#writes);
-    this.#writes = [];
+    const write = this.#write;
+    if (!write)
+      throw new InternalError(`chunk ${chunkNumber} of upload ${uploadId} was received without staging`);
+    await write.staged();
     stages.lap('staged');
-    const record: ChunkRecord = {
-      chunk: chunkNumber,
-      size: sums.size,
-      sha256,
-      crc64nvme: sums.crc64nvme.toString(),
-      crc32c: sums.crc32c ?? 0,
-      crc32: sums.crc32 ?? 0,
-      writeId: this.#writeId,
-      generation: existing ? existing.generation + 1 : 0,
-      segmentSize: this.#segmentSize,
-      segmentCount: segmentCount(sums.size, this.#segmentSize),
-      emitted: false,
-    };
-    const committed = await d.staging.commitChunk(uploadId, record, existing?.writeId ?? '');
+    const { committed, record } = await write.commit(
+      {
+        chunk: chunkNumber,
+        size: sums.size,
+        sha256,
+        crc64nvme: sums.crc64nvme.toString(),
+        crc32c: sums.crc32c ?? 0,
+        crc32: sums.crc32 ?? 0,
+        generation: existing ? existing.generation + 1 : 0,
+      },
+      existing?.writeId ?? '',
+    );
     stages.lap('committed');
     switch (committed.result) {
       case 'ok':
@@ -393,23 +359,16 @@ class Receiver implements ChunkReceiver {
       await this.#d.events.produce(uploadInitiated(this.#meta));
       await this.#d.staging.markEmitted(this.#meta.uploadId, 'initiated');
     }
-    const prefix = this.#d.staging.keys.segmentPrefix(this.#meta.uploadId, record.chunk, record.writeId);
+    const { prefix } = this.#d.staging.segmentsOf(this.#meta.uploadId, record);
     await this.#d.events.produce(chunkUploaded(this.#meta, record, prefix));
     await this.#d.staging.markChunkEmitted(this.#meta.uploadId, record.chunk, record.writeId);
   }
 
   async abort(): Promise<void> {
     this.#digest.cancel();
-    await Promise.allSettled(this.#writes);
-    this.#writes = [];
-    const written = this.#segments;
-    if (written === 0) return;
-    this.#segments = 0;
-    await this.#d.staging
-      .deleteSegments({ prefix: this.#prefix, segmentCount: written })
-      .catch((err: unknown) => {
-        // They expire anyway; nothing refers to them.
-        this.#d.logger.warn({ err, upload_id: this.#meta.uploadId }, 'could not delete abandoned segments');
-      });
+    await this.#write?.abort().catch((err: unknown) => {
+      // They expire anyway; nothing refers to them.
+      this.#d.logger.warn({ err, upload_id: this.#meta.uploadId }, 'could not delete abandoned segments');
+    });
   }
 }

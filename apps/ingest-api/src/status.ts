@@ -1,6 +1,6 @@
 import { FailedPreconditionError } from '@sluice/errors';
 import { UploadStatus, type UploadState } from '@sluice/proto';
-import type { RedisStaging } from '@sluice/staging';
+import type { StagingStore } from '@sluice/staging';
 import { uploadOf } from './uploads.ts';
 
 /**
@@ -39,10 +39,10 @@ const RANK: Readonly<Record<number, number>> = {
  * from the projection once the pipeline has dropped its Redis state.
  */
 export class StatusReader {
-  readonly #staging: RedisStaging;
+  readonly #staging: StagingStore;
   readonly #projected: ProjectedUploads | undefined;
 
-  constructor(staging: RedisStaging, projected?: ProjectedUploads) {
+  constructor(staging: StagingStore, projected?: ProjectedUploads) {
     this.#staging = staging;
     this.#projected = projected;
   }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { parseSha256 } from '@sluice/checksums';
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from '@sluice/errors';
-import type { RedisStaging, UploadMeta } from '@sluice/staging';
+import type { StagingStore, UploadMeta } from '@sluice/staging';
 import { objectKey, type Tenants } from '@sluice/tenants';
 import { uploadAbortRequested, uploadInitiated, uploadSealed } from './events.ts';
 import type { IngestLimits } from './limits.ts';
@@ -21,7 +21,7 @@ export type InitiateRequest = Pick<
 >;
 
 export interface LifecycleDeps {
-  readonly staging: RedisStaging;
+  readonly staging: StagingStore;
   readonly events: ChunkEvents;
   readonly tenants: Tenants;
   readonly limits: IngestLimits;

@@ -1,6 +1,6 @@
 import { FailedPreconditionError, NotFoundError } from '@sluice/errors';
 import type { ChunkEvent } from '@sluice/proto';
-import type { RedisStaging, UploadMeta } from '@sluice/staging';
+import type { StagingStore, UploadMeta } from '@sluice/staging';
 
 /** Where ingest's events go: resolves once the event is durable. */
 export interface ChunkEvents {
@@ -11,7 +11,7 @@ export interface ChunkEvents {
  * The caller's upload. Someone else's upload is reported exactly like a missing one,
  * so upload ids reveal nothing across tenants.
  */
-export async function uploadOf(staging: RedisStaging, tenant: string, uploadId: string): Promise<UploadMeta> {
+export async function uploadOf(staging: StagingStore, tenant: string, uploadId: string): Promise<UploadMeta> {
   const meta = uploadId ? await staging.getUpload(uploadId) : undefined;
   if (!meta || meta.tenant !== tenant) {
     throw new NotFoundError(

@@ -77,7 +77,7 @@ describe('back-pressure', { timeout: 120_000 }, () => {
     assert.equal(inOrder.err?.metadata.get('sluice-error-code')[0], 'UPLOAD_STAGING_CAP');
     assert.doesNotMatch(inOrder.err?.details ?? '', /first one missing/);
     // Once the part-writer released bytes, they flow again.
-    await h.staging.releaseStaged(uploadId, 4 * MiB);
+    for (const chunk of [0, 1]) await h.staging.releaseChunk(uploadId, chunk, 2 * MiB);
     assert.equal((await send(2)).err, null);
   });
 });

@@ -1,15 +1,15 @@
 /**
  * The assembler's state in Redis, beside the upload's staging keys and under the same
- * hash tag `{U}`:
+ * hash tag `{U}` (names from `@sluice/staging`'s `keys.ts`; the assembler is their only writer):
  *
  *   <ns>:{U}:asm            HASH    p:<n> → JSON RecordedPart, the latest PartStored of part n;
  *                                   mpu (JSON MultipartRef last seen), lastPartAt (ms),
  *                                   phase ('completing' | 'expiring') and phaseAt (ms) once claimed
  *   <ns>:asm-outcome:{U}    HASH    record (JSON of the upload's one outcome), published ('1')
  *
- * It also reads two fields of the part-writer's hash `<ns>:{U}:pw` — `mpu` (the multipart
- * upload id, set before the first UploadPart) and `init` (JSON with `bucket` and `key`) — to
- * find a multipart upload no PartStored named yet.
+ * A multipart upload no PartStored named yet is the part-writer's to tell: it is asked through
+ * {@link PartWriterState}, never by reading its hash. The claim script reads ingest's
+ * `updatedAt` (the upload's last activity) and writes nothing of ingest's.
  *
  * `:asm` is dropped with the upload's other keys by `staging.deleteUpload`; it expires with
  * the staging TTL like them. The outcome lives outside the `<ns>:{U}:*` pattern so it
@@ -17,10 +17,10 @@
  * of deciding again. Once an outcome exists no script writes `:asm` again, so late events
  * cannot bring a finished upload's keys back.
  */
-import { stagingCall, stagingScript, type RedisStaging } from '@sluice/staging';
+import { stagingCall, stagingScript, type RedisStaging, type StagingKeys } from '@sluice/staging';
 import type { Redis } from 'ioredis';
 import { parseOutcome, serializeOutcome, type OutcomeRecord } from './outcomes.ts';
-import type { MultipartRef } from './s3-objects.ts';
+import type { MultipartRef } from '@sluice/storage';
 import { CLAIM, MARK_PUBLISHED, RECORD_PART, SETTLE } from './scripts.ts';
 
 /** One part as the assembler knows it from PartStored. */
@@ -68,24 +68,33 @@ export interface StoredOutcome {
   readonly published: boolean;
 }
 
+/** What the assembler asks of the part-writer's state (`PartStateStore` answers it). */
+export interface PartWriterState {
+  /** The multipart upload the part-writer created for the upload, once it has one. */
+  multipart(uploadId: string): Promise<MultipartRef | undefined>;
+}
+
 /** Options for {@link AssemblyStore}. */
 export interface AssemblyStoreOptions {
-  /** Staging of the same deployment: its client, namespace and TTL are shared. */
+  /** Staging of the same deployment: its client, key names and TTL are shared. */
   readonly staging: RedisStaging;
+  /** The part-writer's state of each upload. */
+  readonly partWriter: PartWriterState;
   /** How long an outcome is remembered after the upload's other keys are gone. @default 7 days */
   readonly outcomeTtlMs?: number;
 }
 
 export class AssemblyStore {
   readonly redis: Redis;
-  readonly namespace: string;
+  readonly keys: StagingKeys;
   readonly outcomeTtlMs: number;
   readonly #ttlMs: number;
+  readonly #partWriter: PartWriterState;
 
   constructor(options: AssemblyStoreOptions) {
     this.redis = options.staging.redis;
-    // The staging keys' namespace, so both sets of keys of an upload share one prefix and slot.
-    this.namespace = options.staging.keys.meta('').slice(0, -':{}:meta'.length);
+    this.keys = options.staging.keys;
+    this.#partWriter = options.partWriter;
     this.outcomeTtlMs = options.outcomeTtlMs ?? 7 * 86_400_000;
     this.#ttlMs = options.staging.ttlMs;
     this.redis.defineCommand('sluiceAsmRecordPart', { numberOfKeys: 2, lua: RECORD_PART });
@@ -96,17 +105,12 @@ export class AssemblyStore {
 
   /** Key of the upload's assembler hash. */
   stateKey(uploadId: string): string {
-    return `${this.namespace}:{${uploadId}}:asm`;
+    return this.keys.consumerState(uploadId, 'assembler');
   }
 
   /** Key of the upload's outcome. */
   outcomeKey(uploadId: string): string {
-    return `${this.namespace}:asm-outcome:{${uploadId}}`;
-  }
-
-  /** Key of ingest's record of the upload (`staging.keys.meta`). */
-  metaKey(uploadId: string): string {
-    return `${this.namespace}:{${uploadId}}:meta`;
+    return this.keys.outcome(uploadId);
   }
 
   /** Records the part (replacing an earlier PartStored of the same number); false once the upload is finished. */
@@ -134,24 +138,13 @@ export class AssemblyStore {
       .sort((a, b) => a.partNumber - b.partNumber);
   }
 
-  /** Key of the part-writer's hash of the upload. */
-  partWriterKey(uploadId: string): string {
-    return `${this.namespace}:{${uploadId}}:pw`;
-  }
-
   async state(uploadId: string): Promise<AssemblyState> {
-    const [[mpu, lastPartAt, phase], [pwMpu, pwInit]] = await stagingCall(() =>
-      Promise.all([
-        this.redis.hmget(this.stateKey(uploadId), 'mpu', 'lastPartAt', 'phase'),
-        this.redis.hmget(this.partWriterKey(uploadId), 'mpu', 'init'),
-      ]),
-    );
-    const target = pwInit ? (JSON.parse(pwInit) as { bucket?: string; key?: string }) : {};
+    const [[mpu, lastPartAt, phase], partWriterMultipart] = await Promise.all([
+      stagingCall(() => this.redis.hmget(this.stateKey(uploadId), 'mpu', 'lastPartAt', 'phase')),
+      this.#partWriter.multipart(uploadId),
+    ]);
     return {
-      partWriterMultipart:
-        pwMpu && target.bucket && target.key
-          ? { bucket: target.bucket, key: target.key, uploadId: pwMpu }
-          : undefined,
+      partWriterMultipart,
       multipart: mpu ? (JSON.parse(mpu) as MultipartRef) : undefined,
       lastPartAt: Number(lastPartAt ?? 0),
       phase: (phase ?? undefined) as Phase | undefined,
@@ -161,7 +154,7 @@ export class AssemblyStore {
   /** See {@link ClaimResult}; `cutoff` (ms) is needed to claim for expiring. */
   async claim(uploadId: string, phase: Phase, now = Date.now(), cutoff = 0): Promise<ClaimResult> {
     const reply = (await stagingScript(this.redis, 'sluiceAsmClaim', [
-      this.metaKey(uploadId),
+      this.keys.meta(uploadId),
       this.stateKey(uploadId),
       this.outcomeKey(uploadId),
       phase,

@@ -1,15 +1,12 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { UnavailableError } from '@sluice/errors';
 import type { RedisStaging } from '@sluice/staging';
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { AssemblyStore } from './assembly-store.ts';
 import type { Lease } from './lease.ts';
 import type { AssemblerMetrics } from './metrics.ts';
 import type { DriveAccess, OutcomePublisher } from './outcome-publisher.ts';
 import { expiredOutcome, type Cleanup } from './outcomes.ts';
-import { listMultipartUploads } from './s3-objects.ts';
 
 /** Options of {@link ExpirySweeper}. */
 export interface ExpirySweeperOptions extends DriveAccess {
@@ -42,8 +39,7 @@ export interface SweepResult {
  * Expires uploads that saw no activity for the idle timeout: the multipart upload aborted,
  * the staged bytes and every other key of the upload deleted, UploadExpired announced.
  * Activity is ingest's `updatedAt` (refreshed on every chunk, seal, abort) or the last
- * PartStored, whichever is later. Idle uploads are found by SCAN over `<ns>:{*}:meta`, fine
- * for the thousands of uploads one Redis stages.
+ * PartStored, whichever is later. Idle uploads are found through staging's `uploadIds`.
  *
  * Several instances may run it: one holds the lease and sweeps; and each upload is claimed
  * (`expiring`) atomically against its completion, so even two sweepers, or a sweeper and a
@@ -109,7 +105,7 @@ export class ExpirySweeper {
     const expired: string[] = [];
     let checked = 0;
     let failed = 0;
-    for await (const batch of this.#idleCandidates()) {
+    for await (const batch of this.#o.staging.uploadIds()) {
       if (signal?.aborted) break;
       const limit = this.#o.concurrency ?? 4;
       for (let i = 0; i < batch.length; i += limit) {
@@ -166,7 +162,7 @@ export class ExpirySweeper {
       if (drive && bucket && key) {
         // Neither a PartStored nor the part-writer's state names a multipart upload (a crash right
         // after creating it): look on the destination key for one old enough to be this upload's.
-        for await (const u of listMultipartUploads(this.#o.clients.for(drive), bucket, key, signal)) {
+        for await (const u of this.#o.objects.for(drive).listMultipartUploads(bucket, key, signal)) {
           if (u.key === key && u.initiated !== undefined && u.initiated.getTime() < cutoff)
             cleanup.push({ kind: 'abort-multipart', drive: drive.name, bucket, key, uploadId: u.uploadId });
         }
@@ -178,38 +174,6 @@ export class ExpirySweeper {
     const winner = await publisher.settle(uploadId, outcome, signal);
     return winner.event.eventId === outcome.event.eventId;
   }
-
-  /** Upload ids with a staging record, a SCAN page at a time. */
-  async *#idleCandidates(): AsyncGenerator<string[]> {
-    const namespace = this.#o.store.namespace;
-    const pattern = `${escapeGlob(namespace)}:{*}:meta`;
-    const head = `${namespace}:{`;
-    let cursor = '0';
-    do {
-      const [next, keys] = await scanPage(this.#o.staging.redis, cursor, pattern);
-      cursor = next;
-      const ids = keys
-        .filter((k) => k.startsWith(head) && k.endsWith('}:meta'))
-        .map((k) => k.slice(head.length, -'}:meta'.length));
-      if (ids.length > 0) yield ids;
-    } while (cursor !== '0');
-  }
-}
-
-/** One SCAN page of keys matching `pattern`. */
-export async function scanPage(redis: Redis, cursor: string, pattern: string): Promise<[string, string[]]> {
-  try {
-    return await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
-  } catch (err) {
-    throw new UnavailableError('STAGING_UNAVAILABLE', `Redis SCAN failed: ${(err as Error).message}`, {
-      cause: err,
-    });
-  }
-}
-
-/** Escapes the characters SCAN's MATCH treats as a pattern. */
-export function escapeGlob(text: string): string {
-  return text.replace(/[*?[\]\\]/g, '\\$&');
 }
 
 function formatDuration(ms: number): string {

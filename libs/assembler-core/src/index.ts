@@ -13,7 +13,7 @@ export type {
 } from './assembly-store.ts';
 export { outcomeEventId } from './event-ids.ts';
 export type { OutcomeKind } from './event-ids.ts';
-export { ExpirySweeper, escapeGlob } from './expiry.ts';
+export { ExpirySweeper } from './expiry.ts';
 export type { ExpirySweeperOptions, SweepResult } from './expiry.ts';
 export { Lease } from './lease.ts';
 export type { LeaseOptions } from './lease.ts';
@@ -29,32 +29,10 @@ export {
   forwardedFailure,
   parseOutcome,
   serializeOutcome,
-  stripQuotes,
 } from './outcomes.ts';
 export type { Cleanup, CompletedObject, ObjectRef, OutcomeRecord } from './outcomes.ts';
 export { Reconciler, scanTargets, staticPrefix } from './reconciler.ts';
 export type { OrphanAction, ReconcileEntry, ReconcileReport, ReconcilerOptions } from './reconciler.ts';
-export {
-  abortMultipart,
-  completeMultipart,
-  deleteObject,
-  headObject,
-  listAllParts,
-  listMultipartUploads,
-  moveObject,
-  sha256OfObject,
-} from './s3-objects.ts';
-export type {
-  CompleteResult,
-  FullObjectChecksum,
-  ListedMultipartUpload,
-  ListedPart,
-  MoveOptions,
-  MultipartRef,
-  ObjectHead,
-  ObjectVersionRef,
-  PartToComplete,
-} from './s3-objects.ts';
 export {
   checkObject,
   describeMismatches,

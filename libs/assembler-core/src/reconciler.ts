@@ -1,11 +1,10 @@
 import type { RedisStaging } from '@sluice/staging';
+import type { MultipartRef } from '@sluice/storage';
 import type { Drive } from '@sluice/tenants';
 import type { Logger } from 'pino';
 import type { AssemblyStore } from './assembly-store.ts';
-import { escapeGlob, scanPage } from './expiry.ts';
 import type { AssemblerMetrics } from './metrics.ts';
 import type { DriveAccess } from './outcome-publisher.ts';
-import { abortMultipart, listMultipartUploads, type MultipartRef } from './s3-objects.ts';
 
 /** Options of {@link Reconciler}. */
 export interface ReconcilerOptions extends DriveAccess {
@@ -59,8 +58,8 @@ export class Reconciler {
     const entries: ReconcileEntry[] = [];
     const seen = new Set<string>();
     for (const { drive, prefix } of scanTargets(this.#o.tenants.drives)) {
-      const client = this.#o.clients.for(drive);
-      for await (const u of listMultipartUploads(client, drive.bucket, prefix, options.signal)) {
+      const objects = this.#o.objects.for(drive);
+      for await (const u of objects.listMultipartUploads(drive.bucket, prefix, options.signal)) {
         const id = `${drive.endpoint}|${drive.bucket}|${u.uploadId}`;
         if (seen.has(id)) continue;
         seen.add(id);
@@ -74,7 +73,7 @@ export class Reconciler {
         } else if (options.dryRun) {
           action = 'would-abort';
         } else {
-          action = await abortMultipart(client, ref, options.signal);
+          action = await objects.abortMultipartUpload(ref, options.signal);
           this.#o.logger.info(
             { ...base },
             action === 'aborted' ? 'orphaned multipart upload aborted' : 'orphan already gone',
@@ -93,36 +92,20 @@ export class Reconciler {
     const { staging, store } = this.#o;
     const keys = new Set<string>();
     const multipartIds = new Set<string>();
-    const head = `${store.namespace}:{`;
     let count = 0;
-    let cursor = '0';
-    do {
-      const [next, found] = await scanPage(staging.redis, cursor, `${escapeGlob(store.namespace)}:{*}:meta`);
-      cursor = next;
-      const ids = found
-        .filter((k) => k.startsWith(head) && k.endsWith('}:meta'))
-        .map((k) => k.slice(head.length, -6));
-      if (ids.length === 0) continue;
-      const pipeline = staging.redis.pipeline();
-      for (const id of ids) {
-        pipeline.hget(staging.keys.meta(id), 'destination');
-        pipeline.hget(store.stateKey(id), 'mpu');
-        pipeline.hget(store.partWriterKey(id), 'mpu');
+    for await (const ids of staging.uploadIds()) {
+      const known = await Promise.all(
+        ids.map(async (id) => ({ meta: await staging.getUpload(id), state: await store.state(id) })),
+      );
+      for (const { meta, state } of known) {
+        if (state.partWriterMultipart) multipartIds.add(state.partWriterMultipart.uploadId);
+        if (state.multipart) multipartIds.add(state.multipart.uploadId);
+        if (!meta) continue;
+        count++;
+        const d = meta.destination;
+        keys.add(destinationId(d.endpoint, d.bucket, d.key));
       }
-      const replies = (await pipeline.exec()) ?? [];
-      for (let i = 0; i < ids.length; i++) {
-        const destination = replies[3 * i]?.[1] as string | null | undefined;
-        const mpu = replies[3 * i + 1]?.[1] as string | null | undefined;
-        const pwMpu = replies[3 * i + 2]?.[1] as string | null | undefined;
-        if (pwMpu) multipartIds.add(pwMpu);
-        if (destination) {
-          count++;
-          const d = JSON.parse(destination) as { endpoint?: string; bucket?: string; key?: string };
-          keys.add(destinationId(d.endpoint ?? '', d.bucket ?? '', d.key ?? ''));
-        }
-        if (mpu) multipartIds.add((JSON.parse(mpu) as MultipartRef).uploadId);
-      }
-    } while (cursor !== '0');
+    }
     return { keys, multipartIds, count };
   }
 }

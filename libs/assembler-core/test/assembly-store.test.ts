@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { abortedOutcome, expiredOutcome, type RecordedPart } from '../src/index.ts';
-import { testRedis } from './support.ts';
+import { partWriterCreated, testRedis } from './support.ts';
 
 const part = (n: number, etag: string): RecordedPart => ({
   partNumber: n,
@@ -40,13 +40,7 @@ describe('AssemblyStore', () => {
   it("reads the multipart upload from the part-writer's state", async (t) => {
     const r = await testRedis(t);
     const id = randomUUID();
-    await r.redis.hset(
-      r.store.partWriterKey(id),
-      'mpu',
-      'pw-mpu',
-      'init',
-      JSON.stringify({ bucket: 'b', key: 'k' }),
-    );
+    await partWriterCreated(r, id, { bucket: 'b', key: 'k' }, 'pw-mpu');
     assert.deepEqual((await r.store.state(id)).partWriterMultipart, {
       bucket: 'b',
       key: 'k',
@@ -57,13 +51,13 @@ describe('AssemblyStore', () => {
   it('lets completing and expiring exclude each other, and a holder claim again', async (t) => {
     const r = await testRedis(t);
     const id = randomUUID();
-    await r.redis.hset(r.store.metaKey(id), 'updatedAt', '1000');
+    await r.redis.hset(r.staging.keys.meta(id), 'updatedAt', '1000');
     assert.deepEqual(await r.store.claim(id, 'completing', 5000), { result: 'ok', since: 5000 });
     assert.deepEqual(await r.store.claim(id, 'completing', 6000), { result: 'ok', since: 5000 });
     assert.deepEqual(await r.store.claim(id, 'expiring', 7000, 6000), { result: 'held', by: 'completing' });
 
     const idle = randomUUID();
-    await r.redis.hset(r.store.metaKey(idle), 'updatedAt', '1000');
+    await r.redis.hset(r.staging.keys.meta(idle), 'updatedAt', '1000');
     assert.deepEqual(await r.store.claim(idle, 'expiring', 9000, 500), {
       result: 'active',
       lastActivity: 1000,

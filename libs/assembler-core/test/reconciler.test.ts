@@ -2,7 +2,15 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CreateMultipartUploadCommand, ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
 import { Reconciler, staticPrefix } from '../src/index.ts';
-import { silent, stageUpload, testDrive, testRedis, type TestDrive, type TestRedis } from './support.ts';
+import {
+  partWriterCreated,
+  silent,
+  stageUpload,
+  testDrive,
+  testRedis,
+  type TestDrive,
+  type TestRedis,
+} from './support.ts';
 
 async function multipartKeys(d: TestDrive): Promise<string[]> {
   const out = await d.client.send(new ListMultipartUploadsCommand({ Bucket: d.bucket }));
@@ -12,7 +20,7 @@ async function multipartKeys(d: TestDrive): Promise<string[]> {
 function reconciler(r: TestRedis, d: TestDrive, graceMs: number): Reconciler {
   return new Reconciler({
     tenants: d.tenants,
-    clients: d.clients,
+    objects: d.objects,
     staging: r.staging,
     store: r.store,
     graceMs,
@@ -34,7 +42,7 @@ describe('Reconciler', () => {
     await create(`${prefix}known-node`);
     // Known by the part-writer's record of its multipart upload, under a key ingest did not name.
     const pwKnown = await create(`${prefix}pw-node`);
-    await r.redis.hset(r.store.partWriterKey('pw-upload'), 'mpu', pwKnown.UploadId!);
+    await partWriterCreated(r, 'pw-upload', { bucket: d.bucket, key: `${prefix}pw-node` }, pwKnown.UploadId!);
     await stageUpload(r, d, { key: `${prefix}elsewhere`, uploadId: 'pw-upload' });
     await create('outside/the/prefix');
 

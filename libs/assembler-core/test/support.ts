@@ -23,8 +23,9 @@ import {
 import { createMetricsRegistry } from '@sluice/http';
 import { createLogger } from '@sluice/logging';
 import type { PartEvent, PartEvent_AllPartsStored, UploadEvent } from '@sluice/proto';
+import { PartStateStore } from '@sluice/part-writer-core';
 import { RedisStaging } from '@sluice/staging';
-import { S3Clients } from '@sluice/storage';
+import { S3Clients, objectStoresOf, type ObjectStore, type ObjectStores } from '@sluice/storage';
 import type { StreamRecord } from '@sluice/kafka';
 import type { ChecksumMode } from '@sluice/proto';
 import { parseTenants, type Drive, type Tenants } from '@sluice/tenants';
@@ -55,6 +56,10 @@ export interface TestDrive {
   readonly tenants: Tenants;
   readonly clients: S3Clients;
   readonly client: S3Client;
+  /** The object stores on `clients`, as the apps build them. */
+  readonly objects: ObjectStores;
+  /** The drive's object store (on `client`). */
+  readonly store: ObjectStore;
   readonly bucket: string;
   /** The tenants file's text, for processes started by the test. */
   readonly tenantsJson: string;
@@ -94,13 +99,26 @@ export async function testDrive(
   const drive = tenants.driveByName(name)!;
   const clients = new S3Clients();
   t.after(() => clients.close());
-  return { drive, tenants, clients, client: clients.for(drive), bucket, tenantsJson, tenantsEnv };
+  const objects = objectStoresOf(clients);
+  return {
+    drive,
+    tenants,
+    clients,
+    client: clients.for(drive),
+    objects,
+    store: objects.for(drive),
+    bucket,
+    tenantsJson,
+    tenantsEnv,
+  };
 }
 
 /** Redis with a namespace of the test's own, staging and the assembler's store on it. */
 export interface TestRedis {
   readonly redis: Redis;
   readonly namespace: string;
+  /** The part-writer's state, which the store asks for multipart uploads. */
+  readonly partWriter: PartStateStore;
   readonly staging: RedisStaging;
   readonly store: AssemblyStore;
 }
@@ -110,7 +128,8 @@ export async function testRedis(t: TestContext): Promise<TestRedis> {
   const { prefix, redis } = createRedisPrefix(t, { prefix: 'asm' });
   const namespace = prefix.slice(0, -1);
   const staging = new RedisStaging({ redis, namespace });
-  return { redis, namespace, staging, store: new AssemblyStore({ staging }) };
+  const partWriter = new PartStateStore({ redis, stagingKeys: staging.keys });
+  return { redis, namespace, staging, partWriter, store: new AssemblyStore({ staging, partWriter }) };
 }
 
 /** Every key of the upload left in Redis (ingest's, the part-writer's, the assembler's). */
@@ -121,7 +140,7 @@ export async function uploadKeys(r: TestRedis, uploadId: string): Promise<string
     const [next, found] = await r.redis.scan(
       cursor,
       'MATCH',
-      `${r.namespace}:{${uploadId}}:*`,
+      r.staging.keys.uploadPattern(uploadId),
       'COUNT',
       1000,
     );
@@ -181,7 +200,9 @@ export async function stageUpload(
     now,
   );
   // A staged chunk as ingest leaves it: its segment, and the record that names it.
-  await r.staging.writeSegments(r.staging.keys.segmentPrefix(uploadId, 0, 'w1'), randomBytes(1024));
+  const write = r.staging.openChunkWrite(uploadId, 0);
+  await write.write(randomBytes(1024));
+  const segments = await write.staged();
   await r.staging.commitChunk(
     uploadId,
     {
@@ -191,16 +212,42 @@ export async function stageUpload(
       crc64nvme: '0',
       crc32c: 0,
       crc32: 0,
-      writeId: 'w1',
+      writeId: write.writeId,
       generation: 0,
-      segmentSize: r.staging.segmentSize,
-      segmentCount: 1,
+      segmentSize: segments.segmentSize,
+      segmentCount: segments.segmentCount,
       emitted: true,
     },
     '',
     now,
   );
   return { uploadId, nodeId };
+}
+
+/**
+ * The part-writer's state after it created a multipart upload and before its first PartStored,
+ * written through its own store, as the part-writer writes it.
+ */
+export async function partWriterCreated(
+  r: TestRedis,
+  uploadId: string,
+  target: { readonly bucket: string; readonly key: string },
+  multipartUploadId: string,
+): Promise<void> {
+  await r.partWriter.saveInit(uploadId, {
+    tenant: 't',
+    drive: 'd',
+    nodeId: 'n',
+    bucket: target.bucket,
+    key: target.key,
+    checksumMode: 'none',
+    policy: { kind: 'fixed', partSize: 5 * MiB },
+    fixedChunkSize: 0,
+    filename: '',
+    mimeType: '',
+    metadata: {},
+  });
+  await r.partWriter.claimMultipart(uploadId, multipartUploadId);
 }
 
 /** What the part-writer did for one file, and the events it announced it with. */
@@ -394,7 +441,7 @@ export function testAssembler(
 ): TestAssembler {
   const sink = new EventSink();
   const metrics = assemblerMetrics(createMetricsRegistry('assembler'));
-  const access = { tenants: d.tenants, clients: d.clients };
+  const access = { tenants: d.tenants, objects: d.objects };
   const publisher = new OutcomePublisher({
     ...access,
     store: r.store,

@@ -39,7 +39,7 @@ describe('upload of a large stream', { timeout: 600_000 }, () => {
             if (drained.has(c.chunk)) continue;
             drained.add(c.chunk);
             await h.staging.deleteSegments(h.staging.segmentsOf(uploadId, c));
-            await h.staging.releaseStaged(uploadId, c.size);
+            await h.staging.releaseChunk(uploadId, c.chunk, c.size);
           }
         }
         await new Promise((r) => setTimeout(r, 50));

@@ -217,7 +217,7 @@ describe('upload under back-pressure', { timeout: 120_000 }, () => {
         for (const c of await h.staging.listChunks(uploadId)) {
           if (released.has(c.chunk)) continue;
           released.add(c.chunk);
-          await h.staging.releaseStaged(uploadId, c.size);
+          await h.staging.releaseChunk(uploadId, c.chunk, c.size);
         }
         await new Promise((r) => setTimeout(r, 100));
       }

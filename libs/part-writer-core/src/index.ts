@@ -1,17 +1,9 @@
 export type { PartEventSink, ResolvedDrive } from './deps.ts';
 export { partWriterMetrics } from './metrics.ts';
 export type { PartWriterMetrics } from './metrics.ts';
-export {
-  abortMultipartUpload,
-  checksumFields,
-  createMultipartUpload,
-  putObject,
-  uploadPart,
-} from './object-store.ts';
-export type { Body, ObjectTarget } from './object-store.ts';
 export { allPartsStored, partStored, uploadAborted, uploadFailed } from './part-events.ts';
 export type { AllPartsFacts } from './part-events.ts';
-export { PartStateStore, STATE_OWNER } from './part-state-store.ts';
+export { PartStateStore } from './part-state-store.ts';
 export type {
   FailureFacts,
   PartStateStoreOptions,

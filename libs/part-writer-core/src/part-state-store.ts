@@ -1,7 +1,9 @@
 /**
- * The part-writer's state of one upload in Redis: one hash, `<namespace>:{<upload_id>}:pw`,
- * beside ingest's keys and under the same hash tag, so a script may touch both on Redis Cluster
- * and the assembler's `deleteUpload` (a SCAN of the upload's keys) removes it with the rest.
+ * The part-writer's state of one upload in Redis: one hash, `<namespace>:{<upload_id>}:pw`
+ * (`keys.consumerState(U, 'partWriter')`), beside ingest's keys and under the same hash tag. The
+ * part-writer is its only writer; the assembler reads the multipart upload through
+ * {@link PartStateStore.multipart}, and staging's `deleteUpload` removes the hash by name with
+ * the upload's other keys once the upload has ended.
  *
  *   init          JSON UploadInit      where the object goes and how it is cut (first writer wins)
  *   c:<n>         JSON chunk write     the current write of chunk n (a higher generation replaces it)
@@ -9,7 +11,6 @@
  *   mpu           string               the multipart upload id (set once: compare-and-set)
  *   p:<n>         JSON StoredPart      part n as stored and announced by PartStored
  *   d:<n>         string               prefix of chunk n's write whose segments are deleted
- *   r:<n>         '1'                  chunk n's bytes were subtracted from ingest's stagedBytes
  *   g:<prefix>    segment count        a superseded write whose segments are still to delete
  *   done          '1'                  AllPartsStored is durable
  *   failed        JSON FailureFacts    the upload failed (first failure wins)
@@ -17,14 +18,15 @@
  *   aborting      reason               an abort is under way
  *
  * Every value is written with a plain HSET/HSETNX (idempotent: a redelivered event writes the
- * same value again) except the chunk records, whose script keeps the highest generation, and the
- * release, whose script subtracts each chunk's bytes from ingest's counter exactly once.
- * The hash expires after `ttlMs` without writes, like ingest's keys.
+ * same value again) except the chunk records, whose script keeps the highest generation.
+ * The hash expires after `ttlMs` without writes, like ingest's keys. Ingest's staged-bytes count
+ * is not touched here: it is ingest's, and the part-writer lowers it through
+ * `StagingStore.releaseChunk`.
  */
 import type { Redis } from 'ioredis';
 import { UnavailableError } from '@sluice/errors';
+import type { ChecksumMode, PartSizeKind } from '@sluice/proto';
 import { stagingCall, stagingScript, type StagingKeys } from '@sluice/staging';
-import type { ChecksumMode } from '@sluice/proto';
 import type { ChunkFacts, StoredPart } from './upload-ledger.ts';
 
 /** Where the object goes and how it is cut; from UploadInitiated, or ingest's record of it. */
@@ -35,7 +37,7 @@ export interface UploadInit {
   readonly bucket: string;
   readonly key: string;
   readonly checksumMode: ChecksumMode;
-  readonly policy: { readonly kind: 'fixed' | 'growing'; readonly partSize: number };
+  readonly policy: { readonly kind: PartSizeKind; readonly partSize: number };
   /** 0 when chunk sizes vary. */
   readonly fixedChunkSize: number;
   readonly filename: string;
@@ -70,14 +72,11 @@ export interface StoredUploadState {
 /** Options of {@link PartStateStore}. */
 export interface PartStateStoreOptions {
   readonly redis: Redis;
-  /** Staging's key builders: the state is `keys.state(uploadId, 'pw')`, beside ingest's meta. */
+  /** Staging's key builders: the state is `keys.consumerState(uploadId, 'partWriter')`. */
   readonly stagingKeys: StagingKeys;
   /** Idle time after which the state expires. @default 48 h (ingest's staging TTL) */
   readonly ttlMs?: number;
 }
-
-/** The part-writer's name among the owners of per-upload state (staging's `deleteUpload` knows it). */
-export const STATE_OWNER = 'pw';
 
 /**
  * Keeps the highest generation of a chunk. Returns 1 when the write is the one stored (now or
@@ -98,19 +97,13 @@ return 1
 `;
 
 /**
- * Notes a chunk write's segments deleted and, the first time for that chunk, subtracts its bytes
- * from ingest's stagedBytes. A forced replacement keeps the size and ingest adds nothing for it,
- * so the bytes leave the counter once per chunk, not once per write.
- * KEYS: state, meta. ARGV: chunk, prefix, size. Returns bytes released (0 when already done).
+ * Notes a chunk write's segments deleted, unless the upload's state is gone (an ended upload's
+ * hash must not come back without its TTL). KEYS: state. ARGV: chunk, prefix. Returns 1 when noted.
  */
-const RELEASE_CHUNK = `
+const MARK_DELETED = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 redis.call('HSET', KEYS[1], 'd:' .. ARGV[1], ARGV[2])
-if redis.call('HSETNX', KEYS[1], 'r:' .. ARGV[1], '1') == 0 then return 0 end
-if redis.call('EXISTS', KEYS[2]) == 1 then
-  redis.call('HINCRBY', KEYS[2], 'stagedBytes', -tonumber(ARGV[3]))
-end
-return tonumber(ARGV[3])
+return 1
 `;
 
 /** The part-writer's per-upload state in Redis (layout at the top of this file). */
@@ -124,12 +117,12 @@ export class PartStateStore {
     this.#stagingKeys = options.stagingKeys;
     this.ttlMs = options.ttlMs ?? 48 * 3_600_000;
     this.redis.defineCommand('sluicePwSaveChunk', { numberOfKeys: 1, lua: SAVE_CHUNK });
-    this.redis.defineCommand('sluicePwReleaseChunk', { numberOfKeys: 2, lua: RELEASE_CHUNK });
+    this.redis.defineCommand('sluicePwMarkDeleted', { numberOfKeys: 1, lua: MARK_DELETED });
   }
 
   /** The hash holding the upload's state. */
   key(uploadId: string): string {
-    return this.#stagingKeys.state(uploadId, STATE_OWNER);
+    return this.#stagingKeys.consumerState(uploadId, 'partWriter');
   }
 
   /** The upload's state, or undefined when there is none. */
@@ -223,19 +216,37 @@ export class PartStateStore {
     await stagingCall(() => this.redis.hdel(this.key(uploadId), `g:${prefix}`));
   }
 
-  /** See RELEASE_CHUNK; returns the bytes subtracted from ingest's counter. */
-  async releaseChunk(
-    uploadId: string,
-    facts: Pick<ChunkFacts, 'chunk' | 'prefix' | 'size'>,
-  ): Promise<number> {
-    const released = await stagingScript(this.redis, 'sluicePwReleaseChunk', [
+  /** Whether the upload has any state here (none before its first event, or once it ended). */
+  async exists(uploadId: string): Promise<boolean> {
+    return (await stagingCall(() => this.redis.exists(this.key(uploadId)))) === 1;
+  }
+
+  /**
+   * Notes that the segments of chunk `facts.chunk`'s write `facts.prefix` are deleted; false when
+   * the upload's state is gone (an ended upload's hash is not brought back).
+   */
+  async markDeleted(uploadId: string, facts: Pick<ChunkFacts, 'chunk' | 'prefix'>): Promise<boolean> {
+    const noted = await stagingScript(this.redis, 'sluicePwMarkDeleted', [
       this.key(uploadId),
-      this.#stagingKeys.meta(uploadId),
       String(facts.chunk),
       facts.prefix,
-      String(facts.size),
     ]);
-    return Number(released);
+    return noted === 1;
+  }
+
+  /**
+   * The upload's multipart upload and where it goes, once the part-writer has created one: for
+   * the assembler, to abort one that no PartStored named yet.
+   */
+  async multipart(
+    uploadId: string,
+  ): Promise<{ readonly bucket: string; readonly key: string; readonly uploadId: string } | undefined> {
+    const [mpu, init] = await stagingCall(() => this.redis.hmget(this.key(uploadId), 'mpu', 'init'));
+    if (!mpu || !init) return undefined;
+    const target = JSON.parse(init) as Partial<UploadInit>;
+    return target.bucket && target.key
+      ? { bucket: target.bucket, key: target.key, uploadId: mpu }
+      : undefined;
   }
 
   async markDone(uploadId: string): Promise<void> {

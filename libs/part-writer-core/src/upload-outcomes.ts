@@ -1,6 +1,5 @@
 import { type SluiceError } from '@sluice/errors';
 import type { PartWriterDeps } from './deps.ts';
-import { abortMultipartUpload } from './object-store.ts';
 import type { UploadRef } from '@sluice/proto';
 import { allPartsStored, uploadAborted, uploadFailed } from './part-events.ts';
 import type { FailureFacts, UploadInit } from './part-state-store.ts';
@@ -109,7 +108,8 @@ export class UploadOutcomes {
     run.failure = failure;
     await run.creatingMultipart?.catch(() => undefined);
     const mpu = run.multipartUploadId ?? (await this.#d.store.load(ref.uploadId))?.multipartUploadId;
-    if (mpu && run.client) await abortMultipartUpload(run.client, init, mpu);
+    if (mpu && run.objects)
+      await run.objects.abortMultipartUpload({ bucket: init.bucket, key: init.key, uploadId: mpu });
     await this.#releaseAll(run.ref.uploadId, run);
     if (!run.failureEmitted) {
       await this.#d.events.produce(uploadFailed(ref, failure));
@@ -140,9 +140,10 @@ export class UploadOutcomes {
     await this.#d.store.markAborting(uploadId, reason);
     const state = await this.#d.store.load(uploadId);
     const mpu = state?.multipartUploadId ?? run?.multipartUploadId;
-    const client = run?.client ?? this.#d.drive(ref.drive)?.client;
+    const objects = run?.objects ?? this.#d.drive(ref.drive)?.objects;
     const where = state?.init ?? target;
-    if (mpu && client && where) await abortMultipartUpload(client, where, mpu);
+    if (mpu && objects && where)
+      await objects.abortMultipartUpload({ bucket: where.bucket, key: where.key, uploadId: mpu });
     await this.#releaseAll(uploadId, run);
     await this.#d.events.produce(uploadAborted(ref, reason));
     await this.#d.store.delete(uploadId);
@@ -179,9 +180,15 @@ export class UploadOutcomes {
   }
 
   async #releaseWrite(uploadId: string, write: StagedWrite): Promise<void> {
+    // Ingest's count first, then the bytes, then our note of it: whoever sees the segments gone
+    // sees them counted out, and a crash anywhere repeats what is left (staging counts a chunk
+    // out once however often it is asked). An upload whose state is gone has nothing to count.
+    if (await this.#d.store.exists(uploadId)) {
+      const released = await this.#d.staging.releaseChunk(uploadId, write.chunk, write.size);
+      if (released > 0) this.#d.metrics.bytesReleased.inc(released);
+    }
     await this.#d.staging.deleteSegments(write);
-    const released = await this.#d.store.releaseChunk(uploadId, write);
-    if (released > 0) this.#d.metrics.bytesReleased.inc(released);
+    await this.#d.store.markDeleted(uploadId, write);
   }
 }
 

@@ -15,7 +15,8 @@ import { RedisStaging } from '@sluice/staging';
 import type { Deferred } from '@sluice/kafka';
 import { createBucket, createRedisPrefix, requireServices, s3Client } from '@sluice/testing';
 import { Registry } from 'prom-client';
-import { PartStateStore, PartWriter, checksumFields } from '../src/index.ts';
+import { S3ObjectStore, checksumFields } from '@sluice/storage';
+import { PartStateStore, PartWriter } from '../src/index.ts';
 
 const MiB = 1024 * 1024;
 
@@ -51,7 +52,7 @@ function writer(
     staging,
     store: s.store,
     drive: () => ({
-      client: s3,
+      objects: new S3ObjectStore(s3),
       checksumMode: 'crc64nvme',
       partSizePolicy: { kind: 'fixed', partSize: 5 * MiB },
     }),
@@ -103,12 +104,10 @@ async function stage(s: Setup, file: Buffer, sizes: readonly number[], seal = tr
   for (const [chunk, size] of sizes.entries()) {
     const bytes = file.subarray(offset, offset + size);
     offset += size;
-    const writeId = randomUUID().slice(0, 8);
-    const prefix = s.staging.keys.segmentPrefix(uploadId, chunk, writeId);
-    const segmentCount = await s.staging.writeSegments(prefix, bytes);
+    const write = s.staging.openChunkWrite(uploadId, chunk);
+    await write.write(bytes);
     const crc = crc64nvme(bytes);
-    await s.staging.commitChunk(
-      uploadId,
+    const { record } = await write.commit(
       {
         chunk,
         size,
@@ -116,14 +115,13 @@ async function stage(s: Setup, file: Buffer, sizes: readonly number[], seal = tr
         crc64nvme: crc.toString(),
         crc32c: 0,
         crc32: 0,
-        writeId,
         generation: 0,
-        segmentSize: s.staging.segmentSize,
-        segmentCount,
-        emitted: true,
       },
       '',
     );
+    const { writeId, segmentCount } = record;
+    const prefix = write.prefix;
+    await s.staging.markChunkEmitted(uploadId, chunk, writeId);
     events.push(
       envelope({
         $case: 'chunkUploaded',

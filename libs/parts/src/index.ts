@@ -1,5 +1,5 @@
-export { chunkLayout } from './chunk-layout.ts';
-export type { ChunkLayout } from './chunk-layout.ts';
+export { chunkLayout, partNeighbours } from './chunk-layout.ts';
+export type { ChunkLayout, PartNeighbours } from './chunk-layout.ts';
 export { ChunkLayoutError, FileTooLargeError, PartSizePolicyError } from './errors.ts';
 export { PartPlanner } from './part-planner.ts';
 export type { PartPlannerOptions, PlanState } from './part-planner.ts';

@@ -1,14 +1,21 @@
-export { SEGMENT_SIZE, segmentCount, stagingKeys } from './keys.ts';
-export type { StagingKeys } from './keys.ts';
+export { CONSUMER_STATE, SEGMENT_SIZE, segmentCount, stagingKeys } from './keys.ts';
+export type { ConsumerState, StagingKeys } from './keys.ts';
 export { MemoryGate, redisMemory } from './memory-monitor.ts';
 export type { MemoryGateOptions, RedisMemory } from './memory-monitor.ts';
+export { MemoryStaging } from './memory-staging.ts';
+export type { MemoryStagingOptions } from './memory-staging.ts';
 export type { ChunkRecord, Destination, StagedStatus, UploadMeta } from './records.ts';
 export { RedisStaging } from './redis-staging.ts';
+export type { RedisStagingOptions } from './redis-staging.ts';
+export { stagingCall, stagingScript } from './redis-call.ts';
+export { MAX_SEGMENT_WRITES } from './segment-writer.ts';
 export type {
+  ChunkContent,
+  ChunkWrite,
+  ChunkWriteOptions,
   CommitResult,
   NewUpload,
-  RedisStagingOptions,
   SealResult,
   StagedSegments,
-} from './redis-staging.ts';
-export { stagingCall, stagingScript } from './redis-call.ts';
+  StagingStore,
+} from './staging-store.ts';

@@ -62,3 +62,35 @@ export interface ChunkRecord {
   /** True once its ChunkUploaded event is durable. */
   readonly emitted: boolean;
 }
+
+/** The state of a new upload: open, nothing staged, no event durable yet. */
+export function newUploadMeta(
+  upload: Omit<
+    UploadMeta,
+    | 'status'
+    | 'totalChunks'
+    | 'sha256'
+    | 'abortReason'
+    | 'stagedBytes'
+    | 'createdAt'
+    | 'updatedAt'
+    | 'firstChunkAt'
+    | 'emitted'
+  >,
+  uploadId: string,
+  now: number,
+): UploadMeta {
+  return {
+    ...upload,
+    uploadId,
+    status: 'open',
+    totalChunks: undefined,
+    sha256: '',
+    abortReason: '',
+    stagedBytes: 0,
+    createdAt: now,
+    updatedAt: now,
+    firstChunkAt: 0,
+    emitted: { initiated: false, sealed: false, aborted: false },
+  };
+}

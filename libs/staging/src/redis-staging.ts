@@ -1,10 +1,26 @@
+/**
+ * Staging in Redis. Key layout and owners: `keys.ts`. Chunk bytes are ~1 MiB segments under a
+ * fresh write id (`SegmentWriter`); the upload's state and chunk records change only through
+ * the scripts in `scripts.ts`, each of which touches one upload's keys (one slot). Segment bytes
+ * travel on a connection of their own, so state commands never queue behind megabytes.
+ */
 import { DataLossError } from '@sluice/errors';
 import type { Redis } from 'ioredis';
-import { SEGMENT_SIZE, segmentCount, stagingKeys, type StagingKeys } from './keys.ts';
-import type { ChunkRecord, UploadMeta } from './records.ts';
+import { CONSUMER_STATE, SEGMENT_SIZE, segmentSlices, stagingKeys, type StagingKeys } from './keys.ts';
+import { newUploadMeta, type ChunkRecord, type UploadMeta } from './records.ts';
 import { stagingCall, stagingScript } from './redis-call.ts';
-import { ABORT, COMMIT_CHUNK, MARK_CHUNK_EMITTED, SEAL } from './scripts.ts';
+import { ABORT, COMMIT_CHUNK, MARK_CHUNK_EMITTED, RELEASE_CHUNK, SEAL } from './scripts.ts';
 import { sendSegmentSet } from './segment-write.ts';
+import { SegmentWriter } from './segment-writer.ts';
+import type {
+  ChunkWrite,
+  ChunkWriteOptions,
+  CommitResult,
+  NewUpload,
+  SealResult,
+  StagedSegments,
+  StagingStore,
+} from './staging-store.ts';
 
 /** Options for {@link RedisStaging}. */
 export interface RedisStagingOptions {
@@ -26,50 +42,12 @@ export interface RedisStagingOptions {
   readonly namespace?: string;
 }
 
-/** A chunk write's segments: `<prefix>:<i>` for i in [0, segmentCount), each ≤ segmentSize bytes. */
-export interface StagedSegments {
-  readonly prefix: string;
-  readonly segmentSize: number;
-  readonly segmentCount: number;
-}
-
-export type CommitResult =
-  | { readonly result: 'ok' }
-  | { readonly result: 'missing' }
-  | { readonly result: 'status'; readonly status: string }
-  | { readonly result: 'raced'; readonly current: ChunkRecord | undefined };
-
-export type SealResult =
-  | { readonly result: 'ok' | 'same' | 'missing' }
-  | {
-      readonly result: 'status';
-      readonly status: string;
-      readonly totalChunks: string;
-      readonly sha256: string;
-    }
-  | { readonly result: 'beyond'; readonly chunk: number }
-  | { readonly result: 'incomplete'; readonly staged: number };
-
-/** What a new upload is created from; the store fills in status, counters and times. */
-export type NewUpload = Omit<
-  UploadMeta,
-  | 'status'
-  | 'totalChunks'
-  | 'sha256'
-  | 'abortReason'
-  | 'stagedBytes'
-  | 'createdAt'
-  | 'updatedAt'
-  | 'firstChunkAt'
-  | 'emitted'
->;
-
 /**
  * Staging of uploads in Redis (layout in `keys.ts`): upload state, chunk records and
  * chunk bytes as ~1 MiB segments. Redis values of about 1 MiB move three to five
  * times faster than 16 MiB ones, big values stall the server, and strings stop at 512 MB.
  */
-export class RedisStaging {
+export class RedisStaging implements StagingStore {
   readonly redis: Redis;
   /** Where segment bytes go and come from (see {@link RedisStagingOptions.bulkRedis}). */
   readonly bulkRedis: Redis;
@@ -87,6 +65,7 @@ export class RedisStaging {
     this.redis.defineCommand('sluiceMarkChunkEmitted', { numberOfKeys: 1, lua: MARK_CHUNK_EMITTED });
     this.redis.defineCommand('sluiceSeal', { numberOfKeys: 2, lua: SEAL });
     this.redis.defineCommand('sluiceAbort', { numberOfKeys: 1, lua: ABORT });
+    this.redis.defineCommand('sluiceReleaseChunk', { numberOfKeys: 1, lua: RELEASE_CHUNK });
   }
 
   /**
@@ -106,19 +85,7 @@ export class RedisStaging {
         if (existing) return { created: false, meta: existing };
       }
     }
-    const meta: UploadMeta = {
-      ...upload,
-      uploadId,
-      status: 'open',
-      totalChunks: undefined,
-      sha256: '',
-      abortReason: '',
-      stagedBytes: 0,
-      createdAt: now,
-      updatedAt: now,
-      firstChunkAt: 0,
-      emitted: { initiated: false, sealed: false, aborted: false },
-    };
+    const meta = newUploadMeta(upload, uploadId, now);
     const key = this.keys.meta(uploadId);
     await stagingCall(() => this.redis.multi().hset(key, toHash(meta)).pexpire(key, this.ttlMs).exec());
     return { created: true, meta };
@@ -154,19 +121,21 @@ export class RedisStaging {
       .sort((a, b) => a.chunk - b.chunk);
   }
 
-  /** Writes a chunk's bytes as segments under `prefix` (no copy: segments are views of `data`). */
-  async writeSegments(prefix: string, data: Buffer): Promise<number> {
-    const count = segmentCount(data.length, this.segmentSize);
-    const pipeline = this.bulkRedis.pipeline();
-    for (let i = 0; i < count; i++) {
-      const segment = data.subarray(i * this.segmentSize, Math.min(data.length, (i + 1) * this.segmentSize));
-      pipeline.set(this.keys.segment(prefix, i), segment, 'PX', this.ttlMs);
-    }
-    await stagingCall(() => execPipeline(pipeline));
-    return count;
+  openChunkWrite(uploadId: string, chunk: number, options: ChunkWriteOptions = {}): ChunkWrite {
+    return new SegmentWriter(
+      {
+        segmentSize: this.segmentSize,
+        writeSegment: (prefix, index, segment) => this.writeSegment(prefix, index, segment),
+        deleteSegments: (segments) => this.deleteSegments(segments),
+        commitChunk: (record, expectedWriteId) => this.commitChunk(uploadId, record, expectedWriteId),
+      },
+      (writeId) => this.keys.segmentPrefix(uploadId, chunk, writeId),
+      chunk,
+      options,
+    );
   }
 
-  /** Writes one segment, for chunks that stream in. */
+  /** Sends one segment on the bulk connection, without copying its bytes (`segment-write.ts`). */
   async writeSegment(prefix: string, index: number, segment: Buffer): Promise<void> {
     await stagingCall(() =>
       sendSegmentSet(this.bulkRedis, this.keys.segment(prefix, index), segment, this.ttlMs),
@@ -259,26 +228,22 @@ export class RedisStaging {
    * @throws DataLossError STAGING_LOST when a segment is gone.
    */
   async readRange(segments: StagedSegments, offset: number, length: number): Promise<Buffer[]> {
-    if (length === 0) return [];
-    const { prefix, segmentSize: size } = segments;
-    const first = Math.floor(offset / size);
-    const last = Math.floor((offset + length - 1) / size);
+    const slices = segmentSlices(offset, length, segments.segmentSize);
+    if (slices.length === 0) return [];
     const pipeline = this.bulkRedis.pipeline();
-    const wants: number[] = [];
-    for (let i = first; i <= last; i++) {
-      const start = i === first ? offset - i * size : 0;
-      const end = i === last ? offset + length - 1 - i * size : size - 1;
-      wants.push(end - start + 1);
-      if (start === 0 && end === size - 1) pipeline.getBuffer(this.keys.segment(prefix, i));
-      else pipeline.getrangeBuffer(this.keys.segment(prefix, i), start, end);
+    for (const { index, start, end } of slices) {
+      const key = this.keys.segment(segments.prefix, index);
+      if (start === 0 && end === segments.segmentSize) pipeline.getBuffer(key);
+      else pipeline.getrangeBuffer(key, start, end - 1);
     }
     const results = await stagingCall(() => execPipeline(pipeline));
     return results.map((value, k) => {
       const buf = value as Buffer | null;
-      if (!buf || buf.length !== wants[k]) {
+      const slice = slices[k] as (typeof slices)[number];
+      if (!buf || buf.length !== slice.end - slice.start) {
         throw new DataLossError(
           'STAGING_LOST',
-          `staged bytes ${prefix}:${first + k} are gone from Redis; the upload cannot complete from them: ` +
+          `staged bytes ${segments.prefix}:${slice.index} are gone from Redis; the upload cannot complete from them: ` +
             'send the chunk again with force, or start the upload over',
         );
       }
@@ -310,24 +275,44 @@ export class RedisStaging {
     await stagingCall(() => this.redis.unlink(...list));
   }
 
-  /** Lowers the upload's staged-bytes counter once the part-writer released bytes. */
-  async releaseStaged(uploadId: string, bytes: number): Promise<void> {
-    await stagingCall(() => this.redis.hincrby(this.keys.meta(uploadId), 'stagedBytes', -bytes));
+  async releaseChunk(uploadId: string, chunk: number, size: number): Promise<number> {
+    const released = await stagingScript(this.redis, 'sluiceReleaseChunk', [
+      this.keys.meta(uploadId),
+      String(chunk),
+      String(size),
+    ]);
+    return Number(released);
+  }
+
+  /** Pages of upload ids, found by SCAN over every upload's meta key on this Redis. */
+  async *uploadIds(): AsyncGenerator<string[]> {
+    let cursor = '0';
+    do {
+      const [next, keys] = await stagingCall(
+        () => this.redis.scan(cursor, 'MATCH', this.keys.metaPattern(), 'COUNT', 500),
+        'Redis SCAN',
+      );
+      cursor = next;
+      const ids = keys.map((k) => this.keys.uploadIdOfMeta(k)).filter((id) => id !== undefined);
+      if (ids.length > 0) yield ids;
+    } while (cursor !== '0');
   }
 
   /**
-   * Deletes the upload's keys: its state, its chunk records and the segments they name,
-   * the consumers' state, and its client request id. Addressed by name, never by scanning
-   * the keyspace. Segments of writes no record names any more (a forced replacement the
+   * Deletes the upload's keys by name, never by scanning the keyspace: its state, its chunk
+   * records and the segments they name, every consumer's hash (`CONSUMER_STATE`), and its
+   * client request id. Segments of writes no record names any more (a forced replacement the
    * part-writer had not cleaned up yet) are left to their TTL.
    */
-  async deleteUpload(uploadId: string, owners: readonly string[] = ['pw', 'asm']): Promise<void> {
+  async deleteUpload(uploadId: string): Promise<void> {
     const meta = await this.getUpload(uploadId);
     const chunks = await this.listChunks(uploadId);
     const doomed = [
       this.keys.meta(uploadId),
       this.keys.chunks(uploadId),
-      ...owners.map((owner) => this.keys.state(uploadId, owner)),
+      ...(Object.keys(CONSUMER_STATE) as (keyof typeof CONSUMER_STATE)[]).map((c) =>
+        this.keys.consumerState(uploadId, c),
+      ),
     ];
     if (meta?.clientRequestId)
       await stagingCall(() => this.redis.unlink(this.keys.request(meta.tenant, meta.clientRequestId)));

@@ -85,3 +85,17 @@ if status == 'aborted' then return {'same'} end
 redis.call('HSET', KEYS[1], 'status', 'aborted', 'abortReason', ARGV[1], 'updatedAt', ARGV[2])
 return {'ok'}
 `;
+
+/**
+ * Takes a stored chunk's bytes off the upload's staged-bytes count, once per chunk: the
+ * part-writer calls it (through `RedisStaging.releaseChunk`) after deleting the chunk's
+ * segments, and may call it again after a crash. A forced replacement keeps the size and adds
+ * nothing to the count, so the bytes leave it once per chunk, not once per write.
+ * KEYS: meta. ARGV: chunk, size. Returns the bytes taken off (0 when already done or no upload).
+ */
+export const RELEASE_CHUNK = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+if redis.call('HSETNX', KEYS[1], 'released.' .. ARGV[1], '1') == 0 then return 0 end
+redis.call('HINCRBY', KEYS[1], 'stagedBytes', -tonumber(ARGV[2]))
+return tonumber(ARGV[2])
+`;

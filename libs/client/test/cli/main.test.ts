@@ -356,7 +356,7 @@ describe('sluice upload, interrupted', { timeout: 120_000 }, () => {
           for (const c of await h.staging.listChunks(uploadId)) {
             if (released.has(`${uploadId}/${c.chunk}`)) continue;
             released.add(`${uploadId}/${c.chunk}`);
-            await h.staging.releaseStaged(uploadId, c.size);
+            await h.staging.releaseChunk(uploadId, c.chunk, c.size);
           }
         }
         await new Promise((r) => setTimeout(r, 50));

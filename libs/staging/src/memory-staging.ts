@@ -1,0 +1,235 @@
+/**
+ * Staging in memory, for unit tests of the domain logic that runs on staging (ingest's intake,
+ * the part-writer's reads and releases). It keeps the same records under the same key names as
+ * `RedisStaging` and follows the same rules (`test/staging-store.suite.ts` runs against both);
+ * it has no TTL, keeps no consumer's state (those stores are Redis's alone), and every call is
+ * atomic because nothing else runs between its steps.
+ */
+import { DataLossError } from '@sluice/errors';
+import { SEGMENT_SIZE, segmentSlices, stagingKeys, type StagingKeys } from './keys.ts';
+import { newUploadMeta, type ChunkRecord, type UploadMeta } from './records.ts';
+import { SegmentWriter } from './segment-writer.ts';
+import type {
+  ChunkWrite,
+  ChunkWriteOptions,
+  CommitResult,
+  NewUpload,
+  SealResult,
+  StagedSegments,
+  StagingStore,
+} from './staging-store.ts';
+
+/** Options of {@link MemoryStaging}. */
+export interface MemoryStagingOptions {
+  /** Bytes per staged segment. @default 1 MiB */
+  readonly segmentSize?: number;
+  /** First part of every key. @default 'sluice' */
+  readonly namespace?: string;
+}
+
+interface UploadEntry {
+  meta: UploadMeta;
+  readonly chunks: Map<number, ChunkRecord>;
+  readonly released: Set<number>;
+}
+
+export class MemoryStaging implements StagingStore {
+  readonly keys: StagingKeys;
+  readonly segmentSize: number;
+  readonly #uploads = new Map<string, UploadEntry>();
+  readonly #segments = new Map<string, Buffer>();
+  readonly #requests = new Map<string, string>();
+
+  constructor(options: MemoryStagingOptions = {}) {
+    this.keys = stagingKeys(options.namespace);
+    this.segmentSize = options.segmentSize ?? SEGMENT_SIZE;
+  }
+
+  createUpload(upload: NewUpload, now = Date.now()): Promise<{ created: boolean; meta: UploadMeta }> {
+    let uploadId = upload.uploadId;
+    if (upload.clientRequestId) {
+      const requestKey = this.keys.request(upload.tenant, upload.clientRequestId);
+      const claimed = this.#requests.get(requestKey);
+      if (claimed === undefined) this.#requests.set(requestKey, uploadId);
+      else {
+        uploadId = claimed;
+        const existing = this.#uploads.get(uploadId);
+        if (existing) return Promise.resolve({ created: false, meta: existing.meta });
+      }
+    }
+    const meta = newUploadMeta(upload, uploadId, now);
+    this.#uploads.set(uploadId, { meta, chunks: new Map(), released: new Set() });
+    return Promise.resolve({ created: true, meta });
+  }
+
+  getUpload(uploadId: string): Promise<UploadMeta | undefined> {
+    return Promise.resolve(this.#uploads.get(uploadId)?.meta);
+  }
+
+  getChunk(uploadId: string, chunk: number): Promise<ChunkRecord | undefined> {
+    return Promise.resolve(this.#uploads.get(uploadId)?.chunks.get(chunk));
+  }
+
+  listChunks(uploadId: string): Promise<ChunkRecord[]> {
+    const chunks = [...(this.#uploads.get(uploadId)?.chunks.values() ?? [])];
+    return Promise.resolve(chunks.sort((a, b) => a.chunk - b.chunk));
+  }
+
+  firstGap(uploadId: string): Promise<{ readonly chunk: number; readonly chunksAfter: boolean }> {
+    const staged = this.#uploads.get(uploadId)?.chunks ?? new Map<number, ChunkRecord>();
+    let chunk = 0;
+    while (staged.has(chunk)) chunk++;
+    return Promise.resolve({ chunk, chunksAfter: staged.size > chunk });
+  }
+
+  openChunkWrite(uploadId: string, chunk: number, options: ChunkWriteOptions = {}): ChunkWrite {
+    return new SegmentWriter(
+      {
+        segmentSize: this.segmentSize,
+        writeSegment: (prefix, index, segment) => {
+          // A copy, as Redis keeps its own: the caller may reuse its buffer.
+          this.#segments.set(this.keys.segment(prefix, index), Buffer.from(segment));
+          return Promise.resolve();
+        },
+        deleteSegments: (segments) => this.deleteSegments(segments),
+        commitChunk: (record, expectedWriteId) => this.commitChunk(uploadId, record, expectedWriteId),
+      },
+      (writeId) => this.keys.segmentPrefix(uploadId, chunk, writeId),
+      chunk,
+      options,
+    );
+  }
+
+  commitChunk(
+    uploadId: string,
+    record: ChunkRecord,
+    expectedWriteId: string,
+    now = Date.now(),
+  ): Promise<CommitResult> {
+    const entry = this.#uploads.get(uploadId);
+    if (!entry) return Promise.resolve({ result: 'missing' });
+    if (entry.meta.status !== 'open') return Promise.resolve({ result: 'status', status: entry.meta.status });
+    const current = entry.chunks.get(record.chunk);
+    if ((current?.writeId ?? '') !== expectedWriteId) return Promise.resolve({ result: 'raced', current });
+    entry.chunks.set(record.chunk, record);
+    entry.meta = {
+      ...entry.meta,
+      stagedBytes: entry.meta.stagedBytes + record.size - (current?.size ?? 0),
+      updatedAt: now,
+      firstChunkAt: entry.meta.firstChunkAt === 0 ? now : entry.meta.firstChunkAt,
+    };
+    return Promise.resolve({ result: 'ok' });
+  }
+
+  markChunkEmitted(uploadId: string, chunk: number, writeId: string): Promise<boolean> {
+    const chunks = this.#uploads.get(uploadId)?.chunks;
+    const current = chunks?.get(chunk);
+    if (!chunks || !current || current.writeId !== writeId) return Promise.resolve(false);
+    chunks.set(chunk, { ...current, emitted: true });
+    return Promise.resolve(true);
+  }
+
+  seal(uploadId: string, totalChunks: number, sha256: string, now = Date.now()): Promise<SealResult> {
+    const entry = this.#uploads.get(uploadId);
+    if (!entry) return Promise.resolve({ result: 'missing' });
+    const { meta } = entry;
+    if (meta.status === 'sealed') {
+      const total = String(meta.totalChunks ?? '');
+      if (total === String(totalChunks) && meta.sha256 === sha256) return Promise.resolve({ result: 'same' });
+      return Promise.resolve({
+        result: 'status',
+        status: meta.status,
+        totalChunks: total,
+        sha256: meta.sha256,
+      });
+    }
+    if (meta.status !== 'open')
+      return Promise.resolve({ result: 'status', status: meta.status, totalChunks: '', sha256: '' });
+    for (const n of entry.chunks.keys())
+      if (n >= totalChunks) return Promise.resolve({ result: 'beyond', chunk: n });
+    if (entry.chunks.size < totalChunks)
+      return Promise.resolve({ result: 'incomplete', staged: entry.chunks.size });
+    entry.meta = { ...meta, status: 'sealed', totalChunks, sha256, updatedAt: now };
+    return Promise.resolve({ result: 'ok' });
+  }
+
+  abort(uploadId: string, reason: string, now = Date.now()): Promise<'ok' | 'same' | 'missing'> {
+    const entry = this.#uploads.get(uploadId);
+    if (!entry) return Promise.resolve('missing');
+    if (entry.meta.status === 'aborted') return Promise.resolve('same');
+    entry.meta = { ...entry.meta, status: 'aborted', abortReason: reason, updatedAt: now };
+    return Promise.resolve('ok');
+  }
+
+  markEmitted(uploadId: string, event: 'initiated' | 'sealed' | 'aborted'): Promise<void> {
+    const entry = this.#uploads.get(uploadId);
+    if (entry) entry.meta = { ...entry.meta, emitted: { ...entry.meta.emitted, [event]: true } };
+    return Promise.resolve();
+  }
+
+  segmentsOf(
+    uploadId: string,
+    record: Pick<ChunkRecord, 'chunk' | 'writeId' | 'segmentSize' | 'segmentCount'>,
+  ): StagedSegments {
+    return {
+      prefix: this.keys.segmentPrefix(uploadId, record.chunk, record.writeId),
+      segmentSize: record.segmentSize,
+      segmentCount: record.segmentCount,
+    };
+  }
+
+  readRange(segments: StagedSegments, offset: number, length: number): Promise<Buffer[]> {
+    const pieces: Buffer[] = [];
+    for (const { index, start, end } of segmentSlices(offset, length, segments.segmentSize)) {
+      const segment = this.#segments.get(this.keys.segment(segments.prefix, index));
+      if (!segment || segment.length < end) {
+        return Promise.reject(
+          new DataLossError(
+            'STAGING_LOST',
+            `staged bytes ${segments.prefix}:${index} are gone; the upload cannot complete from them: ` +
+              'send the chunk again with force, or start the upload over',
+          ),
+        );
+      }
+      pieces.push(segment.subarray(start, end));
+    }
+    return Promise.resolve(pieces);
+  }
+
+  segmentsPresent(writes: readonly Pick<StagedSegments, 'prefix'>[]): Promise<boolean[]> {
+    return Promise.resolve(writes.map((w) => this.#segments.has(this.keys.segment(w.prefix, 0))));
+  }
+
+  deleteSegments(segments: Pick<StagedSegments, 'prefix' | 'segmentCount'>): Promise<void> {
+    for (let i = 0; i < segments.segmentCount; i++)
+      this.#segments.delete(this.keys.segment(segments.prefix, i));
+    return Promise.resolve();
+  }
+
+  releaseChunk(uploadId: string, chunk: number, size: number): Promise<number> {
+    const entry = this.#uploads.get(uploadId);
+    if (!entry || entry.released.has(chunk)) return Promise.resolve(0);
+    entry.released.add(chunk);
+    entry.meta = { ...entry.meta, stagedBytes: entry.meta.stagedBytes - size };
+    return Promise.resolve(size);
+  }
+
+  async *uploadIds(): AsyncGenerator<string[]> {
+    const ids = [...this.#uploads.keys()];
+    if (ids.length > 0) yield await Promise.resolve(ids);
+  }
+
+  async deleteUpload(uploadId: string): Promise<void> {
+    const entry = this.#uploads.get(uploadId);
+    if (!entry) return;
+    for (const record of entry.chunks.values()) await this.deleteSegments(this.segmentsOf(uploadId, record));
+    if (entry.meta.clientRequestId)
+      this.#requests.delete(this.keys.request(entry.meta.tenant, entry.meta.clientRequestId));
+    this.#uploads.delete(uploadId);
+  }
+
+  /** Segment keys held, for tests that check what was left behind. */
+  segmentKeys(): string[] {
+    return [...this.#segments.keys()];
+  }
+}

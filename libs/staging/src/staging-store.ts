@@ -1,0 +1,151 @@
+import type { StagingKeys } from './keys.ts';
+import type { ChunkRecord, newUploadMeta, UploadMeta } from './records.ts';
+
+/** A chunk write's segments: `<prefix>:<i>` for i in [0, segmentCount), each ≤ segmentSize bytes. */
+export interface StagedSegments {
+  readonly prefix: string;
+  readonly segmentSize: number;
+  readonly segmentCount: number;
+}
+
+export type CommitResult =
+  | { readonly result: 'ok' }
+  | { readonly result: 'missing' }
+  | { readonly result: 'status'; readonly status: string }
+  | { readonly result: 'raced'; readonly current: ChunkRecord | undefined };
+
+export type SealResult =
+  | { readonly result: 'ok' | 'same' | 'missing' }
+  | {
+      readonly result: 'status';
+      readonly status: string;
+      readonly totalChunks: string;
+      readonly sha256: string;
+    }
+  | { readonly result: 'beyond'; readonly chunk: number }
+  | { readonly result: 'incomplete'; readonly staged: number };
+
+/** What a new upload is created from; the store fills in status, counters and times. */
+export type NewUpload = Parameters<typeof newUploadMeta>[0];
+
+/** What a chunk's record says about its bytes; the write fills in where they are. */
+export type ChunkContent = Omit<ChunkRecord, 'writeId' | 'segmentSize' | 'segmentCount' | 'emitted'>;
+
+/** Options of {@link StagingStore.openChunkWrite}. */
+export interface ChunkWriteOptions {
+  /**
+   * Called before each segment is sent; throwing refuses the chunk there (ingest's memory
+   * watermark). Segments already sent stay until {@link ChunkWrite.abort}.
+   */
+  readonly beforeSegment?: () => void;
+}
+
+/**
+ * One attempt at staging one chunk. Bytes are cut into segments and sent under a fresh write
+ * id while they arrive, with a bounded window of segment writes in flight, so memory stays
+ * bounded whatever the chunk's size. Nothing names the segments until {@link commit}: a crash
+ * before it leaves only segments that expire.
+ */
+export interface ChunkWrite {
+  readonly writeId: string;
+  /** Where the segments go: what ChunkUploaded carries. */
+  readonly prefix: string;
+  /** Bytes given to {@link write} so far. */
+  readonly bytes: number;
+  /** Takes the next bytes; resolves when it is safe to give more. */
+  write(data: Buffer): Promise<void>;
+  /** Sends what is left and waits for every segment; where they are. */
+  staged(): Promise<StagedSegments>;
+  /**
+   * Sends what is left, waits for every segment, then records the chunk if the upload is open
+   * and the chunk still holds the write the caller saw (`expectedWriteId`, '' for none).
+   */
+  commit(
+    facts: ChunkContent,
+    expectedWriteId: string,
+  ): Promise<{ readonly committed: CommitResult; readonly record: ChunkRecord }>;
+  /**
+   * Drops whatever this attempt staged; safe to call more than once. After a commit that took,
+   * the segments belong to the chunk's record and stay (announcing may still fail, and the
+   * client's retry announces from the record).
+   */
+  abort(): Promise<void>;
+}
+
+/**
+ * What ingest, the part-writer and the assembler need of staging: the upload's state and chunk
+ * records (owned by ingest), and chunk bytes as ~1 MiB segments. Adapters: `RedisStaging`
+ * (production) and `MemoryStaging` (unit tests); `test/staging-store.suite.ts` holds both to
+ * the same behaviour.
+ */
+export interface StagingStore {
+  readonly keys: StagingKeys;
+  readonly segmentSize: number;
+
+  /**
+   * Creates the upload, or, when `clientRequestId` was used before by the tenant, returns the
+   * upload it created then (`created: false`).
+   */
+  createUpload(upload: NewUpload, now?: number): Promise<{ created: boolean; meta: UploadMeta }>;
+  getUpload(uploadId: string): Promise<UploadMeta | undefined>;
+  getChunk(uploadId: string, chunk: number): Promise<ChunkRecord | undefined>;
+  /** Every staged chunk, by chunk number. */
+  listChunks(uploadId: string): Promise<ChunkRecord[]>;
+  /**
+   * Where the staged chunks leave a gap: the lowest chunk number not staged, and whether any
+   * chunk after it is staged (chunks that wait for the gap to be filled).
+   */
+  firstGap(uploadId: string): Promise<{ readonly chunk: number; readonly chunksAfter: boolean }>;
+
+  /** Starts staging one chunk's bytes under a fresh write id. */
+  openChunkWrite(uploadId: string, chunk: number, options?: ChunkWriteOptions): ChunkWrite;
+  /**
+   * Records a staged chunk if the upload is open and the chunk still holds the write the caller
+   * saw (compare-and-set on the write id; `expectedWriteId` is '' for a new chunk), and adds its
+   * bytes to the upload's staged bytes. {@link ChunkWrite.commit} calls it.
+   */
+  commitChunk(
+    uploadId: string,
+    record: ChunkRecord,
+    expectedWriteId: string,
+    now?: number,
+  ): Promise<CommitResult>;
+  /** Notes that the chunk's event is durable; false when the chunk has moved on to another write. */
+  markChunkEmitted(uploadId: string, chunk: number, writeId: string): Promise<boolean>;
+  /** Seals an open upload; sealing again with the same values succeeds as 'same'. */
+  seal(uploadId: string, totalChunks: number, sha256: string, now?: number): Promise<SealResult>;
+  /** Marks an open or sealed upload aborted; aborting again succeeds as 'same'. */
+  abort(uploadId: string, reason: string, now?: number): Promise<'ok' | 'same' | 'missing'>;
+  /** Notes that a lifecycle event of the upload is durable. */
+  markEmitted(uploadId: string, event: 'initiated' | 'sealed' | 'aborted'): Promise<void>;
+
+  /** Where a chunk write's segments live: what ChunkUploaded carries. */
+  segmentsOf(
+    uploadId: string,
+    record: Pick<ChunkRecord, 'chunk' | 'writeId' | 'segmentSize' | 'segmentCount'>,
+  ): StagedSegments;
+  /**
+   * Reads `length` bytes of a staged chunk from `offset` on, across its segments; the pieces in
+   * order. @throws DataLossError STAGING_LOST when a segment is gone.
+   */
+  readRange(segments: StagedSegments, offset: number, length: number): Promise<Buffer[]>;
+  /** Whether each write's segments are still staged (judged by its first segment). */
+  segmentsPresent(writes: readonly Pick<StagedSegments, 'prefix'>[]): Promise<boolean[]>;
+  /** Deletes a chunk write's segments. */
+  deleteSegments(segments: Pick<StagedSegments, 'prefix' | 'segmentCount'>): Promise<void>;
+  /**
+   * Takes a chunk's bytes off the upload's staged-bytes count once the part-writer has stored
+   * them, once per chunk whatever the number of calls or writes (a forced replacement keeps
+   * the size and is not counted again). Returns the bytes taken off: 0 when already done or
+   * when the upload is gone.
+   */
+  releaseChunk(uploadId: string, chunk: number, size: number): Promise<number>;
+  /** Pages of the ids of every upload with staged state (for expiry and reconciling). */
+  uploadIds(): AsyncIterable<string[]>;
+  /**
+   * Deletes the upload's keys: its state, its chunk records and the segments they name, the
+   * consumers' own state, and its client request id. Segments of writes no record names any
+   * more are left to expire.
+   */
+  deleteUpload(uploadId: string): Promise<void>;
+}

@@ -1,0 +1,313 @@
+import assert from 'node:assert/strict';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { describe, it, type TestContext } from 'node:test';
+import { DataLossError, ResourceExhaustedError } from '@sluice/errors';
+import type { ChunkContent, ChunkRecord, NewUpload, StagingStore } from '../src/index.ts';
+
+/** Makes a store with `segmentSize`-byte segments whose data is dropped when `t` ends. */
+export type StagingStoreFactory = (t: TestContext, segmentSize: number) => Promise<StagingStore>;
+
+export function newUpload(overrides: Partial<NewUpload> = {}): NewUpload {
+  return {
+    uploadId: randomUUID(),
+    tenant: 'acme',
+    drive: 'docs',
+    nodeId: randomUUID(),
+    filename: 'a.pdf',
+    mimeType: 'application/pdf',
+    metadata: { case: '42' },
+    sizeHint: 0,
+    fixedChunkSize: 0,
+    clientRequestId: '',
+    destination: {
+      endpoint: 'http://127.0.0.1:17070',
+      region: 'us-east-1',
+      bucket: 'b',
+      key: 'acme/docs/x',
+      checksumMode: 'crc64nvme',
+      partSizePolicy: { kind: 'fixed', partSize: 16 * 1024 * 1024 },
+    },
+    ...overrides,
+  };
+}
+
+export function record(chunk: number, size: number, writeId: string, segmentSize = 1024): ChunkRecord {
+  return {
+    ...content(chunk, size),
+    writeId,
+    segmentSize,
+    segmentCount: Math.ceil(size / segmentSize),
+    emitted: false,
+  };
+}
+
+function content(chunk: number, size: number): ChunkContent {
+  return {
+    chunk,
+    size,
+    sha256: 'ab'.repeat(32),
+    crc64nvme: '18446744073709551615',
+    crc32c: 0,
+    crc32: 0,
+    generation: 0,
+  };
+}
+
+/** Stages `data` as chunk `chunk` the way ingest does: a chunk write, then its commit. */
+export async function stageChunk(
+  s: StagingStore,
+  uploadId: string,
+  chunk: number,
+  data: Buffer,
+): Promise<ChunkRecord> {
+  const write = s.openChunkWrite(uploadId, chunk);
+  await write.write(data);
+  const { committed, record } = await write.commit(content(chunk, data.length), '');
+  assert.deepEqual(committed, { result: 'ok' });
+  return record;
+}
+
+/**
+ * The behaviour every {@link StagingStore} shares, run against each adapter (`RedisStaging` on
+ * a real Redis, `MemoryStaging`), so unit tests on the memory one say what production does.
+ */
+export function stagingStoreSuite(name: string, make: StagingStoreFactory): void {
+  describe(`StagingStore: ${name}`, () => {
+    it('creates an upload once per client request id', async (t) => {
+      const s = await make(t, 1024);
+      const crid = randomUUID();
+      const first = await s.createUpload(newUpload({ clientRequestId: crid }));
+      const again = await s.createUpload(newUpload({ clientRequestId: crid }));
+      assert.equal(first.created, true);
+      assert.equal(again.created, false);
+      assert.equal(again.meta.uploadId, first.meta.uploadId);
+      assert.deepEqual(again.meta.metadata, { case: '42' });
+      assert.equal(again.meta.destination.partSizePolicy.partSize, 16 * 1024 * 1024);
+    });
+
+    it('stages bytes as segments and reads any range back across them', async (t) => {
+      const s = await make(t, 1024);
+      const { meta } = await s.createUpload(newUpload());
+      const data = randomBytes(5000);
+      const staged = await stageChunk(s, meta.uploadId, 0, data);
+      assert.equal(staged.segmentCount, 5);
+      const rec = await s.getChunk(meta.uploadId, 0);
+      assert.ok(rec);
+      assert.equal(rec.writeId, staged.writeId);
+      for (const [offset, length] of [
+        [0, 5000],
+        [1, 1023],
+        [1000, 2100],
+        [4096, 904],
+        [4999, 1],
+      ] as const) {
+        const pieces = await s.readRange(s.segmentsOf(meta.uploadId, rec), offset, length);
+        assert.deepEqual(
+          Buffer.concat(pieces),
+          data.subarray(offset, offset + length),
+          `${offset}+${length}`,
+        );
+      }
+      assert.equal((await s.getUpload(meta.uploadId))?.stagedBytes, 5000);
+      assert.ok(((await s.getUpload(meta.uploadId))?.firstChunkAt ?? 0) > 0);
+    });
+
+    it('cuts frames that do not line up with segments into whole segments', async (t) => {
+      const s = await make(t, 1024);
+      const { meta } = await s.createUpload(newUpload());
+      const data = randomBytes(4500);
+      const write = s.openChunkWrite(meta.uploadId, 0);
+      for (const [from, to] of [
+        [0, 1],
+        [1, 700],
+        [700, 2900],
+        [2900, 2900],
+        [2900, 4500],
+      ] as const)
+        await write.write(data.subarray(from, to));
+      assert.equal(write.bytes, 4500);
+      const segments = await write.staged();
+      assert.deepEqual(segments, { prefix: write.prefix, segmentSize: 1024, segmentCount: 5 });
+      assert.deepEqual(Buffer.concat(await s.readRange(segments, 0, 4500)), data);
+      assert.deepEqual(Buffer.concat(await s.readRange(segments, 1023, 2)), data.subarray(1023, 1025));
+    });
+
+    it('gives every write of a chunk its own segments, and nothing names them before the commit', async (t) => {
+      const s = await make(t, 1024);
+      const { meta } = await s.createUpload(newUpload());
+      const a = s.openChunkWrite(meta.uploadId, 4);
+      const b = s.openChunkWrite(meta.uploadId, 4);
+      assert.notEqual(a.writeId, b.writeId);
+      assert.notEqual(a.prefix, b.prefix);
+      await a.write(randomBytes(2000));
+      await a.staged();
+      assert.equal(await s.getChunk(meta.uploadId, 4), undefined);
+      assert.equal((await s.getUpload(meta.uploadId))?.stagedBytes, 0);
+      await a.abort();
+      assert.deepEqual(await s.segmentsPresent([{ prefix: a.prefix }]), [false]);
+      await a.abort();
+    });
+
+    it('refuses a chunk mid-write when told to, and its abort drops what was sent', async (t) => {
+      const s = await make(t, 1024);
+      const { meta } = await s.createUpload(newUpload());
+      let room = 2;
+      const write = s.openChunkWrite(meta.uploadId, 0, {
+        beforeSegment: () => {
+          if (room-- === 0) throw new ResourceExhaustedError('STAGING_FULL', 'full');
+        },
+      });
+      await write.write(randomBytes(2048));
+      await assert.rejects(write.write(randomBytes(1024)), { code: 'STAGING_FULL' });
+      assert.deepEqual(await s.segmentsPresent([{ prefix: write.prefix }]), [true]);
+      await write.abort();
+      assert.deepEqual(await s.segmentsPresent([{ prefix: write.prefix }]), [false]);
+    });
+
+    it('keeps committed bytes when the attempt is aborted after its commit', async (t) => {
+      const s = await make(t, 1024);
+      const { meta } = await s.createUpload(newUpload());
+      const data = randomBytes(1500);
+      const write = s.openChunkWrite(meta.uploadId, 0);
+      await write.write(data);
+      const { committed, record } = await write.commit(content(0, data.length), '');
+      assert.deepEqual(committed, { result: 'ok' });
+      await write.abort();
+      const segments = s.segmentsOf(meta.uploadId, record);
+      assert.deepEqual(Buffer.concat(await s.readRange(segments, 0, 1500)), data);
+    });
+
+    it('drops the bytes of a commit that did not take when aborted', async (t) => {
+      const s = await make(t, 1024);
+      const { meta } = await s.createUpload(newUpload());
+      await s.commitChunk(meta.uploadId, record(0, 10, 'other'), '');
+      const write = s.openChunkWrite(meta.uploadId, 0);
+      await write.write(randomBytes(1500));
+      const { committed } = await write.commit(content(0, 1500), '');
+      assert.equal(committed.result, 'raced');
+      await write.abort();
+      assert.deepEqual(await s.segmentsPresent([{ prefix: write.prefix }]), [false]);
+    });
+
+    it('refuses a commit that lost a race, reporting the winner', async (t) => {
+      const s = await make(t, 1024);
+      const { meta } = await s.createUpload(newUpload());
+      assert.equal((await s.commitChunk(meta.uploadId, record(3, 10, 'a'), '')).result, 'ok');
+      const raced = await s.commitChunk(meta.uploadId, record(3, 10, 'b'), '');
+      assert.equal(raced.result, 'raced');
+      assert.equal(raced.result === 'raced' && raced.current?.writeId, 'a');
+      // A forced replacement names the write it replaces, and the counter follows the new size.
+      assert.equal(
+        (await s.commitChunk(meta.uploadId, { ...record(3, 4, 'b'), generation: 1 }, 'a')).result,
+        'ok',
+      );
+      assert.equal((await s.getUpload(meta.uploadId))?.stagedBytes, 4);
+    });
+
+    it('marks a chunk emitted only while it holds that write', async (t) => {
+      const s = await make(t, 1024);
+      const { meta } = await s.createUpload(newUpload());
+      await s.commitChunk(meta.uploadId, record(0, 10, 'a'), '');
+      assert.equal(await s.markChunkEmitted(meta.uploadId, 0, 'b'), false);
+      assert.equal(await s.markChunkEmitted(meta.uploadId, 0, 'a'), true);
+      assert.equal((await s.getChunk(meta.uploadId, 0))?.emitted, true);
+      assert.equal(await s.markChunkEmitted(meta.uploadId, 1, 'a'), false);
+      await s.markEmitted(meta.uploadId, 'initiated');
+      assert.deepEqual((await s.getUpload(meta.uploadId))?.emitted, {
+        initiated: true,
+        sealed: false,
+        aborted: false,
+      });
+    });
+
+    it('finds the first gap and whether chunks wait behind it', async (t) => {
+      const s = await make(t, 1024);
+      const { meta } = await s.createUpload(newUpload());
+      assert.deepEqual(await s.firstGap(meta.uploadId), { chunk: 0, chunksAfter: false });
+      await s.commitChunk(meta.uploadId, record(0, 1, 'a'), '');
+      await s.commitChunk(meta.uploadId, record(2, 1, 'a'), '');
+      assert.deepEqual(await s.firstGap(meta.uploadId), { chunk: 1, chunksAfter: true });
+      await s.commitChunk(meta.uploadId, record(1, 1, 'a'), '');
+      assert.deepEqual(await s.firstGap(meta.uploadId), { chunk: 3, chunksAfter: false });
+      assert.deepEqual(
+        (await s.listChunks(meta.uploadId)).map((r) => r.chunk),
+        [0, 1, 2],
+      );
+    });
+
+    it('seals once, refuses chunks after it, and reports chunks beyond the count', async (t) => {
+      const s = await make(t, 1024);
+      const { meta } = await s.createUpload(newUpload());
+      await s.commitChunk(meta.uploadId, record(0, 1, 'a'), '');
+      await s.commitChunk(meta.uploadId, record(5, 1, 'a'), '');
+      assert.deepEqual(await s.seal(meta.uploadId, 3, ''), { result: 'beyond', chunk: 5 });
+      assert.deepEqual(await s.seal(meta.uploadId, 6, 'ff'), { result: 'incomplete', staged: 2 });
+      for (const n of [1, 2, 3, 4]) await s.commitChunk(meta.uploadId, record(n, 1, 'a'), '');
+      assert.deepEqual(await s.seal(meta.uploadId, 6, 'ff'), { result: 'ok' });
+      assert.deepEqual(await s.seal(meta.uploadId, 6, 'ff'), { result: 'same' });
+      assert.equal((await s.seal(meta.uploadId, 7, 'ff')).result, 'status');
+      assert.deepEqual(await s.commitChunk(meta.uploadId, record(1, 1, 'a'), ''), {
+        result: 'status',
+        status: 'sealed',
+      });
+      assert.equal((await s.getUpload(meta.uploadId))?.totalChunks, 6);
+      assert.deepEqual(await s.seal(randomUUID(), 1, ''), { result: 'missing' });
+    });
+
+    it('takes a chunk off the staged bytes once, whatever the calls and writes', async (t) => {
+      const s = await make(t, 1024);
+      assert.equal(await s.releaseChunk(randomUUID(), 0, 10), 0, 'no upload: nothing to release against');
+      const { meta } = await s.createUpload(newUpload());
+      await s.commitChunk(meta.uploadId, record(0, 10, 'a'), '');
+      await s.commitChunk(meta.uploadId, record(1, 10, 'a'), '');
+      assert.equal((await s.getUpload(meta.uploadId))?.stagedBytes, 20);
+      assert.equal(await s.releaseChunk(meta.uploadId, 0, 10), 10);
+      assert.equal(await s.releaseChunk(meta.uploadId, 0, 10), 0);
+      assert.equal(await s.releaseChunk(meta.uploadId, 0, 10), 0, 'a replacement is not counted again');
+      assert.equal(await s.releaseChunk(meta.uploadId, 1, 10), 10);
+      assert.equal((await s.getUpload(meta.uploadId))?.stagedBytes, 0);
+    });
+
+    it('aborts idempotently and deletes every key of an upload', async (t) => {
+      const s = await make(t, 1024);
+      const crid = randomUUID();
+      const { meta } = await s.createUpload(newUpload({ clientRequestId: crid }));
+      const rec = await stageChunk(s, meta.uploadId, 0, randomBytes(3000));
+      assert.equal(await s.abort(meta.uploadId, 'user asked'), 'ok');
+      assert.equal(await s.abort(meta.uploadId, 'user asked'), 'same');
+      assert.equal((await s.getUpload(meta.uploadId))?.status, 'aborted');
+      assert.equal((await s.getUpload(meta.uploadId))?.abortReason, 'user asked');
+      await s.deleteUpload(meta.uploadId);
+      assert.equal(await s.getUpload(meta.uploadId), undefined);
+      assert.equal(await s.getChunk(meta.uploadId, 0), undefined);
+      assert.deepEqual(await s.segmentsPresent([s.segmentsOf(meta.uploadId, rec)]), [false]);
+      assert.equal(await s.abort(meta.uploadId, 'again'), 'missing');
+      const fresh = await s.createUpload(newUpload({ clientRequestId: crid }));
+      assert.equal(fresh.created, true, 'the client request id went with the upload');
+    });
+
+    it('lists the uploads it stages', async (t) => {
+      const s = await make(t, 1024);
+      const a = (await s.createUpload(newUpload())).meta.uploadId;
+      const b = (await s.createUpload(newUpload())).meta.uploadId;
+      const seen = new Set<string>();
+      for await (const page of s.uploadIds()) for (const id of page) seen.add(id);
+      assert.ok(seen.has(a) && seen.has(b), 'both uploads are listed');
+      await s.deleteUpload(a);
+      seen.clear();
+      for await (const page of s.uploadIds()) for (const id of page) seen.add(id);
+      assert.ok(!seen.has(a) && seen.has(b), 'a deleted upload is not');
+    });
+
+    it('says which chunk is lost when its segments are gone', async (t) => {
+      const s = await make(t, 1024);
+      const { meta } = await s.createUpload(newUpload());
+      const rec = await stageChunk(s, meta.uploadId, 2, randomBytes(2048));
+      await s.deleteSegments(s.segmentsOf(meta.uploadId, rec));
+      const lost = new RegExp(`:c:2:${rec.writeId}:0 are gone`);
+      await assert.rejects(s.readRange(s.segmentsOf(meta.uploadId, rec), 0, 2048), (e: unknown) => {
+        return e instanceof DataLossError && e.code === 'STAGING_LOST' && lost.test(e.message);
+      });
+    });
+  });
+}
