@@ -309,7 +309,6 @@ class Receiver implements ChunkReceiver {
     stages.lap('staged');
     const { committed, record } = await write.commit(
       {
-        chunk: chunkNumber,
         size: sums.size,
         sha256,
         crc64nvme: sums.crc64nvme.toString(),

@@ -93,7 +93,6 @@ export class SimulatedUpload {
     const mode = this.meta.destination.checksumMode;
     const { committed, record } = await write.commit(
       {
-        chunk,
         size: bytes.length,
         sha256: createHash('sha256').update(bytes).digest('hex'),
         crc64nvme: crc64nvme(bytes).toString(),

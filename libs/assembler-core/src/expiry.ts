@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { RedisStaging } from '@sluice/staging';
+import type { StagingStore } from '@sluice/staging';
 import type { Logger } from 'pino';
 import type { AssemblyStore } from './assembly-store.ts';
 import type { Lease } from './lease.ts';
@@ -10,7 +10,7 @@ import { expiredOutcome, type Cleanup } from './outcomes.ts';
 
 /** Options of {@link ExpirySweeper}. */
 export interface ExpirySweeperOptions extends DriveAccess {
-  readonly staging: RedisStaging;
+  readonly staging: StagingStore;
   readonly store: AssemblyStore;
   readonly publisher: OutcomePublisher;
   /** Shared by every instance; only its holder sweeps. Its TTL should exceed `intervalMs`. */

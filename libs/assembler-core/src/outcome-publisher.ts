@@ -1,5 +1,5 @@
 import type { UploadEvent } from '@sluice/proto';
-import type { RedisStaging } from '@sluice/staging';
+import type { StagingStore } from '@sluice/staging';
 import type { ObjectStores } from '@sluice/storage';
 import type { Tenants } from '@sluice/tenants';
 import type { Logger } from 'pino';
@@ -21,7 +21,7 @@ export interface DriveAccess {
 /** Options of {@link OutcomePublisher}. */
 export interface OutcomePublisherOptions extends DriveAccess {
   readonly store: AssemblyStore;
-  readonly staging: RedisStaging;
+  readonly staging: StagingStore;
   readonly events: OutcomeEvents;
   readonly logger: Logger;
   readonly metrics: AssemblerMetrics;

@@ -1,4 +1,4 @@
-import type { RedisStaging } from '@sluice/staging';
+import type { StagingStore } from '@sluice/staging';
 import type { MultipartRef } from '@sluice/storage';
 import type { Drive } from '@sluice/tenants';
 import type { Logger } from 'pino';
@@ -8,7 +8,7 @@ import type { DriveAccess } from './outcome-publisher.ts';
 
 /** Options of {@link Reconciler}. */
 export interface ReconcilerOptions extends DriveAccess {
-  readonly staging: RedisStaging;
+  readonly staging: StagingStore;
   readonly store: AssemblyStore;
   /** Multipart uploads younger than this are left alone, whatever Redis says. @default 1 h */
   readonly graceMs?: number;

@@ -27,6 +27,7 @@ import type { Redis } from 'ioredis';
 import { UnavailableError } from '@sluice/errors';
 import type { ChecksumMode, PartSizeKind } from '@sluice/proto';
 import { stagingCall, stagingScript, type StagingKeys } from '@sluice/staging';
+import type { MultipartRef } from '@sluice/storage';
 import type { ChunkFacts, StoredPart } from './upload-ledger.ts';
 
 /** Where the object goes and how it is cut; from UploadInitiated, or ingest's record of it. */
@@ -238,9 +239,7 @@ export class PartStateStore {
    * The upload's multipart upload and where it goes, once the part-writer has created one: for
    * the assembler, to abort one that no PartStored named yet.
    */
-  async multipart(
-    uploadId: string,
-  ): Promise<{ readonly bucket: string; readonly key: string; readonly uploadId: string } | undefined> {
+  async multipart(uploadId: string): Promise<MultipartRef | undefined> {
     const [mpu, init] = await stagingCall(() => this.redis.hmget(this.key(uploadId), 'mpu', 'init'));
     if (!mpu || !init) return undefined;
     const target = JSON.parse(init) as Partial<UploadInit>;

@@ -109,7 +109,6 @@ async function stage(s: Setup, file: Buffer, sizes: readonly number[], seal = tr
     const crc = crc64nvme(bytes);
     const { record } = await write.commit(
       {
-        chunk,
         size,
         sha256: '00'.repeat(32),
         crc64nvme: crc.toString(),

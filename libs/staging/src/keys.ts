@@ -64,6 +64,24 @@ export function stagingKeys(namespace = 'sluice') {
 }
 export type StagingKeys = ReturnType<typeof stagingKeys>;
 
+/** Where a chunk write's segments are (`StagingStore.segmentsOf`). */
+export function segmentsOfRecord(
+  keys: StagingKeys,
+  uploadId: string,
+  record: {
+    readonly chunk: number;
+    readonly writeId: string;
+    readonly segmentSize: number;
+    readonly segmentCount: number;
+  },
+): { readonly prefix: string; readonly segmentSize: number; readonly segmentCount: number } {
+  return {
+    prefix: keys.segmentPrefix(uploadId, record.chunk, record.writeId),
+    segmentSize: record.segmentSize,
+    segmentCount: record.segmentCount,
+  };
+}
+
 /** Number of segments a chunk of `size` bytes is staged as (a zero-byte chunk has none). */
 export function segmentCount(size: number, segmentSize = SEGMENT_SIZE): number {
   return Math.ceil(size / segmentSize);

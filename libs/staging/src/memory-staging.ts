@@ -6,7 +6,7 @@
  * atomic because nothing else runs between its steps.
  */
 import { DataLossError } from '@sluice/errors';
-import { SEGMENT_SIZE, segmentSlices, stagingKeys, type StagingKeys } from './keys.ts';
+import { SEGMENT_SIZE, segmentSlices, segmentsOfRecord, stagingKeys, type StagingKeys } from './keys.ts';
 import { newUploadMeta, type ChunkRecord, type UploadMeta } from './records.ts';
 import { SegmentWriter } from './segment-writer.ts';
 import type {
@@ -83,21 +83,13 @@ export class MemoryStaging implements StagingStore {
   }
 
   openChunkWrite(uploadId: string, chunk: number, options: ChunkWriteOptions = {}): ChunkWrite {
-    return new SegmentWriter(
-      {
-        segmentSize: this.segmentSize,
-        writeSegment: (prefix, index, segment) => {
-          // A copy, as Redis keeps its own: the caller may reuse its buffer.
-          this.#segments.set(this.keys.segment(prefix, index), Buffer.from(segment));
-          return Promise.resolve();
-        },
-        deleteSegments: (segments) => this.deleteSegments(segments),
-        commitChunk: (record, expectedWriteId) => this.commitChunk(uploadId, record, expectedWriteId),
-      },
-      (writeId) => this.keys.segmentPrefix(uploadId, chunk, writeId),
-      chunk,
-      options,
-    );
+    return new SegmentWriter(this, uploadId, chunk, options);
+  }
+
+  /** Keeps one segment; a copy, as Redis keeps its own: the caller may reuse its buffer. */
+  writeSegment(prefix: string, index: number, segment: Buffer): Promise<void> {
+    this.#segments.set(this.keys.segment(prefix, index), Buffer.from(segment));
+    return Promise.resolve();
   }
 
   commitChunk(
@@ -171,11 +163,7 @@ export class MemoryStaging implements StagingStore {
     uploadId: string,
     record: Pick<ChunkRecord, 'chunk' | 'writeId' | 'segmentSize' | 'segmentCount'>,
   ): StagedSegments {
-    return {
-      prefix: this.keys.segmentPrefix(uploadId, record.chunk, record.writeId),
-      segmentSize: record.segmentSize,
-      segmentCount: record.segmentCount,
-    };
+    return segmentsOfRecord(this.keys, uploadId, record);
   }
 
   readRange(segments: StagedSegments, offset: number, length: number): Promise<Buffer[]> {

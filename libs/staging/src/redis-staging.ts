@@ -6,7 +6,14 @@
  */
 import { DataLossError } from '@sluice/errors';
 import type { Redis } from 'ioredis';
-import { CONSUMER_STATE, SEGMENT_SIZE, segmentSlices, stagingKeys, type StagingKeys } from './keys.ts';
+import {
+  CONSUMER_STATE,
+  SEGMENT_SIZE,
+  segmentSlices,
+  segmentsOfRecord,
+  stagingKeys,
+  type StagingKeys,
+} from './keys.ts';
 import { newUploadMeta, type ChunkRecord, type UploadMeta } from './records.ts';
 import { stagingCall, stagingScript } from './redis-call.ts';
 import { ABORT, COMMIT_CHUNK, MARK_CHUNK_EMITTED, RELEASE_CHUNK, SEAL } from './scripts.ts';
@@ -122,17 +129,7 @@ export class RedisStaging implements StagingStore {
   }
 
   openChunkWrite(uploadId: string, chunk: number, options: ChunkWriteOptions = {}): ChunkWrite {
-    return new SegmentWriter(
-      {
-        segmentSize: this.segmentSize,
-        writeSegment: (prefix, index, segment) => this.writeSegment(prefix, index, segment),
-        deleteSegments: (segments) => this.deleteSegments(segments),
-        commitChunk: (record, expectedWriteId) => this.commitChunk(uploadId, record, expectedWriteId),
-      },
-      (writeId) => this.keys.segmentPrefix(uploadId, chunk, writeId),
-      chunk,
-      options,
-    );
+    return new SegmentWriter(this, uploadId, chunk, options);
   }
 
   /** Sends one segment on the bulk connection, without copying its bytes (`segment-write.ts`). */
@@ -215,11 +212,7 @@ export class RedisStaging implements StagingStore {
     uploadId: string,
     record: Pick<ChunkRecord, 'chunk' | 'writeId' | 'segmentSize' | 'segmentCount'>,
   ): StagedSegments {
-    return {
-      prefix: this.keys.segmentPrefix(uploadId, record.chunk, record.writeId),
-      segmentSize: record.segmentSize,
-      segmentCount: record.segmentCount,
-    };
+    return segmentsOfRecord(this.keys, uploadId, record);
   }
 
   /**

@@ -7,19 +7,17 @@ import type {
   ChunkWriteOptions,
   CommitResult,
   StagedSegments,
+  StagingStore,
 } from './staging-store.ts';
 
 /** Segment writes one chunk keeps in flight (16 × 1 MiB). */
 export const MAX_SEGMENT_WRITES = 16;
 
-/** What a {@link SegmentWriter} needs of its store. */
-export interface SegmentSink {
-  readonly segmentSize: number;
+/** What a {@link SegmentWriter} needs of its store: the store's own methods, and how one segment is sent. */
+export type SegmentSink = Pick<StagingStore, 'keys' | 'segmentSize' | 'deleteSegments' | 'commitChunk'> & {
   /** Sends segment `index` of the write under `prefix`. */
   writeSegment(prefix: string, index: number, segment: Buffer): Promise<void>;
-  deleteSegments(segments: { readonly prefix: string; readonly segmentCount: number }): Promise<void>;
-  commitChunk(record: ChunkRecord, expectedWriteId: string): Promise<CommitResult>;
-}
+};
 
 /** A fresh write id: 12 hex digits, unique enough among one chunk's writes. */
 export function newWriteId(): string {
@@ -36,6 +34,7 @@ export class SegmentWriter implements ChunkWrite {
   readonly prefix: string;
   readonly #sink: SegmentSink;
   readonly #options: ChunkWriteOptions;
+  readonly #uploadId: string;
   readonly #chunk: number;
   /** Bytes of the segment being filled (only when frames don't line up with segments). */
   #pending: Buffer[] = [];
@@ -46,16 +45,12 @@ export class SegmentWriter implements ChunkWrite {
   /** Once a record names the segments, they are the chunk's and no abort may drop them. */
   #committed = false;
 
-  constructor(
-    sink: SegmentSink,
-    prefixOf: (writeId: string) => string,
-    chunk: number,
-    options: ChunkWriteOptions,
-  ) {
+  constructor(sink: SegmentSink, uploadId: string, chunk: number, options: ChunkWriteOptions) {
     this.#sink = sink;
     this.#options = options;
+    this.#uploadId = uploadId;
     this.#chunk = chunk;
-    this.prefix = prefixOf(this.writeId);
+    this.prefix = sink.keys.segmentPrefix(uploadId, chunk, this.writeId);
   }
 
   get bytes(): number {
@@ -118,7 +113,7 @@ export class SegmentWriter implements ChunkWrite {
       segmentCount: segmentCount(facts.size, segments.segmentSize),
       emitted: false,
     };
-    const committed = await this.#sink.commitChunk(record, expectedWriteId);
+    const committed = await this.#sink.commitChunk(this.#uploadId, record, expectedWriteId);
     this.#committed = committed.result === 'ok';
     return { committed, record };
   }

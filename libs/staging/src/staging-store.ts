@@ -29,7 +29,10 @@ export type SealResult =
 export type NewUpload = Parameters<typeof newUploadMeta>[0];
 
 /** What a chunk's record says about its bytes; the write fills in where they are. */
-export type ChunkContent = Omit<ChunkRecord, 'writeId' | 'segmentSize' | 'segmentCount' | 'emitted'>;
+export type ChunkContent = Omit<
+  ChunkRecord,
+  'chunk' | 'writeId' | 'segmentSize' | 'segmentCount' | 'emitted'
+>;
 
 /** Options of {@link StagingStore.openChunkWrite}. */
 export interface ChunkWriteOptions {

@@ -33,7 +33,8 @@ export function newUpload(overrides: Partial<NewUpload> = {}): NewUpload {
 
 export function record(chunk: number, size: number, writeId: string, segmentSize = 1024): ChunkRecord {
   return {
-    ...content(chunk, size),
+    chunk,
+    ...content(size),
     writeId,
     segmentSize,
     segmentCount: Math.ceil(size / segmentSize),
@@ -41,9 +42,8 @@ export function record(chunk: number, size: number, writeId: string, segmentSize
   };
 }
 
-function content(chunk: number, size: number): ChunkContent {
+function content(size: number): ChunkContent {
   return {
-    chunk,
     size,
     sha256: 'ab'.repeat(32),
     crc64nvme: '18446744073709551615',
@@ -62,7 +62,7 @@ export async function stageChunk(
 ): Promise<ChunkRecord> {
   const write = s.openChunkWrite(uploadId, chunk);
   await write.write(data);
-  const { committed, record } = await write.commit(content(chunk, data.length), '');
+  const { committed, record } = await write.commit(content(data.length), '');
   assert.deepEqual(committed, { result: 'ok' });
   return record;
 }
@@ -170,7 +170,7 @@ export function stagingStoreSuite(name: string, make: StagingStoreFactory): void
       const data = randomBytes(1500);
       const write = s.openChunkWrite(meta.uploadId, 0);
       await write.write(data);
-      const { committed, record } = await write.commit(content(0, data.length), '');
+      const { committed, record } = await write.commit(content(data.length), '');
       assert.deepEqual(committed, { result: 'ok' });
       await write.abort();
       const segments = s.segmentsOf(meta.uploadId, record);
@@ -183,7 +183,7 @@ export function stagingStoreSuite(name: string, make: StagingStoreFactory): void
       await s.commitChunk(meta.uploadId, record(0, 10, 'other'), '');
       const write = s.openChunkWrite(meta.uploadId, 0);
       await write.write(randomBytes(1500));
-      const { committed } = await write.commit(content(0, 1500), '');
+      const { committed } = await write.commit(content(1500), '');
       assert.equal(committed.result, 'raced');
       await write.abort();
       assert.deepEqual(await s.segmentsPresent([{ prefix: write.prefix }]), [false]);
