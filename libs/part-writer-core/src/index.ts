@@ -12,14 +12,3 @@ export type {
 } from './part-state-store.ts';
 export { PartWriter, chunkFacts, initFromEvent, initFromMeta } from './part-writer.ts';
 export type { PartWriterOptions } from './part-writer.ts';
-export { UploadLedger, combineCrcs, fingerprint } from './upload-ledger.ts';
-export type {
-  ChunkChange,
-  ChunkFacts,
-  CrcRun,
-  PartCrcs,
-  PartPiece,
-  PartWork,
-  StoredPart,
-  UploadLedgerOptions,
-} from './upload-ledger.ts';

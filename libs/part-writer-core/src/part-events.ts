@@ -1,6 +1,6 @@
 import { checksumModeToWire, uploadRefOf, type PartEvent, type UploadRef } from '@sluice/proto';
 import type { FailureFacts, UploadInit } from './part-state-store.ts';
-import type { PartCrcs, StoredPart } from './upload-ledger.ts';
+import type { PartCrcs, StoredPart } from '@sluice/part-ledger';
 
 /**
  * The events the part-writer writes to `intake.parts`. Event ids are derived from the fact they

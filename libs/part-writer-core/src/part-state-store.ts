@@ -28,7 +28,7 @@ import { UnavailableError } from '@sluice/errors';
 import type { ChecksumMode, PartSizeKind } from '@sluice/proto';
 import { stagingCall, stagingScript, type StagingKeys } from '@sluice/staging';
 import type { MultipartRef } from '@sluice/storage';
-import type { ChunkFacts, StoredPart } from './upload-ledger.ts';
+import type { ChunkFacts, StoredPart } from '@sluice/part-ledger';
 
 /** Where the object goes and how it is cut; from UploadInitiated, or ingest's record of it. */
 export interface UploadInit {

@@ -5,7 +5,7 @@ import { backoffDelay, pause } from '@sluice/retry';
 import type { ObjectBody } from '@sluice/storage';
 import type { PartWriterDeps } from './deps.ts';
 import { partStored } from './part-events.ts';
-import { combineCrcs, type CrcRun, type PartWork, type StoredPart } from './upload-ledger.ts';
+import { combineCrcs, type CrcRun, type PartWork, type StoredPart } from '@sluice/part-ledger';
 import { failureOf, type UploadOutcomes } from './upload-outcomes.ts';
 import type { UploadRun } from './upload-run.ts';
 

@@ -19,7 +19,7 @@ import type { PartEventSink, PartWriterDeps, ResolvedDrive } from './deps.ts';
 import { partWriterMetrics } from './metrics.ts';
 import type { PartStateStore, UploadInit } from './part-state-store.ts';
 import { PartTasks } from './part-task.ts';
-import type { ChunkFacts } from './upload-ledger.ts';
+import type { ChunkFacts } from '@sluice/part-ledger';
 import { UploadOutcomes, failureOf } from './upload-outcomes.ts';
 import { UploadRun } from './upload-run.ts';
 

@@ -5,7 +5,7 @@ import { Semaphore } from '@sluice/concurrency';
 import type { UploadRef } from '@sluice/proto';
 import type { ObjectStore } from '@sluice/storage';
 import type { FailureFacts, StoredUploadState, UploadInit } from './part-state-store.ts';
-import { UploadLedger, type ChunkFacts } from './upload-ledger.ts';
+import { UploadLedger, type ChunkFacts } from '@sluice/part-ledger';
 
 /** A part being written, and what it is written from. */
 export interface InFlightPart {

@@ -3,7 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { describe, it, type TestContext } from 'node:test';
 import { RedisStaging } from '@sluice/staging';
 import { createRedisPrefix, requireServices } from '@sluice/testing';
-import { PartStateStore, type ChunkFacts, type StoredPart, type UploadInit } from '../src/index.ts';
+import type { ChunkFacts, StoredPart } from '@sluice/part-ledger';
+import { PartStateStore, type UploadInit } from '../src/index.ts';
 
 async function setup(t: TestContext): Promise<{ store: PartStateStore; staging: RedisStaging }> {
   await requireServices(['redis']);
