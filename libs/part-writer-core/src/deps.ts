@@ -5,7 +5,7 @@ import type { RetryPolicy } from '@sluice/retry';
 import type { Semaphore } from '@sluice/concurrency';
 import type { ObjectStore } from '@sluice/storage';
 import type { PartWriterMetrics } from './metrics.ts';
-import type { PartStateStore } from './part-state-store.ts';
+import type { PartState } from './part-state.ts';
 import type { ChecksumMode, PartSizeKind } from '@sluice/proto';
 
 /** A drive as the part-writer needs it: its object store, and the defaults for what an event leaves unsaid. */
@@ -23,7 +23,7 @@ export interface PartEventSink {
 /** What the part-writer's pieces share. */
 export interface PartWriterDeps {
   readonly staging: StagingStore;
-  readonly store: PartStateStore;
+  readonly store: PartState;
   readonly drive: (name: string) => ResolvedDrive | undefined;
   readonly events: PartEventSink;
   readonly metrics: PartWriterMetrics;

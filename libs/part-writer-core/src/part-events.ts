@@ -1,5 +1,5 @@
 import { checksumModeToWire, uploadRefOf, type PartEvent, type UploadRef } from '@sluice/proto';
-import type { FailureFacts, UploadInit } from './part-state-store.ts';
+import type { FailureFacts, UploadInit } from './part-state.ts';
 import type { PartCrcs, StoredPart } from '@sluice/part-ledger';
 
 /**

@@ -25,50 +25,10 @@
  */
 import type { Redis } from 'ioredis';
 import { UnavailableError } from '@sluice/errors';
-import type { ChecksumMode, PartSizeKind } from '@sluice/proto';
 import { stagingCall, stagingScript, type StagingKeys } from '@sluice/staging';
 import type { MultipartRef } from '@sluice/storage';
 import type { ChunkFacts, StoredPart } from '@sluice/part-ledger';
-
-/** Where the object goes and how it is cut; from UploadInitiated, or ingest's record of it. */
-export interface UploadInit {
-  readonly tenant: string;
-  readonly drive: string;
-  readonly nodeId: string;
-  readonly bucket: string;
-  readonly key: string;
-  readonly checksumMode: ChecksumMode;
-  readonly policy: { readonly kind: PartSizeKind; readonly partSize: number };
-  /** 0 when chunk sizes vary. */
-  readonly fixedChunkSize: number;
-  readonly filename: string;
-  readonly mimeType: string;
-  readonly metadata: Readonly<Record<string, string>>;
-}
-
-/** Why an upload failed, as UploadFailed says it. */
-export interface FailureFacts {
-  readonly code: string;
-  readonly message: string;
-  readonly s3Code: string;
-}
-
-/** Everything stored for one upload. */
-export interface StoredUploadState {
-  readonly init: UploadInit | undefined;
-  readonly chunks: readonly ChunkFacts[];
-  readonly sealed: { readonly totalChunks: number; readonly sha256: string } | undefined;
-  readonly multipartUploadId: string | undefined;
-  readonly parts: readonly StoredPart[];
-  /** Chunk → prefix of the write whose segments are deleted. */
-  readonly deleted: ReadonlyMap<number, string>;
-  /** Superseded writes still to delete: prefix → segment count. */
-  readonly garbage: ReadonlyMap<string, number>;
-  readonly done: boolean;
-  readonly failed: FailureFacts | undefined;
-  readonly failedEmitted: boolean;
-  readonly aborting: string | undefined;
-}
+import type { FailureFacts, PartState, StoredUploadState, UploadInit } from './part-state.ts';
 
 /** Options of {@link PartStateStore}. */
 export interface PartStateStoreOptions {
@@ -108,7 +68,7 @@ return 1
 `;
 
 /** The part-writer's per-upload state in Redis (layout at the top of this file). */
-export class PartStateStore {
+export class PartStateStore implements PartState {
   readonly redis: Redis;
   readonly ttlMs: number;
   readonly #stagingKeys: StagingKeys;

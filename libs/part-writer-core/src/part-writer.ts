@@ -17,7 +17,7 @@ import { type Deferred } from '@sluice/kafka';
 import type { Registry } from 'prom-client';
 import type { PartEventSink, PartWriterDeps, ResolvedDrive } from './deps.ts';
 import { partWriterMetrics } from './metrics.ts';
-import type { PartStateStore, UploadInit } from './part-state-store.ts';
+import type { PartState, UploadInit } from './part-state.ts';
 import { PartTasks } from './part-task.ts';
 import type { ChunkFacts } from '@sluice/part-ledger';
 import { UploadOutcomes, failureOf } from './upload-outcomes.ts';
@@ -26,7 +26,7 @@ import { UploadRun } from './upload-run.ts';
 /** Options of {@link PartWriter}. */
 export interface PartWriterOptions {
   readonly staging: StagingStore;
-  readonly store: PartStateStore;
+  readonly store: PartState;
   /** The upload's drive by name; undefined when the tenants file does not have it. */
   readonly drive: (name: string) => ResolvedDrive | undefined;
   /** Where PartEvents go (the `intake.parts` producer). */

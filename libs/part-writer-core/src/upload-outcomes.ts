@@ -2,7 +2,7 @@ import { type SluiceError } from '@sluice/errors';
 import type { PartWriterDeps } from './deps.ts';
 import type { UploadRef } from '@sluice/proto';
 import { allPartsStored, uploadAborted, uploadFailed } from './part-events.ts';
-import type { FailureFacts, UploadInit } from './part-state-store.ts';
+import type { FailureFacts, UploadInit } from './part-state.ts';
 import type { UploadRun } from './upload-run.ts';
 
 /** A chunk write whose segments may be deleted. */

@@ -4,7 +4,7 @@ import { DEFAULT_PART_SIZE } from '@sluice/parts';
 import { Semaphore } from '@sluice/concurrency';
 import type { UploadRef } from '@sluice/proto';
 import type { ObjectStore } from '@sluice/storage';
-import type { FailureFacts, StoredUploadState, UploadInit } from './part-state-store.ts';
+import type { FailureFacts, StoredUploadState, UploadInit } from './part-state.ts';
 import { UploadLedger, type ChunkFacts } from '@sluice/part-ledger';
 
 /** A part being written, and what it is written from. */

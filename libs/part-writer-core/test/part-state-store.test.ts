@@ -3,8 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { describe, it, type TestContext } from 'node:test';
 import { RedisStaging } from '@sluice/staging';
 import { createRedisPrefix, requireServices } from '@sluice/testing';
-import type { ChunkFacts, StoredPart } from '@sluice/part-ledger';
-import { PartStateStore, type UploadInit } from '../src/index.ts';
+import { PartStateStore } from '../src/index.ts';
+import { init, partStateSuite } from './part-state.suite.ts';
 
 async function setup(t: TestContext): Promise<{ store: PartStateStore; staging: RedisStaging }> {
   await requireServices(['redis']);
@@ -17,137 +17,16 @@ async function setup(t: TestContext): Promise<{ store: PartStateStore; staging: 
   };
 }
 
-const init: UploadInit = {
-  tenant: 't',
-  drive: 'd',
-  nodeId: 'n',
-  bucket: 'b',
-  key: 'k',
-  checksumMode: 'crc64nvme',
-  policy: { kind: 'fixed', partSize: 5 * 1024 * 1024 },
-  fixedChunkSize: 0,
-  filename: 'f',
-  mimeType: 'text/plain',
-  metadata: { a: '1' },
-};
-
-function chunk(n: number, generation: number, size = 10): ChunkFacts {
-  return {
-    chunk: n,
-    size,
-    crc64nvme: 2n ** 63n + BigInt(n),
-    crc32c: 7,
-    crc32: 0,
-    prefix: `p${n}.${generation}`,
-    segmentCount: 1,
-    segmentSize: 1024,
-    generation,
-  };
-}
+partStateSuite('PartStateStore', setup);
 
 describe('PartStateStore', () => {
-  it('stores and loads what an upload has come to', async (t) => {
-    const { store } = await setup(t);
-    const id = randomUUID();
-    assert.equal(await store.load(id), undefined);
-    await store.saveInit(id, init);
-    await store.saveInit(id, { ...init, bucket: 'other' });
-    await store.saveChunk(id, chunk(1, 0));
-    await store.saveChunk(id, chunk(0, 0));
-    await store.saveSealed(id, 2, 'ab');
-    const part: StoredPart = {
-      partNumber: 1,
-      start: 0,
-      end: 20,
-      etag: 'e',
-      versionId: '',
-      single: true,
-      crc64nvme: 2n ** 64n - 1n,
-      crc32c: 0,
-      crc32: 0,
-      firstChunk: 0,
-      lastChunk: 1,
-      fingerprint: 'fp',
-    };
-    await store.savePart(id, part);
-    await store.addGarbage(id, 'old', 3);
-    const state = (await store.load(id))!;
-    assert.equal(state.init?.bucket, 'b', 'the first init stays');
-    assert.deepEqual(state.chunks, [chunk(0, 0), chunk(1, 0)]);
-    assert.deepEqual(state.sealed, { totalChunks: 2, sha256: 'ab' });
-    assert.deepEqual(state.parts, [part]);
-    assert.deepEqual([...state.garbage], [['old', 3]]);
-    assert.equal(state.done, false);
-    assert.ok((await store.redis.pttl(store.key(id))) > 0, 'the state expires when left alone');
-  });
-
-  it('keeps the newest generation of a chunk', async (t) => {
-    const { store } = await setup(t);
-    const id = randomUUID();
-    assert.equal(await store.saveChunk(id, chunk(0, 1)), true);
-    assert.equal(await store.saveChunk(id, chunk(0, 1)), true, 'the same write again');
-    assert.equal(await store.saveChunk(id, chunk(0, 0)), false);
-    assert.equal(await store.saveChunk(id, { ...chunk(0, 1), prefix: 'other' }), false);
-    assert.deepEqual((await store.load(id))!.chunks, [chunk(0, 1)]);
-    assert.equal(await store.saveChunk(id, chunk(0, 2)), true);
-    assert.deepEqual((await store.load(id))!.chunks, [chunk(0, 2)]);
-  });
-
-  it('keeps the first multipart upload id and the first failure', async (t) => {
-    const { store } = await setup(t);
-    const id = randomUUID();
-    assert.equal(await store.claimMultipart(id, 'A'), 'A');
-    assert.equal(await store.claimMultipart(id, 'B'), 'A');
-    assert.equal(await store.multipart(id), undefined, 'no target known yet');
-    await store.saveInit(id, init);
-    assert.deepEqual(await store.multipart(id), { bucket: init.bucket, key: init.key, uploadId: 'A' });
-    const first = { code: 'STORAGE_REJECTED', message: 'm', s3Code: 'NoSuchBucket' };
-    assert.deepEqual(await store.markFailed(id, first), first);
-    assert.deepEqual(await store.markFailed(id, { code: 'INTERNAL', message: 'x', s3Code: '' }), first);
-  });
-
-  it("notes deleted writes in its own state and lowers ingest's counter through staging, once per chunk", async (t) => {
+  it('keeps the state in one hash beside the staging keys, expiring when left alone', async (t) => {
     const { store, staging } = await setup(t);
-    // The part-writer's release (upload-outcomes.ts): taken off ingest's count by its owner while
-    // the part-writer has state for the upload, then noted in its own hash.
-    const release = async (id: string, c: ChunkFacts): Promise<number> => {
-      const released = (await store.exists(id)) ? await staging.releaseChunk(id, c.chunk, c.size) : 0;
-      await store.markDeleted(id, c);
-      return released;
-    };
-    const { meta } = await staging.createUpload({
-      uploadId: randomUUID(),
-      tenant: 't',
-      drive: 'd',
-      nodeId: 'n',
-      filename: 'f',
-      mimeType: '',
-      metadata: {},
-      sizeHint: 0,
-      fixedChunkSize: 0,
-      clientRequestId: '',
-      destination: {
-        endpoint: 'e',
-        region: 'r',
-        bucket: 'b',
-        key: 'k',
-        checksumMode: 'none',
-        partSizePolicy: init.policy,
-      },
-    });
-    const id = meta.uploadId;
-    await store.redis.hset(staging.keys.meta(id), 'stagedBytes', '30');
-    assert.equal(await release(id, chunk(0, 0)), 0, 'no state: nothing to release against');
-    assert.equal(await store.redis.exists(store.key(id)), 0, 'and the state is not brought back');
+    const id = randomUUID();
     await store.saveInit(id, init);
-    assert.equal(await release(id, chunk(0, 0)), 10);
-    assert.equal(await release(id, chunk(0, 0)), 0);
-    assert.equal(await release(id, chunk(0, 1)), 0, 'a replacement is not counted again');
-    assert.equal(await release(id, chunk(1, 0)), 10);
-    assert.equal((await staging.getUpload(id))!.stagedBytes, 10);
-    assert.deepEqual([...(await store.load(id))!.deleted].sort(), [
-      [0, 'p0.1'],
-      [1, 'p1.0'],
-    ]);
+    assert.equal(store.key(id), staging.keys.consumerState(id, 'partWriter'));
+    assert.ok((await store.redis.pttl(store.key(id))) > 0, 'the state expires when left alone');
+    await store.delete(id);
+    assert.equal(await store.redis.exists(store.key(id)), 0);
   });
 });

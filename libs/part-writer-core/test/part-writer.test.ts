@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { describe, it, type TestContext } from 'node:test';
 import {
   CompleteMultipartUploadCommand,
@@ -10,15 +10,13 @@ import {
 import { crc64nvme } from '@sluice/checksums';
 import { InvalidArgumentError } from '@sluice/errors';
 import { createLogger } from '@sluice/logging';
-import type { ChunkEvent, PartEvent } from '@sluice/proto';
+import type { PartEvent } from '@sluice/proto';
 import { RedisStaging } from '@sluice/staging';
-import type { Deferred } from '@sluice/kafka';
 import { createBucket, createRedisPrefix, requireServices, s3Client } from '@sluice/testing';
 import { Registry } from 'prom-client';
 import { S3ObjectStore, checksumFields } from '@sluice/storage';
 import { PartStateStore, PartWriter } from '../src/index.ts';
-
-const MiB = 1024 * 1024;
+import { MiB, feed, ofCase, stage } from './support.ts';
 
 interface Setup {
   readonly staging: RedisStaging;
@@ -64,108 +62,6 @@ function writer(
     retry: { initialDelayMs: 10, maxDelayMs: 50 },
   });
   return { writer: w, events, registry };
-}
-
-/** Stages `file` in `sizes` as ingest does and returns the events ingest would emit. */
-async function stage(s: Setup, file: Buffer, sizes: readonly number[], seal = true): Promise<ChunkEvent[]> {
-  const uploadId = randomUUID();
-  const nodeId = randomUUID();
-  const { meta } = await s.staging.createUpload({
-    uploadId,
-    tenant: 't',
-    drive: 'd',
-    nodeId,
-    filename: 'f',
-    mimeType: '',
-    metadata: {},
-    sizeHint: 0,
-    fixedChunkSize: 0,
-    clientRequestId: '',
-    destination: {
-      endpoint: '',
-      region: 'us-east-1',
-      bucket: s.bucket,
-      key: `k/${uploadId}`,
-      checksumMode: 'crc64nvme',
-      partSizePolicy: { kind: 'fixed', partSize: 5 * MiB },
-    },
-  });
-  const envelope = (event: NonNullable<ChunkEvent['event']>): ChunkEvent => ({
-    eventId: randomUUID(),
-    uploadId,
-    nodeId,
-    tenant: 't',
-    drive: 'd',
-    occurredAt: new Date(),
-    event,
-  });
-  const events: ChunkEvent[] = [];
-  let offset = 0;
-  for (const [chunk, size] of sizes.entries()) {
-    const bytes = file.subarray(offset, offset + size);
-    offset += size;
-    const write = s.staging.openChunkWrite(uploadId, chunk);
-    await write.write(bytes);
-    const crc = crc64nvme(bytes);
-    const { record } = await write.commit(
-      {
-        size,
-        sha256: '00'.repeat(32),
-        crc64nvme: crc.toString(),
-        crc32c: 0,
-        crc32: 0,
-        generation: 0,
-      },
-      '',
-    );
-    const { writeId, segmentCount } = record;
-    const prefix = write.prefix;
-    await s.staging.markChunkEmitted(uploadId, chunk, writeId);
-    events.push(
-      envelope({
-        $case: 'chunkUploaded',
-        value: {
-          chunkNumber: chunk,
-          size: BigInt(size),
-          sha256: Buffer.alloc(32),
-          crc64nvme: crc,
-          crc32c: 0,
-          crc32: 0,
-          segmentKeyPrefix: prefix,
-          segmentCount,
-          segmentSize: s.staging.segmentSize,
-          generation: 0,
-          replaced: false,
-        },
-      }),
-    );
-  }
-  if (seal) {
-    await s.staging.seal(uploadId, sizes.length, '');
-    events.push(
-      envelope({ $case: 'uploadSealed', value: { totalChunks: sizes.length, sha256: Buffer.alloc(0) } }),
-    );
-  }
-  assert.equal(meta.uploadId, uploadId);
-  return events;
-}
-
-/** Hands the events to the writer one at a time, as the processor does for one key, and waits for all. */
-async function feed(w: PartWriter, events: readonly ChunkEvent[], signal: AbortSignal): Promise<void> {
-  const pending: Promise<void>[] = [];
-  for (const e of events) {
-    const deferred = (await w.handle(e, signal)) as Deferred | undefined;
-    if (deferred) pending.push(deferred.done);
-  }
-  await Promise.all(pending);
-}
-
-function ofCase<C extends NonNullable<PartEvent['event']>['$case']>(events: readonly PartEvent[], $case: C) {
-  return events.flatMap((e) =>
-    e.event?.$case === $case
-      ? [e.event.value as Extract<NonNullable<PartEvent['event']>, { $case: C }>['value']]
-      : [],
-  );
 }
 
 async function segmentKeys(s: Setup, uploadId: string): Promise<string[]> {

@@ -1,0 +1,121 @@
+/**
+ * The part-writer's rules on in-memory staging, state and object store (each held to its real
+ * adapter by a shared suite): no services, milliseconds a case. part-writer.test.ts runs the same
+ * code against Redis and the S3 server.
+ */
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { describe, it } from 'node:test';
+import { crc64nvme } from '@sluice/checksums';
+import { createLogger } from '@sluice/logging';
+import type { ChunkEvent, PartEvent } from '@sluice/proto';
+import { MemoryStaging } from '@sluice/staging';
+import { MemoryObjectStore, checksumFields } from '@sluice/storage';
+import { Registry } from 'prom-client';
+import { MemoryPartState, PartWriter } from '../src/index.ts';
+import { MiB, feed, ofCase, stage } from './support.ts';
+
+function setup() {
+  const staging = new MemoryStaging();
+  const objects = new MemoryObjectStore();
+  const bucket = 'files';
+  objects.createBucket(bucket);
+  const store = new MemoryPartState();
+  const events: PartEvent[] = [];
+  const writer = new PartWriter({
+    staging,
+    store,
+    drive: () => ({
+      objects,
+      checksumMode: 'crc64nvme',
+      partSizePolicy: { kind: 'fixed', partSize: 5 * MiB },
+    }),
+    events: { produce: (e) => Promise.resolve(void events.push(e)) },
+    logger: createLogger({ service: 'test', level: 'silent' }),
+    registry: new Registry(),
+    retry: { initialDelayMs: 1, maxDelayMs: 2 },
+  });
+  return { staging, objects, bucket, store, events, writer };
+}
+
+const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest();
+
+/** Chunk events in the order given by `order` (indexes into the chunk events), the rest as they were. */
+function reorder(events: readonly ChunkEvent[], order: readonly number[]): ChunkEvent[] {
+  const chunks = events.filter((e) => e.event?.$case === 'chunkUploaded');
+  const rest = events.filter((e) => e.event?.$case !== 'chunkUploaded');
+  return [...order.map((i) => chunks[i]!), ...rest];
+}
+
+describe('PartWriter on in-memory stores', () => {
+  it('cuts chunks of any size, arriving in any order, into parts the store completes into the file', async () => {
+    const s = setup();
+    const sizes = [3 * MiB, 4 * MiB + 1, 1, 6 * MiB, 2 * MiB - 7];
+    const file = randomBytes(sizes.reduce((a, b) => a + b, 0));
+    const events = reorder(await stage(s, file, sizes), [3, 1, 4, 0, 2]);
+    await feed(s.writer, events, new AbortController().signal);
+
+    const stored = ofCase(s.events, 'partStored');
+    const [all] = ofCase(s.events, 'allPartsStored');
+    assert.ok(all, 'AllPartsStored was announced');
+    assert.equal(all.partCount, Math.ceil(file.length / (5 * MiB)));
+    assert.deepEqual(
+      stored.map((p) => p.partNumber).sort((a, b) => a - b),
+      [1, 2, 3],
+    );
+    assert.equal(all.crc64nvme, crc64nvme(file), 'the CRC is combined from the chunks');
+    const ref = { bucket: s.bucket, key: all.location!.key, uploadId: all.location!.multipartUploadId };
+    const completed = await s.objects.completeMultipartUpload(
+      ref,
+      stored.map((p) => ({
+        partNumber: p.partNumber,
+        etag: p.etag,
+        checksum: checksumFields('crc64nvme', p).ChecksumCRC64NVME!,
+      })),
+      { algorithm: 'crc64nvme', base64: checksumFields('crc64nvme', all).ChecksumCRC64NVME! },
+    );
+    assert.equal(completed.status, 'completed');
+    const read = await s.objects.sha256OfObject({ bucket: s.bucket, key: ref.key, versionId: '' });
+    assert.deepEqual(read, { sha256: sha256(file), size: file.length });
+
+    const uploadId = events[0]!.uploadId;
+    assert.deepEqual(s.staging.segmentKeys(), [], 'every staged byte is released');
+    assert.equal((await s.staging.getUpload(uploadId))!.stagedBytes, 0);
+  });
+
+  it('writes a file that fits in one part with a single PutObject', async () => {
+    const s = setup();
+    const file = randomBytes(MiB + 3);
+    await feed(s.writer, await stage(s, file, [MiB, 3]), new AbortController().signal);
+    const [all] = ofCase(s.events, 'allPartsStored');
+    assert.equal(all?.partCount, 1);
+    assert.equal(all.location!.multipartUploadId, '');
+    const head = await s.objects.headObject({ bucket: s.bucket, key: all.location!.key, versionId: '' });
+    assert.equal(head?.size, file.length);
+  });
+
+  it('announces nothing twice when the same events come again', async () => {
+    const s = setup();
+    const file = randomBytes(11 * MiB);
+    const events = await stage(s, file, [5 * MiB, 6 * MiB]);
+    await feed(s.writer, events, new AbortController().signal);
+    const first = s.events.length;
+    await feed(s.writer, events, new AbortController().signal);
+    assert.ok(ofCase(s.events, 'allPartsStored').length >= 1);
+    const ids = s.events.map((e) => e.eventId);
+    assert.equal(new Set(ids).size, new Set(ids.slice(0, first)).size, 'a repeat carries the same event ids');
+  });
+
+  it('fails an upload the store refuses, with its S3 code, and releases its bytes', async () => {
+    const s = setup();
+    const file = randomBytes(11 * MiB);
+    const events = await stage({ staging: s.staging, bucket: 'no-such-bucket' }, file, [11 * MiB]);
+    await feed(s.writer, events, new AbortController().signal);
+    const [failed] = ofCase(s.events, 'uploadFailed');
+    assert.equal(failed?.errorCode, 'STORAGE_REJECTED');
+    assert.equal(failed.s3Code, 'NoSuchBucket');
+    assert.equal(ofCase(s.events, 'allPartsStored').length, 0);
+    assert.deepEqual(s.staging.segmentKeys(), []);
+    assert.equal((await s.staging.getUpload(events[0]!.uploadId))!.stagedBytes, 0);
+  });
+});
