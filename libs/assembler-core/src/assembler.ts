@@ -12,7 +12,7 @@ import {
 import type { DeadLetter, StreamRecord } from '@sluice/kafka';
 import { unquoteEtag } from '@sluice/storage';
 import type { Logger } from 'pino';
-import type { AssemblyStore, RecordedPart } from './assembly-store.ts';
+import type { AssemblerState, RecordedPart } from './assembler-state.ts';
 import { Completion, type AssemblerHooks, type QuarantinePolicy } from './completion.ts';
 import type { AssemblerMetrics } from './metrics.ts';
 import type { DriveAccess, OutcomePublisher } from './outcome-publisher.ts';
@@ -20,7 +20,7 @@ import { abortedOutcome, failedOutcome, forwardedFailure, type Cleanup } from '.
 
 /** Options of {@link Assembler}. */
 export interface AssemblerOptions extends DriveAccess {
-  readonly store: AssemblyStore;
+  readonly store: AssemblerState;
   readonly publisher: OutcomePublisher;
   readonly logger: Logger;
   readonly metrics: AssemblerMetrics;

@@ -19,60 +19,18 @@
  */
 import { stagingCall, stagingScript, type RedisStaging, type StagingKeys } from '@sluice/staging';
 import type { Redis } from 'ioredis';
-import { parseOutcome, serializeOutcome, type OutcomeRecord } from './outcomes.ts';
+import type {
+  AssemblerState,
+  AssemblyState,
+  ClaimResult,
+  Phase,
+  PartWriterState,
+  RecordedPart,
+  StoredOutcome,
+} from './assembler-state.ts';
 import type { MultipartRef } from '@sluice/storage';
+import { parseOutcome, serializeOutcome, type OutcomeRecord } from './outcomes.ts';
 import { CLAIM, MARK_PUBLISHED, RECORD_PART, SETTLE } from './scripts.ts';
-
-/** One part as the assembler knows it from PartStored. */
-export interface RecordedPart {
-  readonly partNumber: number;
-  readonly bucket: string;
-  readonly key: string;
-  /** Without quotes. */
-  readonly etag: string;
-  readonly size: number;
-  /** Decimal (a bigint does not survive JSON). */
-  readonly crc64nvme: string;
-  readonly crc32c: number;
-  readonly crc32: number;
-  readonly multipartUploadId: string;
-}
-
-/** Who may act on the upload: the consumer completing it, or the sweeper expiring it. */
-export type Phase = 'completing' | 'expiring';
-
-export type ClaimResult =
-  | { readonly result: 'ok'; readonly since: number }
-  /** The upload already has its outcome. */
-  | { readonly result: 'done' }
-  | { readonly result: 'held'; readonly by: Phase }
-  /** Expiring only: ingest's record of the upload is gone. */
-  | { readonly result: 'missing' }
-  /** Expiring only: the upload was active after the cutoff. */
-  | { readonly result: 'active'; readonly lastActivity: number };
-
-/** What the assembler knows about an upload besides its parts. */
-export interface AssemblyState {
-  /** The multipart upload the part-writer last named; undefined before any multipart PartStored. */
-  readonly multipart: MultipartRef | undefined;
-  /** The multipart upload in the part-writer's own state, when it has one. */
-  readonly partWriterMultipart: MultipartRef | undefined;
-  /** 0 when no PartStored was seen. */
-  readonly lastPartAt: number;
-  readonly phase: Phase | undefined;
-}
-
-/** An outcome and whether it was announced. */
-export interface StoredOutcome {
-  readonly record: OutcomeRecord;
-  readonly published: boolean;
-}
-
-/** What the assembler asks of the part-writer's state (`PartStateStore` answers it). */
-export interface PartWriterState {
-  /** The multipart upload the part-writer created for the upload, once it has one. */
-  multipart(uploadId: string): Promise<MultipartRef | undefined>;
-}
 
 /** Options for {@link AssemblyStore}. */
 export interface AssemblyStoreOptions {
@@ -84,7 +42,8 @@ export interface AssemblyStoreOptions {
   readonly outcomeTtlMs?: number;
 }
 
-export class AssemblyStore {
+/** The {@link AssemblerState} in Redis (layout at the top of this file). */
+export class AssemblyStore implements AssemblerState {
   readonly redis: Redis;
   readonly keys: StagingKeys;
   readonly outcomeTtlMs: number;

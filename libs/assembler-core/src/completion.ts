@@ -9,7 +9,7 @@ import {
 } from '@sluice/storage';
 import type { Drive } from '@sluice/tenants';
 import type { Logger } from 'pino';
-import type { AssemblyStore } from './assembly-store.ts';
+import type { AssemblerState } from './assembler-state.ts';
 import type { AssemblerMetrics } from './metrics.ts';
 import { completedOutcome, failedOutcome, type Cleanup, type OutcomeRecord } from './outcomes.ts';
 import {
@@ -36,7 +36,7 @@ export interface AssemblerHooks {
 
 /** Options of {@link Completion}. */
 export interface CompletionOptions {
-  readonly store: AssemblyStore;
+  readonly store: AssemblerState;
   readonly metrics: AssemblerMetrics;
   readonly quarantine: QuarantinePolicy;
   readonly hooks?: AssemblerHooks | undefined;

@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { StagingStore } from '@sluice/staging';
 import type { Logger } from 'pino';
-import type { AssemblyStore } from './assembly-store.ts';
+import type { AssemblerState } from './assembler-state.ts';
 import type { Lease } from './lease.ts';
 import type { AssemblerMetrics } from './metrics.ts';
 import type { DriveAccess, OutcomePublisher } from './outcome-publisher.ts';
@@ -11,7 +11,7 @@ import { expiredOutcome, type Cleanup } from './outcomes.ts';
 /** Options of {@link ExpirySweeper}. */
 export interface ExpirySweeperOptions extends DriveAccess {
   readonly staging: StagingStore;
-  readonly store: AssemblyStore;
+  readonly store: AssemblerState;
   readonly publisher: OutcomePublisher;
   /** Shared by every instance; only its holder sweeps. Its TTL should exceed `intervalMs`. */
   readonly lease: Lease;

@@ -2,15 +2,19 @@ export { Assembler } from './assembler.ts';
 export type { AssemblerOptions } from './assembler.ts';
 export { Completion } from './completion.ts';
 export type { AssemblerHooks, CompletionOptions, CompletionTask, QuarantinePolicy } from './completion.ts';
-export { AssemblyStore } from './assembly-store.ts';
 export type {
+  AssemblerState,
   AssemblyState,
-  AssemblyStoreOptions,
   ClaimResult,
+  PartWriterState,
   Phase,
-  StoredOutcome,
   RecordedPart,
-} from './assembly-store.ts';
+  StoredOutcome,
+} from './assembler-state.ts';
+export { AssemblyStore } from './assembly-store.ts';
+export type { AssemblyStoreOptions } from './assembly-store.ts';
+export { MemoryAssemblerState } from './memory-assembler-state.ts';
+export type { MemoryAssemblerStateOptions } from './memory-assembler-state.ts';
 export { outcomeEventId } from './event-ids.ts';
 export type { OutcomeKind } from './event-ids.ts';
 export { ExpirySweeper } from './expiry.ts';

@@ -3,7 +3,7 @@ import type { StagingStore } from '@sluice/staging';
 import type { ObjectStores } from '@sluice/storage';
 import type { Tenants } from '@sluice/tenants';
 import type { Logger } from 'pino';
-import type { AssemblyStore, StoredOutcome } from './assembly-store.ts';
+import type { AssemblerState, StoredOutcome } from './assembler-state.ts';
 import type { AssemblerMetrics } from './metrics.ts';
 import type { Cleanup, OutcomeRecord } from './outcomes.ts';
 
@@ -20,7 +20,7 @@ export interface DriveAccess {
 
 /** Options of {@link OutcomePublisher}. */
 export interface OutcomePublisherOptions extends DriveAccess {
-  readonly store: AssemblyStore;
+  readonly store: AssemblerState;
   readonly staging: StagingStore;
   readonly events: OutcomeEvents;
   readonly logger: Logger;

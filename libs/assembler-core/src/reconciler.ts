@@ -2,14 +2,14 @@ import type { StagingStore } from '@sluice/staging';
 import type { MultipartRef } from '@sluice/storage';
 import type { Drive } from '@sluice/tenants';
 import type { Logger } from 'pino';
-import type { AssemblyStore } from './assembly-store.ts';
+import type { AssemblerState } from './assembler-state.ts';
 import type { AssemblerMetrics } from './metrics.ts';
 import type { DriveAccess } from './outcome-publisher.ts';
 
 /** Options of {@link Reconciler}. */
 export interface ReconcilerOptions extends DriveAccess {
   readonly staging: StagingStore;
-  readonly store: AssemblyStore;
+  readonly store: AssemblerState;
   /** Multipart uploads younger than this are left alone, whatever Redis says. @default 1 h */
   readonly graceMs?: number;
   readonly logger: Logger;

@@ -6,26 +6,25 @@
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { TestContext } from 'node:test';
-import {
-  CreateMultipartUploadCommand,
-  PutObjectCommand,
-  UploadPartCommand,
-  type S3Client,
-} from '@aws-sdk/client-s3';
-import {
-  crc32,
-  crc32c,
-  crc32ToBase64,
-  crc32cToBase64,
-  crc64nvme,
-  crc64nvmeToBase64,
-} from '@sluice/checksums';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { crc32, crc32c, crc64nvme } from '@sluice/checksums';
 import { createMetricsRegistry } from '@sluice/http';
 import { createLogger } from '@sluice/logging';
-import type { PartEvent, PartEvent_AllPartsStored, UploadEvent } from '@sluice/proto';
-import { PartStateStore } from '@sluice/part-writer-core';
-import { RedisStaging } from '@sluice/staging';
-import { S3Clients, objectStoresOf, type ObjectStore, type ObjectStores } from '@sluice/storage';
+import {
+  checksumModeToWire,
+  type PartEvent,
+  type PartEvent_AllPartsStored,
+  type UploadEvent,
+} from '@sluice/proto';
+import { MemoryPartState, PartStateStore, type PartState } from '@sluice/part-writer-core';
+import { MemoryStaging, RedisStaging, type StagingStore } from '@sluice/staging';
+import {
+  MemoryObjectStore,
+  S3Clients,
+  objectStoresOf,
+  type ObjectStore,
+  type ObjectStores,
+} from '@sluice/storage';
 import type { StreamRecord } from '@sluice/kafka';
 import type { ChecksumMode } from '@sluice/proto';
 import { parseTenants, type Drive, type Tenants } from '@sluice/tenants';
@@ -34,21 +33,17 @@ import type { Redis } from 'ioredis';
 import {
   Assembler,
   AssemblyStore,
+  MemoryAssemblerState,
   OutcomePublisher,
   assemblerMetrics,
   type AssemblerOptions,
+  type AssemblerState,
   type AssemblerMetrics,
   type OutcomeEvents,
 } from '../src/index.ts';
 
 export const MiB = 1024 * 1024;
 export const silent = createLogger({ service: 'assembler-test', level: 'silent' });
-export const CHECKSUM_MODE_NUMBER: Record<ChecksumMode, number> = {
-  none: 1,
-  crc64nvme: 2,
-  crc32c: 3,
-  crc32: 4,
-};
 
 /** A drive on a bucket of the test's own, the tenants that hold it, and an S3 client as the apps build it. */
 export interface TestDrive {
@@ -113,6 +108,51 @@ export async function testDrive(
   };
 }
 
+/** A drive on an in-memory object store with one bucket, for the assembler's unit tests. */
+export function memoryDrive(checksumMode: ChecksumMode = 'crc64nvme'): Pick<
+  TestDrive,
+  'drive' | 'tenants' | 'objects' | 'store' | 'bucket'
+> & {
+  readonly store: MemoryObjectStore;
+} {
+  const bucket = 'files';
+  const tenants = parseTenants(
+    JSON.stringify({
+      tenants: [
+        {
+          name: 'tenant-a',
+          apiKeys: [{ key: 'k' }],
+          drives: [
+            {
+              name: 'memory',
+              endpoint: 'http://127.0.0.1:1',
+              region: 'us-east-1',
+              bucket,
+              checksumMode,
+              credentials: { accessKeyIdEnv: 'TEST_KEY', secretAccessKeyEnv: 'TEST_SECRET' },
+            },
+          ],
+        },
+      ],
+    }),
+    { env: { TEST_KEY: 'k', TEST_SECRET: 's' }, readFile: () => '' },
+  );
+  const store = new MemoryObjectStore();
+  store.createBucket(bucket);
+  return { drive: tenants.driveByName('memory')!, tenants, objects: { for: () => store }, store, bucket };
+}
+
+/** Staging, the part-writer's state and the assembler's, all in memory. */
+export function memoryState(): {
+  readonly staging: MemoryStaging;
+  readonly partWriter: MemoryPartState;
+  readonly store: MemoryAssemblerState;
+} {
+  const staging = new MemoryStaging();
+  const partWriter = new MemoryPartState();
+  return { staging, partWriter, store: new MemoryAssemblerState({ staging, partWriter }) };
+}
+
 /** Redis with a namespace of the test's own, staging and the assembler's store on it. */
 export interface TestRedis {
   readonly redis: Redis;
@@ -169,8 +209,8 @@ export class EventSink implements OutcomeEvents {
 
 /** An upload as ingest created it, with one staged chunk so its bytes can be seen to go. */
 export async function stageUpload(
-  r: TestRedis,
-  d: TestDrive,
+  r: { readonly staging: StagingStore },
+  d: Pick<TestDrive, 'drive' | 'bucket'>,
   options: { readonly key: string; readonly updatedAt?: number; readonly uploadId?: string },
 ): Promise<{ uploadId: string; nodeId: string }> {
   const uploadId = options.uploadId ?? randomUUID();
@@ -229,7 +269,7 @@ export async function stageUpload(
  * written through its own store, as the part-writer writes it.
  */
 export async function partWriterCreated(
-  r: TestRedis,
+  r: { readonly partWriter: Pick<PartState, 'saveInit' | 'claimMultipart'> },
   uploadId: string,
   target: { readonly bucket: string; readonly key: string },
   multipartUploadId: string,
@@ -267,7 +307,7 @@ export interface WrittenFile {
  * `partSize` ≥ the file; returns the PartEvents announcing it.
  */
 export async function writeFile(
-  d: TestDrive,
+  d: Pick<TestDrive, 'drive' | 'store' | 'bucket'>,
   options: {
     readonly data: Buffer;
     readonly partSize?: number;
@@ -285,15 +325,9 @@ export async function writeFile(
   const key = options.key ?? `${d.drive.tenant}/${d.drive.name}/${nodeId}`;
   const mode = d.drive.checksumMode;
   const partSize = options.partSize ?? 5 * MiB;
+  const target = { bucket: d.bucket, key, checksumMode: mode };
   const crcFields = (buf: Buffer) => ({ crc64nvme: crc64nvme(buf), crc32c: crc32c(buf), crc32: crc32(buf) });
-  const checksum = (buf: Buffer) =>
-    mode === 'crc64nvme'
-      ? { ChecksumCRC64NVME: crc64nvmeToBase64(crc64nvme(buf)) }
-      : mode === 'crc32c'
-        ? { ChecksumCRC32C: crc32cToBase64(crc32c(buf)) }
-        : mode === 'crc32'
-          ? { ChecksumCRC32: crc32ToBase64(crc32(buf)) }
-          : {};
+  const body = (buf: Buffer) => ({ pieces: [buf], length: buf.length, crcs: crcFields(buf) });
   const who = {
     eventId: '',
     uploadId,
@@ -314,12 +348,10 @@ export async function writeFile(
     mimeType: 'application/x-test',
     metadata: options.metadata ?? { origin: 'test' },
     firstChunkAt: new Date(Date.now() - 1000),
-    checksumMode: CHECKSUM_MODE_NUMBER[mode],
+    checksumMode: checksumModeToWire(mode),
   };
   if (data.length <= partSize) {
-    const put = await d.client.send(
-      new PutObjectCommand({ Bucket: d.bucket, Key: key, Body: data, ...checksum(data) }),
-    );
+    const put = await d.store.putObject(target, body(data));
     return {
       uploadId,
       nodeId,
@@ -336,37 +368,20 @@ export async function writeFile(
             ...facts,
             location: { bucket: d.bucket, key, multipartUploadId: '' },
             partCount: 1,
-            etag: (put.ETag ?? '').replaceAll('"', ''),
-            versionId: put.VersionId ?? '',
+            etag: put.etag,
+            versionId: put.versionId,
           },
         },
       },
     };
   }
-  const algorithm = { crc64nvme: 'CRC64NVME', crc32c: 'CRC32C', crc32: 'CRC32', none: undefined }[mode];
-  const created = await d.client.send(
-    new CreateMultipartUploadCommand({
-      Bucket: d.bucket,
-      Key: key,
-      ...(algorithm ? { ChecksumAlgorithm: algorithm, ChecksumType: 'FULL_OBJECT' } : {}),
-    } as ConstructorParameters<typeof CreateMultipartUploadCommand>[0]),
-  );
-  const multipartUploadId = created.UploadId!;
+  const multipartUploadId = await d.store.createMultipartUpload(target);
   const location = { bucket: d.bucket, key, multipartUploadId };
   const partStored: PartEvent[] = [];
   for (let start = 0, n = 1; start < data.length; start += partSize, n++) {
-    const body = data.subarray(start, Math.min(data.length, start + partSize));
-    const out = await d.client.send(
-      new UploadPartCommand({
-        Bucket: d.bucket,
-        Key: key,
-        UploadId: multipartUploadId,
-        PartNumber: n,
-        Body: body,
-        ...checksum(body),
-      }),
-    );
-    const crcs = crcFields(body);
+    const bytes = data.subarray(start, Math.min(data.length, start + partSize));
+    const etag = await d.store.uploadPart(target, multipartUploadId, n, body(bytes));
+    const crcs = crcFields(bytes);
     partStored.push({
       ...who,
       eventId: `${uploadId}.part.${n}`,
@@ -376,8 +391,8 @@ export async function writeFile(
           location,
           partNumber: n,
           byteStart: BigInt(start),
-          byteEnd: BigInt(start + body.length),
-          etag: (out.ETag ?? '').replaceAll('"', ''),
+          byteEnd: BigInt(start + bytes.length),
+          etag,
           crc64nvme: crcs.crc64nvme,
           crc32c: mode === 'crc32c' ? crcs.crc32c : 0,
           crc32: mode === 'crc32' ? crcs.crc32 : 0,
@@ -435,8 +450,8 @@ export interface TestAssembler {
 }
 
 export function testAssembler(
-  r: TestRedis,
-  d: TestDrive,
+  r: { readonly store: AssemblerState; readonly staging: StagingStore },
+  d: Pick<TestDrive, 'tenants' | 'objects'>,
   options: Partial<Pick<AssemblerOptions, 'quarantine' | 'hooks' | 'now'>> = {},
 ): TestAssembler {
   const sink = new EventSink();
