@@ -4,12 +4,13 @@
  * intake.test.ts and crash-points.test.ts.
  */
 import assert from 'node:assert/strict';
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { describe, it, type TestContext } from 'node:test';
 import { ChecksumPool } from '@sluice/checksums';
 import { UnavailableError } from '@sluice/errors';
 import type { ChunkEvent } from '@sluice/proto';
 import { MemoryStaging } from '@sluice/staging';
+import { newUpload } from '@sluice/staging/testing';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { ChunkIntake } from '../src/chunk-intake.ts';
@@ -49,26 +50,12 @@ async function setup(t: TestContext, options: { full?: () => boolean } = {}) {
     metrics: ingestMetrics(new Registry()),
     logger: pino({ level: 'silent' }),
   });
-  const { meta } = await staging.createUpload({
-    uploadId: randomUUID(),
-    tenant: 'acme',
-    drive: 'docs',
-    nodeId: randomUUID(),
-    filename: 'a.bin',
-    mimeType: '',
-    metadata: {},
-    sizeHint: 0,
-    fixedChunkSize: 0,
-    clientRequestId: '',
-    destination: {
-      endpoint: 'http://s3',
-      region: 'r',
-      bucket: 'b',
-      key: 'k',
-      checksumMode: 'crc64nvme',
-      partSizePolicy: { kind: 'fixed', partSize: 5 * 1024 * KiB },
-    },
-  });
+  const { meta } = await staging.createUpload(
+    newUpload({
+      tenant: 'acme',
+      destination: { partSizePolicy: { kind: 'fixed', partSize: 5 * 1024 * KiB } },
+    }),
+  );
   return { staging, events, intake, uploadId: meta.uploadId };
 }
 

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { describe, it, type TestContext } from 'node:test';
 import type { PartState } from '@sluice/part-writer-core';
 import type { StagingStore } from '@sluice/staging';
+import { newUpload } from '@sluice/staging/testing';
 import { abortedOutcome, expiredOutcome, type AssemblerState, type RecordedPart } from '../src/index.ts';
 import { partWriterCreated } from './support.ts';
 
@@ -28,29 +29,7 @@ export const who = (uploadId: string) => ({ uploadId, nodeId: 'n', tenant: 't', 
 
 /** Ingest's record of an upload last active at `updatedAt`. */
 async function ingestRecord(staging: StagingStore, uploadId: string, updatedAt: number): Promise<void> {
-  await staging.createUpload(
-    {
-      uploadId,
-      tenant: 't',
-      drive: 'd',
-      nodeId: 'n',
-      filename: '',
-      mimeType: '',
-      metadata: {},
-      sizeHint: 0,
-      fixedChunkSize: 0,
-      clientRequestId: '',
-      destination: {
-        endpoint: '',
-        region: '',
-        bucket: 'b',
-        key: 'k',
-        checksumMode: 'none',
-        partSizePolicy: { kind: 'fixed', partSize: 5 * 1024 * 1024 },
-      },
-    },
-    updatedAt,
-  );
+  await staging.createUpload(newUpload({ uploadId }), updatedAt);
 }
 
 /** The behaviour every {@link AssemblerState} shares, run against `AssemblyStore` on Redis and in memory. */

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { describe, it, type TestContext } from 'node:test';
 import type { ChunkFacts, StoredPart } from '@sluice/part-ledger';
 import type { StagingStore } from '@sluice/staging';
+import { newUpload } from '@sluice/staging/testing';
 import type { PartState, UploadInit } from '../src/index.ts';
 
 /** A part-writer state and the staging beside it, dropped when `t` ends. */
@@ -106,26 +107,9 @@ export function partStateSuite(name: string, make: PartStateFactory): void {
         await store.markDeleted(id, c);
         return released;
       };
-      const { meta } = await staging.createUpload({
-        uploadId: randomUUID(),
-        tenant: 't',
-        drive: 'd',
-        nodeId: 'n',
-        filename: 'f',
-        mimeType: '',
-        metadata: {},
-        sizeHint: 0,
-        fixedChunkSize: 0,
-        clientRequestId: '',
-        destination: {
-          endpoint: 'e',
-          region: 'r',
-          bucket: 'b',
-          key: 'k',
-          checksumMode: 'none',
-          partSizePolicy: init.policy,
-        },
-      });
+      const { meta } = await staging.createUpload(
+        newUpload({ destination: { checksumMode: 'none', partSizePolicy: init.policy } }),
+      );
       const id = meta.uploadId;
       // Ingest staged three chunks of 10 bytes.
       for (const n of [0, 1, 2]) {

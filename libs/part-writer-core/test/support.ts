@@ -5,6 +5,7 @@ import { crc64nvme } from '@sluice/checksums';
 import type { Deferred } from '@sluice/kafka';
 import type { ChunkEvent, PartEvent } from '@sluice/proto';
 import type { StagingStore } from '@sluice/staging';
+import { newUpload } from '@sluice/staging/testing';
 import type { PartWriter } from '../src/index.ts';
 
 export const MiB = 1024 * 1024;
@@ -18,26 +19,19 @@ export async function stage(
 ): Promise<ChunkEvent[]> {
   const uploadId = randomUUID();
   const nodeId = randomUUID();
-  const { meta } = await s.staging.createUpload({
-    uploadId,
-    tenant: 't',
-    drive: 'd',
-    nodeId,
-    filename: 'f',
-    mimeType: '',
-    metadata: {},
-    sizeHint: 0,
-    fixedChunkSize: 0,
-    clientRequestId: '',
-    destination: {
-      endpoint: '',
-      region: 'us-east-1',
-      bucket: s.bucket,
-      key: `k/${uploadId}`,
-      checksumMode: 'crc64nvme',
-      partSizePolicy: { kind: 'fixed', partSize: 5 * MiB },
-    },
-  });
+  const { meta } = await s.staging.createUpload(
+    newUpload({
+      uploadId,
+      tenant: 't',
+      drive: 'd',
+      nodeId,
+      destination: {
+        bucket: s.bucket,
+        key: `k/${uploadId}`,
+        partSizePolicy: { kind: 'fixed', partSize: 5 * MiB },
+      },
+    }),
+  );
   const envelope = (event: NonNullable<ChunkEvent['event']>): ChunkEvent => ({
     eventId: randomUUID(),
     uploadId,

@@ -2,34 +2,13 @@ import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { describe, it, type TestContext } from 'node:test';
 import { DataLossError, ResourceExhaustedError } from '@sluice/errors';
-import type { ChunkContent, ChunkRecord, NewUpload, StagingStore } from '../src/index.ts';
+import type { ChunkContent, ChunkRecord, StagingStore } from '../src/index.ts';
+import { newUpload } from './fixtures.ts';
+
+export { newUpload };
 
 /** Makes a store with `segmentSize`-byte segments whose data is dropped when `t` ends. */
 export type StagingStoreFactory = (t: TestContext, segmentSize: number) => Promise<StagingStore>;
-
-export function newUpload(overrides: Partial<NewUpload> = {}): NewUpload {
-  return {
-    uploadId: randomUUID(),
-    tenant: 'acme',
-    drive: 'docs',
-    nodeId: randomUUID(),
-    filename: 'a.pdf',
-    mimeType: 'application/pdf',
-    metadata: { case: '42' },
-    sizeHint: 0,
-    fixedChunkSize: 0,
-    clientRequestId: '',
-    destination: {
-      endpoint: 'http://127.0.0.1:17070',
-      region: 'us-east-1',
-      bucket: 'b',
-      key: 'acme/docs/x',
-      checksumMode: 'crc64nvme',
-      partSizePolicy: { kind: 'fixed', partSize: 16 * 1024 * 1024 },
-    },
-    ...overrides,
-  };
-}
 
 export function record(chunk: number, size: number, writeId: string, segmentSize = 1024): ChunkRecord {
   return {
