@@ -23,7 +23,8 @@ rc=${PIPESTATUS[0]}
 
 # One closing line for the whole run, summed over every project's node:test summary.
 passed=$(grep -aoE 'ℹ pass [0-9]+' "$log" | awk '{s += $3} END {print s + 0}')
-failed=$(grep -aoE 'ℹ fail [0-9]+' "$log" | awk '{s += $3} END {print s + 0}')
+# A test cancelled by its timeout did not pass: it counts as failed.
+failed=$(grep -aoE 'ℹ (fail|cancelled) [0-9]+' "$log" | awk '{s += $3} END {print s + 0}')
 echo
 echo "tests: $passed passed, $failed failed"
 if [ "$rc" -eq 0 ] && [ "$passed" -eq 0 ]; then

@@ -3,7 +3,7 @@ import type { ChecksumPool } from '@sluice/checksums';
 import { buildHttpServer, type ReadinessCheck } from '@sluice/http';
 import type { Logger } from '@sluice/logging';
 import { IntakeServiceZeroCopyService } from '@sluice/proto';
-import type { RedisStaging } from '@sluice/staging';
+import type { StagingStore } from '@sluice/staging';
 import type { Tenants } from '@sluice/tenants';
 import type { FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
@@ -13,13 +13,14 @@ import type { IngestLimits } from './limits.ts';
 import { ingestMetrics } from './metrics.ts';
 import { StatusReader, type ProjectedUploads } from './status.ts';
 import { UploadLifecycle } from './upload-lifecycle.ts';
+import type { WatchTiming } from './upload-watch.ts';
 import type { ChunkEvents } from './uploads.ts';
 
 /** What ingest-api needs from outside; main.ts builds these, tests pass their own. */
 export interface AppDeps {
   readonly logger: Logger;
   readonly registry: Registry;
-  readonly staging: RedisStaging;
+  readonly staging: StagingStore;
   readonly events: ChunkEvents;
   /** Where chunks are hashed (worker threads). */
   readonly checksums: ChecksumPool;
@@ -30,7 +31,7 @@ export interface AppDeps {
   /** The projector's view of uploads, for status after staging and for ListUploads. */
   readonly projected?: ProjectedUploads;
   readonly readiness?: readonly ReadinessCheck[];
-  readonly watchIntervalMs?: number;
+  readonly watch?: WatchTiming;
 }
 
 /** ingest-api wired from its dependencies, without sockets. */
@@ -56,7 +57,7 @@ export function buildApp(deps: AppDeps): App {
       limits: deps.limits,
       metrics,
       logger: deps.logger,
-      ...(deps.watchIntervalMs === undefined ? {} : { watchIntervalMs: deps.watchIntervalMs }),
+      ...(deps.watch === undefined ? {} : { watch: deps.watch }),
     }),
   );
   return {

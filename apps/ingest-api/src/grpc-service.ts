@@ -8,12 +8,10 @@ import {
 import { InvalidArgumentError, type SluiceError } from '@sluice/errors';
 import type { Logger } from '@sluice/logging';
 import {
-  FINAL_STATUSES,
   GRPC_METADATA,
   UploadStatus,
   type IntakeServiceServer,
   type UploadChunkStreamRequest,
-  type UploadState,
 } from '@sluice/proto';
 import type { Tenants } from '@sluice/tenants';
 import type { ChunkIntake, ChunkReceiver } from './chunk-intake.ts';
@@ -22,6 +20,7 @@ import type { IngestLimits } from './limits.ts';
 import type { IngestMetrics } from './metrics.ts';
 import type { StatusReader } from './status.ts';
 import type { UploadLifecycle } from './upload-lifecycle.ts';
+import { watchStates, type WatchTiming } from './upload-watch.ts';
 
 export interface IntakeHandlersDeps {
   readonly chunks: ChunkIntake;
@@ -31,8 +30,8 @@ export interface IntakeHandlersDeps {
   readonly limits: IngestLimits;
   readonly metrics: IngestMetrics;
   readonly logger: Logger;
-  /** How often WatchUpload looks for progress. @default 500 */
-  readonly watchIntervalMs?: number;
+  /** How WatchUpload follows an upload. */
+  readonly watch?: WatchTiming;
 }
 
 /** The bearer token of `authorization` metadata, if any. */
@@ -205,27 +204,21 @@ export function intakeHandlers(d: IntakeHandlersDeps): IntakeServiceServer {
 
     watchUpload: (call) => {
       const started = process.hrtime.bigint();
+      const stop = new AbortController();
+      call.once('cancelled', () => stop.abort());
       void (async () => {
         try {
           const tenant = d.tenants.authenticate(apiKey(call.metadata));
-          let last = '';
-          while (!call.cancelled) {
-            const state: UploadState = await d.status.read(tenant, call.request.uploadId);
-            const final = FINAL_STATUSES.has(state.status);
-            const fingerprint = JSON.stringify(state, (_k, v: unknown) =>
-              typeof v === 'bigint' ? v.toString() : v,
-            );
-            if (fingerprint !== last) {
-              last = fingerprint;
-              call.write({ upload: state, final });
-            }
-            if (final) break;
-            await new Promise((r) => setTimeout(r, d.watchIntervalMs ?? 500));
+          const read = () => d.status.read(tenant, call.request.uploadId);
+          for await (const message of watchStates(read, d.watch ?? {}, stop.signal)) {
+            call.write(message);
           }
           observe('WatchUpload', undefined, started);
           call.end();
         } catch (err) {
-          call.destroy(Object.assign(new Error(), fail('WatchUpload', err, started)));
+          // An 'error' event is how grpc-js ends a server stream with a status; destroy() would
+          // end it without one, leaving the client waiting for ever.
+          call.emit('error', fail('WatchUpload', err, started));
         }
       })();
     },

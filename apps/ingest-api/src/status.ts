@@ -1,7 +1,7 @@
-import { FailedPreconditionError } from '@sluice/errors';
+import { FailedPreconditionError, UnavailableError } from '@sluice/errors';
 import { UploadStatus, type UploadState } from '@sluice/proto';
-import type { StagingStore } from '@sluice/staging';
-import { uploadOf } from './uploads.ts';
+import type { StagingStore, UploadMeta } from '@sluice/staging';
+import { uploadNotFound } from './uploads.ts';
 
 /**
  * The projection of the upload's events (the projector's MySQL): it knows what happened
@@ -53,13 +53,31 @@ export class StatusReader {
    * answer takes the further-along status and the stored-part counters of the projection.
    */
   async read(tenant: string, uploadId: string): Promise<UploadState> {
+    let projectionError: unknown;
     const [live, projected] = await Promise.all([
-      this.#staging.getUpload(uploadId),
-      this.#projected?.find(tenant, uploadId).catch(() => undefined),
+      uploadId ? this.#staging.getUpload(uploadId) : undefined,
+      this.#projected?.find(tenant, uploadId).catch((err: unknown) => {
+        projectionError = err;
+        return undefined;
+      }),
     ]);
-    // Without Redis state the projection is the answer; without either, #fromRedis says NOT_FOUND.
-    if ((!live || live.tenant !== tenant) && projected) return projected;
-    const staged = await this.#fromRedis(uploadId, tenant);
+    const mine = live?.tenant === tenant ? live : undefined;
+    if (!mine) {
+      // Without Redis state the projection is the answer. A projection that could not be
+      // read is not evidence that the upload does not exist.
+      if (projected) return projected;
+      if (projectionError !== undefined) {
+        throw new UnavailableError(
+          'DATABASE_UNAVAILABLE',
+          `upload ${JSON.stringify(uploadId)} is not in staging, and the upload projection could not be read ` +
+            `(${projectionError instanceof Error ? projectionError.message : String(projectionError)}): retry`,
+          { cause: projectionError },
+        );
+      }
+      throw uploadNotFound(uploadId);
+    }
+    // The meta read above is the one used: reading it again could find it deleted in between.
+    const staged = await this.#fromRedis(mine);
     if (!projected) return staged;
     if ((RANK[projected.status] ?? 0) > (RANK[staged.status] ?? 0)) return projected;
     return { ...staged, partsStored: projected.partsStored, bytesStored: projected.bytesStored };
@@ -76,9 +94,8 @@ export class StatusReader {
     return this.#projected.list(tenant, query);
   }
 
-  async #fromRedis(uploadId: string, tenant: string): Promise<UploadState> {
-    const meta = await uploadOf(this.#staging, tenant, uploadId);
-    const chunks = await this.#staging.listChunks(uploadId);
+  async #fromRedis(meta: UploadMeta): Promise<UploadState> {
+    const chunks = await this.#staging.listChunks(meta.uploadId);
     const status =
       meta.status === 'aborted'
         ? UploadStatus.UPLOAD_STATUS_ABORTED

@@ -13,14 +13,17 @@ export interface ChunkEvents {
  */
 export async function uploadOf(staging: StagingStore, tenant: string, uploadId: string): Promise<UploadMeta> {
   const meta = uploadId ? await staging.getUpload(uploadId) : undefined;
-  if (!meta || meta.tenant !== tenant) {
-    throw new NotFoundError(
-      'UPLOAD_NOT_FOUND',
-      `upload ${JSON.stringify(uploadId)} does not exist for your tenant (or it finished or expired): ` +
-        'start one with InitiateUpload, or check the id',
-    );
-  }
+  if (!meta || meta.tenant !== tenant) throw uploadNotFound(uploadId);
   return meta;
+}
+
+/** The one answer for an upload the caller has no access to, missing or another tenant's. */
+export function uploadNotFound(uploadId: string): NotFoundError {
+  return new NotFoundError(
+    'UPLOAD_NOT_FOUND',
+    `upload ${JSON.stringify(uploadId)} does not exist for your tenant (or it finished or expired): ` +
+      'start one with InitiateUpload, or check the id',
+  );
 }
 
 /** Refuses new bytes for an upload that no longer takes them. */

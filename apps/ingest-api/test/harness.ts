@@ -30,7 +30,7 @@ import {
 } from '@sluice/testing';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
-import { buildApp } from '../src/app.ts';
+import { buildApp, type App } from '../src/app.ts';
 import { DEFAULT_LIMITS, type IngestLimits } from '../src/limits.ts';
 import type { ChunkEvents } from '../src/uploads.ts';
 
@@ -121,34 +121,9 @@ export async function startIngest(
     tenants: parseTenants(tenantsText(), { env: tenantsEnv(), readFile: () => '' }),
     limits: { ...DEFAULT_LIMITS, ...options.limits },
     stagingFull: options.stagingFull ?? (() => false),
-    watchIntervalMs: 50,
+    watch: { intervalMs: 50 },
   });
-  const port = await new Promise<number>((resolve, reject) =>
-    app.grpc.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (err, p) =>
-      err ? reject(err) : resolve(p),
-    ),
-  );
-  t.after(
-    () =>
-      new Promise<void>((resolve) => {
-        // A call a failed test left open must not hold the suite: force after a grace period.
-        const force = setTimeout(() => app.grpc.forceShutdown(), 2000);
-        app.grpc.tryShutdown(() => {
-          clearTimeout(force);
-          resolve();
-        });
-      }),
-  );
-  const client = new IntakeServiceClient(`127.0.0.1:${port}`, credentials.createInsecure(), {
-    'grpc.max_send_message_length': 128 * 1024 * 1024,
-    'grpc.max_receive_message_length': 128 * 1024 * 1024,
-  });
-  t.after(() => client.close());
-  const auth = (key: string = KEYS.acme): Metadata => {
-    const md = new Metadata();
-    if (key) md.set('authorization', `Bearer ${key}`);
-    return md;
-  };
+  const client = await serve(t, app);
   const events = async (): Promise<ChunkEvent[]> => {
     const consumer = new Consumer({
       groupId: `read-${randomUUID()}`,
@@ -183,6 +158,39 @@ export async function startIngest(
       call(client.getUploadStatus.bind(client), GetUploadStatusRequest.fromPartial(req), md),
   };
   return { client, rpc, staging, backbone, auth, events };
+}
+
+/** Serves an app's gRPC on a random local port until the test ends, and a client of it. */
+export async function serve(t: TestContext, app: App): Promise<IntakeServiceClient> {
+  const port = await new Promise<number>((resolve, reject) =>
+    app.grpc.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (err, p) =>
+      err ? reject(err) : resolve(p),
+    ),
+  );
+  t.after(
+    () =>
+      new Promise<void>((resolve) => {
+        // A call a failed test left open must not hold the suite: force after a grace period.
+        const force = setTimeout(() => app.grpc.forceShutdown(), 2000);
+        app.grpc.tryShutdown(() => {
+          clearTimeout(force);
+          resolve();
+        });
+      }),
+  );
+  const client = new IntakeServiceClient(`127.0.0.1:${port}`, credentials.createInsecure(), {
+    'grpc.max_send_message_length': 128 * 1024 * 1024,
+    'grpc.max_receive_message_length': 128 * 1024 * 1024,
+  });
+  t.after(() => client.close());
+  return client;
+}
+
+/** Bearer metadata for an API key; an empty key sends none. */
+export function auth(key: string = KEYS.acme): Metadata {
+  const md = new Metadata();
+  if (key) md.set('authorization', `Bearer ${key}`);
+  return md;
 }
 
 /** Calls a unary method and resolves with its answer or its error. */

@@ -49,6 +49,11 @@ export interface SluiceClientOptions {
   readonly connectTimeoutMs?: number;
   /** Deadline of each call (a chunk included). @default 300_000 */
   readonly callTimeoutMs?: number;
+  /**
+   * How long a watch may go without a message before it is given up as a dead stream and
+   * opened again. The server sends the state at least every 10 s. @default 35000
+   */
+  readonly watchIdleTimeoutMs?: number;
   /** Extra grpc-js channel options. */
   readonly channelOptions?: ChannelOptions;
 }
@@ -114,12 +119,14 @@ export class SluiceClient {
   readonly #auth: Metadata;
   readonly #connectTimeoutMs: number;
   readonly #callTimeoutMs: number;
+  readonly #watchIdleTimeoutMs: number;
   #connected = false;
 
   constructor(options: SluiceClientOptions) {
     this.server = options.server || DEFAULT_SERVER;
     this.#connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
     this.#callTimeoutMs = options.callTimeoutMs ?? 300_000;
+    this.#watchIdleTimeoutMs = options.watchIdleTimeoutMs ?? 35_000;
     this.#auth = new Metadata();
     if (options.apiKey) this.#auth.set(GRPC_METADATA.authorization, `Bearer ${options.apiKey}`);
     this.#grpc = new IntakeServiceClient(this.server, channelCredentials(options.tls), {
@@ -283,15 +290,28 @@ export class SluiceClient {
     const call = this.#grpc.watchUpload(WatchUploadRequest.fromPartial({ uploadId }), this.#metadata());
     const onAbort = () => call.cancel();
     signal?.addEventListener('abort', onAbort, { once: true });
+    let idle = false;
+    const idleTimer = setTimeout(() => {
+      idle = true;
+      call.cancel();
+    }, this.#watchIdleTimeoutMs);
     try {
       for await (const message of call as AsyncIterable<{ upload?: UploadState; final: boolean }>) {
+        idleTimer.refresh();
         if (message.upload) yield { upload: message.upload, final: message.final };
         if (message.final) return;
       }
     } catch (err) {
       if (signal?.aborted) throw cancelled(signal, 'WatchUpload');
+      if (idle) {
+        throw new UnavailableError(
+          'SERVER_UNAVAILABLE',
+          `WatchUpload ${uploadId} sent nothing for ${this.#watchIdleTimeoutMs} ms; the stream is taken for dead`,
+        );
+      }
       throw isServiceError(err) ? fromServiceError(err, { call: 'WatchUpload', server: this.server }) : err;
     } finally {
+      clearTimeout(idleTimer);
       signal?.removeEventListener('abort', onAbort);
       call.cancel();
     }

@@ -1,5 +1,5 @@
 import { FailedPreconditionError, UnavailableError, type SluiceError } from '@sluice/errors';
-import { FINAL_STATUSES, UploadStatus, type UploadState } from '@sluice/proto';
+import { FINAL_STATUSES, UploadStatus, uploadStateFingerprint, type UploadState } from '@sluice/proto';
 import { withRetry, type RetryNotice, type RetryOptions } from './retry.ts';
 import type { SluiceClient } from './sluice-client.ts';
 
@@ -33,7 +33,7 @@ export function parseStatus(name: string): UploadStatus | undefined {
 /** Options of `waitForUpload`. */
 export interface WaitOptions {
   readonly signal?: AbortSignal;
-  /** Every state the server reports, the final one included. */
+  /** Every state the server reports, the final one included; a repeated state is reported once. */
   readonly onState?: (state: UploadState) => void;
   readonly retry?: RetryOptions;
   readonly onRetry?: (notice: RetryNotice) => void;
@@ -49,13 +49,18 @@ export async function waitForUpload(
   uploadId: string,
   options: WaitOptions = {},
 ): Promise<UploadState> {
+  // A watch opened again starts with the state already seen: it is reported once.
+  let seen = '';
   return withRetry(
     `WatchUpload ${uploadId}`,
     async () => {
       let last: UploadState | undefined;
       for await (const { upload, final } of client.watch(uploadId, options.signal)) {
         last = upload;
-        options.onState?.(upload);
+        // The server repeats an unchanged state as a heartbeat; report changes only.
+        const fingerprint = uploadStateFingerprint(upload);
+        if (fingerprint !== seen) options.onState?.(upload);
+        seen = fingerprint;
         if (final || FINAL_STATUSES.has(upload.status)) return upload;
       }
       throw new UnavailableError(

@@ -1,11 +1,18 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import type { UploadState } from '@sluice/proto';
+import { Server, ServerCredentials, type ServerWritableStream } from '@grpc/grpc-js';
+import {
+  IntakeServiceService,
+  type UploadState,
+  type WatchUploadRequest,
+  type WatchUploadResponse,
+} from '@sluice/proto';
 import {
   finalStateError,
   parseStatus,
   statusName,
+  SluiceClient,
   upload,
   UploadStatus,
   waitForUpload,
@@ -81,5 +88,44 @@ describe('waitForUpload', { timeout: 120_000 }, () => {
     });
     await assert.rejects(pending, { code: 'UPLOAD_ABORTED' });
     await aborting;
+  });
+});
+
+describe('waitForUpload on a stream that goes quiet', () => {
+  it('gives up a watch silent past its idle timeout, watches again, and reports each state once', async (t) => {
+    // A server whose first watch sends one state and then nothing; the second repeats that
+    // state (a heartbeat) and then sends the final one.
+    let watches = 0;
+    const server = new Server();
+    server.addService(IntakeServiceService, {
+      watchUpload: (call: ServerWritableStream<WatchUploadRequest, WatchUploadResponse>) => {
+        watches += 1;
+        call.write({ upload: state(UploadStatus.UPLOAD_STATUS_UPLOADING), final: false });
+        if (watches === 1) return;
+        call.write({ upload: state(UploadStatus.UPLOAD_STATUS_UPLOADING), final: false });
+        call.write({ upload: state(UploadStatus.UPLOAD_STATUS_COMPLETED), final: true });
+        call.end();
+      },
+    });
+    const port = await new Promise<number>((resolve, reject) =>
+      server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (err, p) =>
+        err ? reject(err) : resolve(p),
+      ),
+    );
+    t.after(() => server.forceShutdown());
+    const client = new SluiceClient({ server: `127.0.0.1:${port}`, apiKey: 'key', watchIdleTimeoutMs: 300 });
+    t.after(() => client.close());
+    const seen: UploadStatus[] = [];
+    const retries: string[] = [];
+    const final = await waitForUpload(client, 'u1', {
+      onState: (s) => seen.push(s.status),
+      onRetry: (n) => retries.push(n.error.message),
+      retry: { initialDelayMs: 10 },
+    });
+    assert.equal(final.status, UploadStatus.UPLOAD_STATUS_COMPLETED);
+    assert.equal(watches, 2);
+    assert.deepEqual(seen, [UploadStatus.UPLOAD_STATUS_UPLOADING, UploadStatus.UPLOAD_STATUS_COMPLETED]);
+    assert.equal(retries.length, 1);
+    assert.match(retries[0] ?? '', /sent nothing for 300 ms/);
   });
 });

@@ -22,5 +22,6 @@ export {
   partSizeKindFromWire,
   partSizeKindToWire,
   uploadRefOf,
+  uploadStateFingerprint,
 } from './wire.ts';
 export type { ChecksumMode, PartSizeKind, UploadRef } from './wire.ts';

@@ -5,7 +5,7 @@
  * back, goes through here.
  */
 import { ChunkEvent_ChecksumMode, ChunkEvent_PartSizeKind } from './gen/sluice/intake/v1/chunk_event.ts';
-import { UploadStatus } from './gen/sluice/intake/v1/intake_service.ts';
+import { UploadStatus, type UploadState } from './gen/sluice/intake/v1/intake_service.ts';
 
 /** The drive's checksum mode: which CRC goes to the store with each part and object. */
 export type ChecksumMode = 'none' | 'crc64nvme' | 'crc32c' | 'crc32';
@@ -64,6 +64,11 @@ export const FINAL_STATUSES: ReadonlySet<UploadStatus> = new Set<UploadStatus>([
   UploadStatus.UPLOAD_STATUS_ABORTED,
   UploadStatus.UPLOAD_STATUS_EXPIRED,
 ]);
+
+/** A text that differs exactly when two upload states differ (a watch sends changes by it). */
+export function uploadStateFingerprint(state: UploadState): string {
+  return JSON.stringify(state, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+}
 
 /** Who an event is about, as every envelope of every topic names it. */
 export interface UploadRef {
