@@ -75,9 +75,18 @@ export async function ensureUp(options: UpOptions = {}): Promise<ServiceState[]>
   const { names, env, say, paths } = resolve(options);
   const aptNeeded = [...new Set(names.flatMap((name) => DRIVERS[name].aptPackages))];
   const installers = createInstallers(paths, aptNeeded, say);
-  const results = await Promise.allSettled(
-    names.map((name) => upOne(DRIVERS[name], context(name, env, paths, installers, say), options.timeoutMs)),
-  );
+  // Services start at once, except that one waits for the services it `needs`.
+  const starting = new Map<ServiceName, Promise<ServiceState>>();
+  for (const name of names) {
+    const needed = (DRIVERS[name].needs ?? []).map((dep) => neededUp(name, dep, starting.get(dep), env));
+    starting.set(
+      name,
+      Promise.all(needed).then(() =>
+        upOne(DRIVERS[name], context(name, env, paths, installers, say), options.timeoutMs),
+      ),
+    );
+  }
+  const results = await Promise.allSettled(starting.values());
   const failures = results.flatMap((result) =>
     result.status === 'rejected' ? [describe(result.reason)] : [],
   );
@@ -85,6 +94,26 @@ export async function ensureUp(options: UpOptions = {}): Promise<ServiceState[]>
     throw new Error(failures.join('\n\n'));
   }
   return results.map((result) => (result as PromiseFulfilledResult<ServiceState>).value);
+}
+
+/** Resolves once `dep`, which `name` needs, is up: started by this call or already running. */
+async function neededUp(
+  name: ServiceName,
+  dep: ServiceName,
+  starting: Promise<ServiceState> | undefined,
+  env: NodeJS.ProcessEnv,
+): Promise<void> {
+  if (starting) {
+    await starting.catch((err: unknown) => {
+      throw new Error(`${name} was not started: it needs ${dep}, which did not come up`, { cause: err });
+    });
+    return;
+  }
+  if (!(await checkService(dep, { env, timeoutMs: 2000 })).healthy) {
+    throw new Error(
+      `${name} needs ${dep} (${SERVICES[dep].title}), which is not running: start both with \`npm run infra -- up ${dep} ${name}\``,
+    );
+  }
 }
 
 /** Probes the requested services and reports which process of ours runs each. */

@@ -39,6 +39,8 @@ export interface ServiceDriver {
   readonly aptPackages: readonly AptPackage[];
   /** How long the service may take from start to healthy. */
   readonly startTimeoutMs: number;
+  /** Services that must be healthy before this one starts (it stores its data in them). */
+  readonly needs?: readonly ServiceName[];
   /**
    * Installs what is missing, writes configuration, initialises the data folder when it
    * is new, and returns the command to run. Safe to repeat.

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
-import { requireServices, serviceUrl, uniqueName } from '@sluice/testing';
+import { kafkaAdmin, requireServices, serviceUrl, uniqueName } from '@sluice/testing';
 
 before(() => requireServices(['apicurio']));
 
@@ -50,4 +50,23 @@ test('a Protobuf schema registered through the v3 API reads back by its contentI
   const content = await fetch(`${registry}/ids/contentIds/${body.version.contentId}`);
   assert.equal(content.status, 200);
   assert.equal(await content.text(), PROTO);
+});
+
+test('the registry keeps its schemas on the local Kafka, in a journal that is never deleted', async () => {
+  await requireServices(['kafka']);
+  const admin = kafkaAdmin();
+  const [journal] = await admin
+    .describeConfigs({
+      resources: [
+        {
+          resourceType: 2,
+          resourceName: 'kafkasql-journal',
+          configurationKeys: ['retention.ms', 'cleanup.policy'],
+        },
+      ],
+    })
+    .finally(() => admin.close());
+  const config = new Map(journal?.configs.map((c) => [c.name, c.value]));
+  assert.equal(config.get('retention.ms'), '-1');
+  assert.equal(config.get('cleanup.policy'), 'delete');
 });

@@ -93,13 +93,19 @@ describe('infra/compose/docker-compose.yml follows the service catalogue', () =>
     });
   }
 
-  test('Kafka advertises the published port', () => {
+  test('Kafka advertises the published port to the host and kafka:9092 to containers', () => {
     const environment = services.get('kafka')?.maps.get('environment');
     assert.equal(
       environment?.get('KAFKA_ADVERTISED_LISTENERS'),
-      `PLAINTEXT://127.0.0.1:\${${SERVICES.kafka.portEnv}:-${SERVICES.kafka.port}}`,
+      `PLAINTEXT://127.0.0.1:\${${SERVICES.kafka.portEnv}:-${SERVICES.kafka.port}},INTERNAL://kafka:9092`,
     );
     assert.equal(environment?.get('KAFKA_AUTO_CREATE_TOPICS_ENABLE'), 'false');
+  });
+
+  test('the registry keeps its schemas on Kafka (KafkaSQL), never in memory', () => {
+    const environment = services.get('apicurio')?.maps.get('environment');
+    assert.equal(environment?.get('APICURIO_STORAGE_KIND'), 'kafkasql');
+    assert.equal(environment?.get('APICURIO_KAFKASQL_BOOTSTRAP_SERVERS'), 'kafka:9092');
   });
 
   test('the S3 server and MySQL use the local credentials', () => {

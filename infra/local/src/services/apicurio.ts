@@ -1,11 +1,21 @@
 /**
- * Apicurio Registry 3.x (Quarkus app) with in-memory H2 storage: schemas live as long as
- * the process, and Sluice registers its schemas at start-up, so a restart is harmless.
+ * Apicurio Registry 3.x (Quarkus app) with KafkaSQL storage on the local Kafka: every change
+ * to the registry is a record on the `kafkasql-journal` topic, which the registry creates with
+ * unlimited retention and replays into its in-memory database at start-up.
+ *
+ * The schemas must outlive the registry process, because every event on the topics names its
+ * schema by contentId and the topics are kept for ever: a registry that forgets (in-memory
+ * storage) turns every earlier event into one nobody can decode. KafkaSQL keeps the schemas
+ * beside the events they describe, on the same broker and disks: they survive `infra down`/`up`
+ * and a reboot together, `infra reset` clears them together, and no second database has to be
+ * run, backed up and kept in step with the topics (compose and k8s do the same).
+ *
  * Deletion through the REST API is on so tests can clean up, and telemetry export stays off.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { findJava } from '../java.ts';
+import { serviceEndpoint } from '@sluice/testing';
 import type { ServiceDriver } from '../service-driver.ts';
 import { JAVA_MAJOR, VERSIONS } from '../versions.ts';
 
@@ -16,11 +26,13 @@ export const apicurio: ServiceDriver = {
   name: 'apicurio',
   aptPackages: [],
   startTimeoutMs: 120_000,
+  needs: ['kafka'],
   async prepare(ctx) {
     const java = findJava(JAVA_MAJOR.apicurio, `Apicurio Registry ${VERSIONS.apicurio}`, ctx.env);
     const tool = await ctx.installers.apicurio();
     const tmp = join(ctx.paths.dir, 'tmp');
     mkdirSync(tmp, { recursive: true });
+    const kafka = serviceEndpoint('kafka', ctx.env);
     const properties: Record<string, string> = {
       'quarkus.http.host': ctx.host,
       'quarkus.http.port': String(ctx.port),
@@ -29,9 +41,8 @@ export const apicurio: ServiceDriver = {
       'quarkus.management.host': ctx.host,
       'quarkus.management.port': '0',
       'quarkus.otel.sdk.disabled': 'true',
-      'apicurio.storage.kind': 'sql',
-      'apicurio.storage.sql.kind': 'h2',
-      'apicurio.datasource.url': 'jdbc:h2:mem:registry',
+      'apicurio.storage.kind': 'kafkasql',
+      'apicurio.kafkasql.bootstrap.servers': `${kafka.host}:${kafka.port}`,
       'apicurio.rest.deletion.group.enabled': 'true',
       'apicurio.rest.deletion.artifact.enabled': 'true',
       'apicurio.rest.deletion.artifact-version.enabled': 'true',
