@@ -6,8 +6,25 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { credentials, Metadata } from '@grpc/grpc-js';
-import { InitiateUploadRequest, IntakeServiceClient, type InitiateUploadResponse } from '@sluice/proto';
-import { eventTopicPrefix, freePort, requireServices, uniqueName } from '@sluice/testing';
+import { Producer } from '@platformatic/kafka';
+import { EventBackbone } from '@sluice/kafka';
+import {
+  ChunkEvent,
+  InitiateUploadRequest,
+  IntakeServiceClient,
+  type InitiateUploadResponse,
+} from '@sluice/proto';
+import { encodeFrame } from '@sluice/schema-registry';
+import {
+  eventTopicPrefix,
+  freePort,
+  kafkaBrokers,
+  requireServices,
+  serviceUrl,
+  uniqueName,
+} from '@sluice/testing';
+import { pino } from 'pino';
+import { Registry } from 'prom-client';
 import { KEYS, tenantsEnv, tenantsText } from './harness.ts';
 
 const main = join(import.meta.dirname, '..', 'src', 'main.ts');
@@ -75,6 +92,46 @@ describe('ingest-api process', { timeout: 60_000 }, () => {
       app.child.kill('SIGTERM');
     }
     assert.equal(await app.exited, 0, app.stderr());
+  });
+
+  it('refuses to start over events a reset registry no longer resolves, naming topic and contentId', async (t) => {
+    await requireServices(['redis', 'kafka', 'apicurio']);
+    const topicPrefix = eventTopicPrefix(t, 'ingest-main');
+    const backbone = await EventBackbone.connect({
+      brokers: kafkaBrokers(),
+      registryUrl: serviceUrl('apicurio'),
+      topicPrefix,
+      partitions: 1,
+      clientId: 'ingest-main-test',
+      logger: pino({ level: 'silent' }),
+      metrics: new Registry(),
+    });
+    // A chunk event from before a registry reset: its contentId is now nobody's.
+    const topic = backbone.topics['intake.chunks'];
+    const stale = encodeFrame(
+      1_999_999_999,
+      'ChunkEvent',
+      ChunkEvent.encode(ChunkEvent.fromPartial({})).finish(),
+    );
+    const producer = new Producer({ clientId: 'ingest-main-test', bootstrapBrokers: kafkaBrokers() });
+    await producer.send({ acks: -1, messages: [{ topic, key: Buffer.from('n'), value: stale }] });
+    await Promise.all([producer.close(), backbone.close()]);
+
+    const app = start({
+      SLUICE_INGEST_HTTP_PORT: String(await freePort()),
+      SLUICE_INGEST_PORT: String(await freePort()),
+      SLUICE_TENANTS_FILE: tenantsFile(t),
+      SLUICE_TOPIC_PREFIX: topicPrefix,
+      SLUICE_REDIS_NAMESPACE: uniqueName('ns'),
+      SLUICE_KAFKA_PARTITIONS: '1',
+    });
+    assert.equal(await app.exited, 2, app.stderr());
+    assert.match(app.stderr(), /refusing to start: the schema registry at .* does not hold the schemas/);
+    assert.match(
+      app.stderr(),
+      new RegExp(`${topic} partition 0 offset 0: contentId 1999999999; the registry answers: no schema`),
+    );
+    assert.match(app.stderr(), /Restore the\nregistry's storage/);
   });
 
   it('refuses a bad port before starting, naming the variable and the expected form', async () => {

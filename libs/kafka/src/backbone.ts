@@ -1,8 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { Admin, Consumer } from '@platformatic/kafka';
+import { FailedPreconditionError } from '@sluice/errors';
 import {
   ApicurioRegistry,
   createEventCodecs,
+  describeSchemaMismatches,
+  EVENT_TOPICS,
+  schemaMismatchOf,
+  type SchemaMismatch,
   type EnvelopeOf,
   type EventCodecs,
   type EventTopic,
@@ -13,6 +18,7 @@ import type { Registry } from 'prom-client';
 import { RETRY_POLICIES } from '@sluice/retry';
 import { kafkaRetryOptions } from './client-retry.ts';
 import { kafkaDeadLetterSink } from './dead-letter.ts';
+import { latestRecords } from './latest-records.ts';
 import { EventProducer } from './event-producer.ts';
 import { createKafkaProducer, type KafkaProducer } from './kafka-producer.ts';
 import { StreamProcessor, type StreamProcessorOptions } from './processor.ts';
@@ -56,14 +62,22 @@ export type ProcessorOptions<T extends EventTopic> = Omit<
 export class EventBackbone {
   readonly codecs: EventCodecs;
   readonly topics: { readonly [T in EventTopic]: string };
+  /** The schema registry the codecs were made with. */
+  readonly registry: ApicurioRegistry;
   readonly #o: EventBackboneOptions;
   readonly #client: KafkaProducer;
   readonly #producers = new Map<EventTopic, EventProducer<EventTopic>>();
   readonly #processors: StreamProcessor<unknown>[] = [];
   readonly #consumers: Consumer<Buffer, Buffer, Buffer, Buffer>[] = [];
 
-  private constructor(options: EventBackboneOptions, codecs: EventCodecs, client: KafkaProducer) {
+  private constructor(
+    options: EventBackboneOptions,
+    registry: ApicurioRegistry,
+    codecs: EventCodecs,
+    client: KafkaProducer,
+  ) {
     this.#o = options;
+    this.registry = registry;
     this.codecs = codecs;
     this.#client = client;
     this.topics = {
@@ -101,7 +115,7 @@ export class EventBackbone {
     const registry = new ApicurioRegistry({ url: options.registryUrl });
     const codecs = await createEventCodecs(registry, { topicPrefix: prefix });
     const client = createKafkaProducer({ brokers: options.brokers, clientId: options.clientId });
-    return new EventBackbone(options, codecs, client);
+    return new EventBackbone(options, registry, codecs, client);
   }
 
   /** The event producer of `topic` (one per topic, shared). */
@@ -119,9 +133,48 @@ export class EventBackbone {
     return p;
   }
 
+  /**
+   * Refuses, with REGISTRY_MISMATCH, when the last record of a partition of `topics` names a
+   * contentId the registry does not resolve to the topic's envelope: the registry was reset or
+   * replaced under stored events, and replaying them would fail. Apps call it at start-up.
+   * @throws FailedPreconditionError REGISTRY_MISMATCH, naming each record, what the registry
+   *   answers, and what to do.
+   * @throws UnavailableError when Kafka or the registry cannot be reached.
+   */
+  async checkStoredSchemas(topics: readonly EventTopic[] = EVENT_TOPICS): Promise<void> {
+    const byName = new Map(topics.map((t) => [this.topics[t], t]));
+    const consumer = this.#newConsumer(`${this.#o.clientId}-schema-check-${randomUUID()}`);
+    let mismatches: SchemaMismatch[];
+    try {
+      const records = await latestRecords(consumer, [...byName.keys()]);
+      const found = await Promise.all(
+        records.flatMap((r) => {
+          const topic = byName.get(r.topic);
+          return topic ? [schemaMismatchOf(this.registry, { ...r, topic, topicName: r.topic })] : [];
+        }),
+      );
+      mismatches = found.filter((m) => m !== undefined);
+    } finally {
+      await consumer.close(true);
+    }
+    if (mismatches.length > 0) {
+      throw new FailedPreconditionError(
+        'REGISTRY_MISMATCH',
+        describeSchemaMismatches(mismatches, this.registry.url),
+        { details: { topic: mismatches[0]?.topicName ?? '', contentId: mismatches[0]?.contentId ?? 0 } },
+      );
+    }
+  }
+
   /** A consumer of `groupId` with manual commits and a session short enough to notice a dead member fast. */
   consumer(groupId: string): Consumer<Buffer, Buffer, Buffer, Buffer> {
-    const consumer = new Consumer({
+    const consumer = this.#newConsumer(groupId);
+    this.#consumers.push(consumer);
+    return consumer;
+  }
+
+  #newConsumer(groupId: string): Consumer<Buffer, Buffer, Buffer, Buffer> {
+    return new Consumer({
       groupId,
       clientId: `${this.#o.clientId}-${randomUUID().slice(0, 8)}`,
       bootstrapBrokers: [...this.#o.brokers],
@@ -131,8 +184,6 @@ export class EventBackbone {
       heartbeatInterval: 1000,
       ...kafkaRetryOptions(RETRY_POLICIES.kafkaConsumer),
     });
-    this.#consumers.push(consumer);
-    return consumer;
   }
 
   /** A stream processor over `topic` that decodes its envelopes and dead-letters to `<topic>.dlq`. */

@@ -57,6 +57,11 @@ export function envelopeName(topic: EventTopic): string {
   return ENVELOPES[topic].messageName;
 }
 
+/** The top-level messages a .proto text declares, in order. */
+export function declaredMessages(protoText: string): string[] {
+  return [...protoText.matchAll(/^\s*message\s+([A-Za-z_][A-Za-z0-9_]*)\s*\{/gm)].map((m) => m[1] ?? '');
+}
+
 /** The .proto text registered for `topic`. */
 export function envelopeSchema(topic: EventTopic): string {
   return protoSource(ENVELOPES[topic].protoFile);
@@ -151,7 +156,6 @@ class TopicCodec<T extends EventTopic> implements EventCodec<T> {
   /** Reused for every encode (it keeps its grown buffer); encoding is synchronous, never re-entered. */
   readonly #writer: ProtoWriter;
   readonly #knownIds: BoundedCache<number, true>;
-  readonly #declaresMessage: RegExp;
 
   constructor(
     registry: SchemaRegistry,
@@ -171,7 +175,6 @@ class TopicCodec<T extends EventTopic> implements EventCodec<T> {
     this.#writer = spec.fns.encode(spec.fns.fromPartial({}));
     this.#writer.finish();
     this.#knownIds = new BoundedCache(knownIdsCacheSize);
-    this.#declaresMessage = new RegExp(`^\\s*message\\s+${spec.messageName}\\s*\\{`, 'm');
   }
 
   encode(envelope: EnvelopeOf<T>): Buffer {
@@ -198,7 +201,7 @@ class TopicCodec<T extends EventTopic> implements EventCodec<T> {
         { details: { contentId, topic: this.topicName } },
       );
     }
-    if (!this.#declaresMessage.test(content)) {
+    if (!declaredMessages(content).includes(this.messageName)) {
       throw frameError(
         'unknown-schema',
         `the schema under contentId ${contentId} defines no message ${this.messageName}: it is not a schema of ${this.topicName}`,

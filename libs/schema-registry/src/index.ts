@@ -16,6 +16,12 @@ export {
   type EventEnvelopes,
 } from './event-codec.ts';
 export { DEAD_LETTER_SUFFIX, EVENT_TOPICS, eventTopicName, type EventTopic } from './topic-names.ts';
+export {
+  describeSchemaMismatches,
+  schemaMismatchOf,
+  type SchemaMismatch,
+  type StoredFrame,
+} from './stored-schemas.ts';
 export { InMemorySchemaRegistry, type InMemorySchemaRegistryOptions } from './in-memory-registry.ts';
 export type {
   ArtifactType,

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { SluiceError } from '@sluice/errors';
 import { EventBackbone } from '@sluice/kafka';
 import { parseTenants, type Tenants } from '@sluice/tenants';
 import { Redis } from 'ioredis';
@@ -72,7 +73,7 @@ export class Startup {
     metrics: Registry,
     clientId: string = this.app,
   ): Promise<EventBackbone> {
-    return EventBackbone.connect({
+    const backbone = await EventBackbone.connect({
       brokers: config.SLUICE_KAFKA_BROKERS,
       registryUrl: config.SLUICE_REGISTRY_URL,
       topicPrefix: config.SLUICE_TOPIC_PREFIX,
@@ -82,5 +83,15 @@ export class Startup {
       logger: this.logger,
       metrics,
     }).catch((err: unknown) => this.fatal(`the event backbone cannot be reached: ${(err as Error).message}`));
+    // Stored events a reset registry can no longer decode are named now, not record by record.
+    await backbone.checkStoredSchemas().catch(async (err: unknown) => {
+      await backbone.close();
+      return this.fatal(
+        err instanceof SluiceError && err.code === 'REGISTRY_MISMATCH'
+          ? `refusing to start: ${err.message}`
+          : `the stored events' schemas cannot be checked: ${(err as Error).message}`,
+      );
+    });
+    return backbone;
   }
 }
