@@ -89,6 +89,12 @@ export const ERROR_CATALOGUE = {
   // Event frames.
   FRAME_INVALID: spec('INVALID_ARGUMENT', 400, false, 'an event frame is malformed'),
   FRAME_UNKNOWN_SCHEMA: spec('FAILED_PRECONDITION', 400, false, 'an event frame names an unknown schema'),
+  SCHEMA_INCOMPATIBLE: spec(
+    'FAILED_PRECONDITION',
+    500,
+    false,
+    "the schema registry's rules refused a changed schema",
+  ),
   REGISTRY_MISMATCH: spec(
     'FAILED_PRECONDITION',
     500,

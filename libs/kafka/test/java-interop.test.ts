@@ -7,8 +7,14 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { before, describe, it, type TestContext } from 'node:test';
-import { UploadEvent } from '@sluice/proto';
-import { ApicurioRegistry, createEventCodec, decodeFrame } from '@sluice/schema-registry';
+import { ChunkEvent, UploadEvent } from '@sluice/proto';
+import {
+  ApicurioRegistry,
+  createEventCodec,
+  decodeFrame,
+  encodeFrame,
+  envelopeSchema,
+} from '@sluice/schema-registry';
 import { createTopic, kafkaBrokers, requireServices, serviceUrl } from '@sluice/testing';
 import { EventProducer } from '../src/index.ts';
 import { header, readRecords, testProducer } from './helpers.ts';
@@ -165,5 +171,50 @@ describe('Java interop (Apicurio 3.x Protobuf serdes on defaults)', () => {
     const again = await sluice.produce(UploadEvent.fromPartial({ ...engineEvent, eventId: randomUUID() }));
     assert.equal(again.partition, engine.partition);
     assert.equal(fromEngine.partition, engine.partition);
+  });
+
+  it('a Java consumer decodes events of the old schema version and of a newer one that adds a field', async (t) => {
+    const topic = await createTopic(t, { partitions: 1, prefix: 'interop-evolution' });
+    deleteArtifactsAfter(t, topic);
+    const registry = new ApicurioRegistry({ url: registryUrl });
+    const codec = await createEventCodec(registry, 'intake.chunks', { topicName: topic });
+    // A later release adds a field to ChunkEvent, registered under the compatibility rule.
+    const added = envelopeSchema('intake.chunks').replace(
+      '  google.protobuf.Timestamp occurred_at = 6;\n',
+      '  google.protobuf.Timestamp occurred_at = 6;\n  string trace_note = 99;\n',
+    );
+    const v2 = await registry.ensureSchema({ artifactId: topic, content: added });
+    assert.equal(v2.version, '2');
+    const node = `node-${randomUUID()}`;
+    const older = chunkUploaded(node, 0);
+    const newer = chunkUploaded(node, 1);
+    const newerBytes = Buffer.concat([
+      ChunkEvent.encode(newer).finish(),
+      Buffer.from([0x9a, 0x06, 0x05]), // field 99, length-delimited, 5 bytes
+      Buffer.from('added'),
+    ]);
+    const kafka = testProducer(t);
+    await new EventProducer({ producer: kafka, codec }).produce(older);
+    await kafka.send({
+      messages: [
+        { topic, key: Buffer.from(node), value: encodeFrame(v2.contentId, 'ChunkEvent', newerBytes) },
+      ],
+    });
+
+    const javaRecords = (await runJavaInterop(['consume', brokers, registryUrl, topic, '2'])).map(
+      (line) => JSON.parse(line) as JavaRecord,
+    );
+    assert.equal(javaRecords.length, 2);
+    const old = javaRecords.find((r) => r.value.eventId === older.eventId);
+    const next = javaRecords.find((r) => r.value.eventId === newer.eventId);
+    assert.deepEqual(old?.value, toProto3Json(older));
+    assert.deepEqual(next?.value, { ...toProto3Json(newer), traceNote: 'added' });
+    // And Sluice, on the generated code of the older schema, reads both.
+    const records = await readRecords(topic, 2);
+    const decoded = await Promise.all(records.map((r) => codec.decode(r.value)));
+    assert.deepEqual(
+      decoded.map((e) => e.eventId),
+      [older.eventId, newer.eventId],
+    );
   });
 });

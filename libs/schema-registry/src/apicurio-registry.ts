@@ -6,7 +6,15 @@
  * a changed .proto becomes a new version at the next start-up, and the registry's rules (if
  * any are configured) decide whether it is accepted.
  *
+ * Each artifact carries two rules, so the registry itself refuses a change that would strand
+ * stored events: VALIDITY FULL (the .proto must parse), and COMPATIBILITY BACKWARD_TRANSITIVE.
+ * Transitive, because the topics are replayed from offset 0: the newest schema must read the
+ * events of every earlier version, not only of the one before it.
+ *
  * Calls used:
+ *   GET  /groups/{g}/artifacts/{a}/rules                         the rules the artifact has
+ *   POST /groups/{g}/artifacts/{a}/rules                         adds a missing rule (409 when a
+ *        replica starting at once added it first: fine)
  *   POST /groups/{g}/artifacts?ifExists=FIND_OR_CREATE_VERSION   ensureSchema: creates the
  *        artifact with its first version, or returns the version whose content is byte-for-byte
  *        ours, or adds a version — one idempotent call, safe for replicas starting together
@@ -44,6 +52,10 @@ export interface ApicurioRegistryOptions {
   readonly retryDelayMs?: number;
   /** Entries of the contentId → content cache. @default 1000 */
   readonly cacheSize?: number;
+  /**
+   * The compatibility rule put on each artifact. @default 'BACKWARD_TRANSITIVE' (see above)
+   */
+  readonly compatibility?: CompatibilityLevel;
   /** Sent with every request, e.g. `{ authorization: 'Bearer …' }`. */
   readonly headers?: Readonly<Record<string, string>>;
   /** @default globalThis.fetch */
@@ -62,6 +74,17 @@ interface CreateArtifactResponse {
 
 const PROTOBUF_CONTENT_TYPE = 'application/x-protobuf';
 
+/** Apicurio's compatibility levels that keep old events readable by new consumers. */
+export type CompatibilityLevel = 'BACKWARD' | 'BACKWARD_TRANSITIVE' | 'FULL' | 'FULL_TRANSITIVE';
+
+/** Apicurio's answer to a refused request (ProblemDetails, with `causes` for rule violations). */
+interface Problem {
+  readonly status: number;
+  readonly name: string;
+  readonly reason: string;
+  readonly causes: readonly string[];
+}
+
 /** {@link SchemaRegistry} on Apicurio Registry 3.x. */
 export class ApicurioRegistry implements SchemaRegistry {
   readonly url: string;
@@ -71,6 +94,7 @@ export class ApicurioRegistry implements SchemaRegistry {
   readonly #backoff: Backoff;
   readonly #headers: Readonly<Record<string, string>>;
   readonly #fetch: typeof fetch;
+  readonly #rules: Readonly<Record<'COMPATIBILITY' | 'VALIDITY', string>>;
   readonly #contents: BoundedCache<number, string>;
   readonly #contentLookups = new Map<number, Promise<string | undefined>>();
 
@@ -93,6 +117,7 @@ export class ApicurioRegistry implements SchemaRegistry {
       jitter: RETRY_POLICIES.registry.jitter,
     };
     this.#headers = options.headers ?? {};
+    this.#rules = { COMPATIBILITY: options.compatibility ?? 'BACKWARD_TRANSITIVE', VALIDITY: 'FULL' };
     this.#fetch = options.fetch ?? globalThis.fetch;
     this.#contents = new BoundedCache(options.cacheSize ?? 1000);
   }
@@ -109,13 +134,16 @@ export class ApicurioRegistry implements SchemaRegistry {
       firstVersion: { content: { content: request.content, contentType: PROTOBUF_CONTENT_TYPE } },
     };
     const operation = `registering artifact ${this.groupId}/${request.artifactId}`;
-    const response = await this.#request<CreateArtifactResponse>(
-      'POST',
-      path,
-      operation,
-      options.signal,
-      body,
-    );
+    // Rules go on before a new version is offered, so an existing artifact's change is checked;
+    // a new artifact gets them right after its first version.
+    const hadRules = await this.#ensureRules(request.artifactId, options.signal);
+    let response: CreateArtifactResponse | undefined;
+    try {
+      response = await this.#request<CreateArtifactResponse>('POST', path, operation, options.signal, body);
+    } catch (error) {
+      throw this.#explainRefusal(error, request.artifactId);
+    }
+    if (!hadRules) await this.#ensureRules(request.artifactId, options.signal);
     const version = response?.version;
     if (
       version === undefined ||
@@ -136,6 +164,43 @@ export class ApicurioRegistry implements SchemaRegistry {
       contentId: version.contentId,
       globalId: version.globalId,
     };
+  }
+
+  /**
+   * Adds the rules the artifact lacks. Resolves false when the artifact does not exist yet.
+   */
+  async #ensureRules(artifactId: string, signal: AbortSignal | undefined): Promise<boolean> {
+    const path = `/groups/${encodeURIComponent(this.groupId)}/artifacts/${encodeURIComponent(artifactId)}/rules`;
+    const present = await this.#request<string[]>('GET', path, `reading the rules of ${artifactId}`, signal);
+    if (present === undefined) return false;
+    for (const [ruleType, config] of Object.entries(this.#rules)) {
+      if (present.includes(ruleType)) continue;
+      try {
+        await this.#request('POST', path, `adding the ${ruleType} rule to ${artifactId}`, signal, {
+          ruleType,
+          config,
+        });
+      } catch (error) {
+        // Another replica starting at the same time added it first.
+        if (!(error instanceof InternalError && error.details.status === 409)) throw error;
+      }
+    }
+    return true;
+  }
+
+  /** A rule violation as the error a developer can act on; other errors unchanged. */
+  #explainRefusal(error: unknown, artifactId: string): unknown {
+    if (!(error instanceof InternalError) || error.details.problem !== 'RuleViolationException') return error;
+    const causes =
+      typeof error.details.causes === 'string' && error.details.causes !== '' ? error.details.causes : '';
+    return new FailedPreconditionError(
+      'SCHEMA_INCOMPATIBLE',
+      `the schema registry refused the changed .proto of ${this.groupId}/${artifactId}: ${error.details.reason}` +
+        `${causes ? ` (${causes})` : ''}. Its rules are VALIDITY ${this.#rules.VALIDITY} and COMPATIBILITY ` +
+        `${this.#rules.COMPATIBILITY}: every event stored on the topic must stay decodable, so add fields under new ` +
+        'numbers, and never remove, renumber or retype one (reserve the number and name of a field you drop)',
+      { cause: error, details: { artifactId } },
+    );
   }
 
   async contentById(contentId: number, options: RegistryCallOptions = {}): Promise<string | undefined> {
@@ -224,14 +289,23 @@ export class ApicurioRegistry implements SchemaRegistry {
       return (isJson ? JSON.parse(text) : text) as T;
     }
     if (response.status === 404 && method === 'GET') return undefined;
-    const reason = problemDetail(text) ?? `HTTP ${response.status}`;
+    const problem = problemOf(response.status, text);
     if (response.status >= 500 || response.status === 408 || response.status === 429) {
-      throw this.#unavailable(operation, `HTTP ${response.status}: ${reason}`);
+      throw this.#unavailable(operation, `HTTP ${response.status}: ${problem.reason}`);
     }
-    throw new InternalError(`Apicurio Registry refused ${operation} (HTTP ${response.status}): ${reason}`, {
-      code: 'REGISTRY_REJECTED',
-      details: { status: response.status, url },
-    });
+    throw new InternalError(
+      `Apicurio Registry refused ${operation} (HTTP ${response.status}): ${problem.reason}`,
+      {
+        code: 'REGISTRY_REJECTED',
+        details: {
+          status: response.status,
+          url,
+          problem: problem.name,
+          reason: problem.reason,
+          causes: problem.causes.join('; '),
+        },
+      },
+    );
   }
 
   #unavailable(operation: string, why: string, cause?: unknown): UnavailableError {
@@ -243,18 +317,41 @@ export class ApicurioRegistry implements SchemaRegistry {
   }
 }
 
-// Apicurio answers errors as ProblemDetails: { title, detail, status, name }.
-function problemDetail(text: string): string | undefined {
+// Apicurio answers errors as ProblemDetails: { title, detail, status, name, causes? }.
+function problemOf(status: number, text: string): Problem {
   try {
-    const parsed = JSON.parse(text) as { detail?: unknown; title?: unknown; message?: unknown };
-    for (const candidate of [parsed.detail, parsed.title, parsed.message]) {
-      if (typeof candidate === 'string' && candidate !== '') return candidate;
-    }
+    const parsed = JSON.parse(text) as {
+      detail?: unknown;
+      title?: unknown;
+      message?: unknown;
+      name?: unknown;
+      causes?: unknown;
+    };
+    const reason = [parsed.title, parsed.detail, parsed.message].find(
+      (c): c is string => typeof c === 'string' && c !== '',
+    );
+    const causes = Array.isArray(parsed.causes)
+      ? parsed.causes.flatMap((c: { description?: unknown; context?: unknown }) =>
+          typeof c.description === 'string'
+            ? [`${c.description}${typeof c.context === 'string' ? ` at ${c.context}` : ''}`]
+            : [],
+        )
+      : [];
+    return {
+      status,
+      name: typeof parsed.name === 'string' ? parsed.name : '',
+      reason: reason ?? `HTTP ${status}`,
+      causes,
+    };
   } catch {
-    // not JSON
+    const trimmed = text.trim();
+    return {
+      status,
+      name: '',
+      reason: trimmed === '' ? `HTTP ${status}` : trimmed.slice(0, 500),
+      causes: [],
+    };
   }
-  const trimmed = text.trim();
-  return trimmed === '' ? undefined : trimmed.slice(0, 500);
 }
 
 function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {

@@ -4,18 +4,26 @@ import type { AddressInfo } from 'node:net';
 import { before, describe, it, type TestContext } from 'node:test';
 import { SluiceError } from '@sluice/errors';
 import { requireServices, serviceUrl, uniqueName } from '@sluice/testing';
-import { ApicurioRegistry, createEventCodec, envelopeSchema } from '../src/index.ts';
+import { ChunkEvent } from '@sluice/proto';
+import { ApicurioRegistry, createEventCodec, encodeFrame, envelopeSchema } from '../src/index.ts';
 import { chunkUploaded } from './samples.ts';
 
 type Handler = (request: IncomingMessage, body: string, response: ServerResponse) => void;
 
-/** A local HTTP server answering as `handler` says; closed after the test. */
+/**
+ * A local HTTP server answering as `handler` says; closed after the test. Artifacts already
+ * carry both rules: rule reads are answered so, and left out of `requests`.
+ */
 async function fakeRegistry(t: TestContext, handler: Handler): Promise<{ url: string; requests: string[] }> {
   const requests: string[] = [];
   const server = createServer((request, response) => {
     let body = '';
     request.on('data', (chunk: Buffer) => (body += chunk.toString()));
     request.on('end', () => {
+      if (request.method === 'GET' && request.url?.endsWith('/rules')) {
+        json(response, 200, ['COMPATIBILITY', 'VALIDITY']);
+        return;
+      }
       requests.push(`${request.method} ${request.url}`);
       handler(request, body, response);
     });
@@ -97,11 +105,10 @@ describe('ApicurioRegistry (HTTP behaviour)', () => {
 
   it('says REGISTRY_REJECTED with the registry’s own words when it refuses, without retrying', async (t) => {
     const fake = await fakeRegistry(t, (_request, _body, response) =>
-      json(response, 409, {
-        status: 409,
-        title: 'Incompatible artifact: topic-a [BACKWARD]',
-        detail: 'RuleViolationException: Incompatible artifact: topic-a [BACKWARD]',
-        name: 'RuleViolationException',
+      json(response, 403, {
+        status: 403,
+        title: 'Forbidden: no write access to group default',
+        name: 'Forbidden',
       }),
     );
     const registry = new ApicurioRegistry({ url: fake.url, retries: 3, retryDelayMs: 1 });
@@ -110,8 +117,27 @@ describe('ApicurioRegistry (HTTP behaviour)', () => {
     assert.equal(error.retriable, false);
     assert.match(
       error.message,
-      /refused registering artifact default\/topic-a \(HTTP 409\): RuleViolationException: Incompatible/,
+      /refused registering artifact default\/topic-a \(HTTP 403\): Forbidden: no write/,
     );
+    assert.equal(fake.requests.length, 1);
+  });
+
+  it('says SCHEMA_INCOMPATIBLE with the causes when a rule refuses a changed .proto', async (t) => {
+    const fake = await fakeRegistry(t, (_request, _body, response) =>
+      json(response, 400, {
+        status: 400,
+        title: 'Incompatible artifact: topic-a [PROTOBUF], num of incompatible diffs: {1}',
+        causes: [{ description: '1 fields removed without reservation, message E', context: '/E' }],
+        name: 'RuleViolationException',
+      }),
+    );
+    const registry = new ApicurioRegistry({ url: fake.url, retries: 3, retryDelayMs: 1 });
+    const error = await rejection(registry.ensureSchema({ artifactId: 'topic-a', content: 'x' }));
+    assert.equal(error.code, 'SCHEMA_INCOMPATIBLE');
+    assert.equal(error.retriable, false);
+    assert.match(error.message, /refused the changed \.proto of default\/topic-a: Incompatible artifact/);
+    assert.match(error.message, /\(1 fields removed without reservation, message E at \/E\)/);
+    assert.match(error.message, /COMPATIBILITY BACKWARD_TRANSITIVE/);
     assert.equal(fake.requests.length, 1);
   });
 
@@ -222,21 +248,73 @@ describe('ApicurioRegistry against Apicurio Registry 3.x', () => {
     );
   });
 
-  it('says REGISTRY_REJECTED with Apicurio’s reason when a rule refuses the content', async (t) => {
+  it('puts VALIDITY FULL and COMPATIBILITY BACKWARD_TRANSITIVE on each artifact, and refuses a .proto that does not parse', async (t) => {
     const artifactId = uniqueName('sr-test');
     cleanup(t, artifactId);
     const registry = new ApicurioRegistry({ url });
     await registry.ensureSchema({ artifactId, content: envelopeSchema('intake.parts') });
-    const rule = await fetch(`${url}/groups/default/artifacts/${artifactId}/rules`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ ruleType: 'VALIDITY', config: 'FULL' }),
-    });
-    assert.ok(rule.ok, `adding a VALIDITY rule answered ${rule.status}`);
+    const rule = async (type: string) =>
+      (
+        (await (await fetch(`${url}/groups/default/artifacts/${artifactId}/rules/${type}`)).json()) as {
+          config: string;
+        }
+      ).config;
+    assert.equal(await rule('VALIDITY'), 'FULL');
+    assert.equal(await rule('COMPATIBILITY'), 'BACKWARD_TRANSITIVE');
     const error = await rejection(registry.ensureSchema({ artifactId, content: 'message {{ not protobuf' }));
-    assert.equal(error.code, 'REGISTRY_REJECTED');
+    assert.equal(error.code, 'SCHEMA_INCOMPATIBLE');
     assert.equal(error.retriable, false);
-    assert.match(error.message, /refused registering artifact default\/sr-test-\w+ \(HTTP 4\d\d\): \S/);
+    assert.match(error.message, /refused the changed \.proto of default\/sr-test-\w+: Syntax violation/);
+  });
+
+  it('registers a .proto that adds a field as a new version, and old and new events both decode', async (t) => {
+    const topicName = uniqueName('sr-test');
+    cleanup(t, topicName);
+    const before = await createEventCodec(new ApicurioRegistry({ url }), 'intake.chunks', { topicName });
+    // The next release adds a field to ChunkEvent; its producers write it.
+    const added = envelopeSchema('intake.chunks').replace(
+      '  google.protobuf.Timestamp occurred_at = 6;\n',
+      '  google.protobuf.Timestamp occurred_at = 6;\n  string trace_note = 99;\n',
+    );
+    assert.notEqual(added, envelopeSchema('intake.chunks'));
+    const next = await new ApicurioRegistry({ url }).ensureSchema({ artifactId: topicName, content: added });
+    assert.equal(next.version, '2');
+    const event = chunkUploaded();
+    const withField = Buffer.concat([
+      ChunkEvent.encode(event).finish(),
+      Buffer.from([0x9a, 0x06, 0x02]), // field 99, length-delimited, 2 bytes
+      Buffer.from('hi'),
+    ]);
+    const newer = encodeFrame(next.contentId, 'ChunkEvent', withField);
+    // A consumer on the old generated code reads both.
+    const reader = await createEventCodec(new ApicurioRegistry({ url }), 'intake.chunks', { topicName });
+    assert.equal(reader.schema.contentId, before.schema.contentId);
+    assert.deepEqual(await reader.decode(before.encode(event)), event);
+    assert.deepEqual(await reader.decode(newer), event);
+  });
+
+  it('refuses a .proto that removes a field, naming the field’s message and the rule', async (t) => {
+    const artifactId = uniqueName('sr-test');
+    cleanup(t, artifactId);
+    const registry = new ApicurioRegistry({ url });
+    const v1 = await registry.ensureSchema({ artifactId, content: envelopeSchema('intake.chunks') });
+    const removed = envelopeSchema('intake.chunks').replace('  string drive = 5;\n', '');
+    assert.notEqual(removed, envelopeSchema('intake.chunks'));
+    const error = await rejection(registry.ensureSchema({ artifactId, content: removed }));
+    assert.equal(error.code, 'SCHEMA_INCOMPATIBLE');
+    assert.match(error.message, /removed without reservation, message ChunkEvent/);
+    assert.match(error.message, /reserve the number and name of a field you drop/);
+    // Nothing was registered: the artifact still has its one version.
+    const versions = (await (
+      await fetch(`${url}/groups/default/artifacts/${artifactId}/versions`)
+    ).json()) as {
+      count: number;
+    };
+    assert.equal(versions.count, 1);
+    assert.deepEqual(
+      await registry.ensureSchema({ artifactId, content: envelopeSchema('intake.chunks') }),
+      v1,
+    );
   });
 
   it('gives codecs that decode each other’s frames across instances', async (t) => {
