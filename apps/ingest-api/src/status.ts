@@ -70,7 +70,7 @@ export class StatusReader {
         throw new UnavailableError(
           'DATABASE_UNAVAILABLE',
           `upload ${JSON.stringify(uploadId)} is not in staging, and the upload projection could not be read ` +
-            `(${projectionError instanceof Error ? projectionError.message : String(projectionError)}): retry`,
+            `(${projectionError instanceof Error ? projectionError.message : 'no reason given'}): retry`,
           { cause: projectionError },
         );
       }

@@ -116,21 +116,18 @@ function servicesEnv(topicPrefix: string): Record<string, string> {
 export async function startIngest(
   t: AfterHook,
   env: Readonly<Record<string, string>> = {},
-  options: { readonly bucket?: string } = {},
+  options: {
+    readonly bucket?: string;
+    /** Topics to use; the caller deletes them. @default new ones, deleted after the test */
+    readonly topicPrefix?: string;
+  } = {},
 ): Promise<IngestServer> {
   await requireServices(['redis', 'kafka', 'apicurio']);
   const app = appProcess(t, 'ingest-api');
   const { redis, prefix } = createRedisPrefix(t);
   const namespace = prefix.slice(0, -1);
-  const topicPrefix = `${uniqueName('client')}.`;
-  t.after(async () => {
-    const admin = kafkaAdmin();
-    const topics = TOPICS.flatMap((x) => [`${topicPrefix}${x}`, `${topicPrefix}${x}.dlq`]);
-    await admin
-      .deleteTopics({ topics })
-      .catch(() => undefined)
-      .finally(() => admin.close());
-  });
+  const topicPrefix = options.topicPrefix ?? `${uniqueName('client')}.`;
+  if (options.topicPrefix === undefined) t.after(() => deleteTopics(topicPrefix));
   const dir = await mkdtemp(join(tmpdir(), 'sluice-client-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
   const tenants = join(dir, 'tenants.json');
@@ -178,6 +175,16 @@ export async function startIngest(
   };
 }
 
+/** Deletes the topics (and dead-letter topics) under `topicPrefix`. */
+export async function deleteTopics(topicPrefix: string): Promise<void> {
+  const admin = kafkaAdmin();
+  const topics = TOPICS.flatMap((x) => [`${topicPrefix}${x}`, `${topicPrefix}${x}.dlq`]);
+  await admin
+    .deleteTopics({ topics })
+    .catch(() => undefined)
+    .finally(() => admin.close());
+}
+
 const APP_MAIN = {
   projector: fileURLToPath(new URL('../../../apps/projector/src/main.ts', import.meta.url)),
   'part-writer': fileURLToPath(new URL('../../../apps/part-writer/src/main.ts', import.meta.url)),
@@ -215,9 +222,18 @@ export async function startApp(
  * status of finished uploads have a projection to answer from. Resolves once ingest-api can
  * list from it.
  */
-export async function startProjector(t: AfterHook, ingest: IngestServer, mysqlUrl: string): Promise<void> {
+export async function startProjector(
+  t: AfterHook,
+  ingest: IngestServer,
+  mysqlUrl: string,
+  env: Readonly<Record<string, string>> = {},
+): Promise<void> {
   await requireServices(['mysql']);
-  await startApp(t, 'projector', ingest, { SLUICE_MYSQL_URL: mysqlUrl, SLUICE_PROJECTOR_BATCH_WAIT: '20ms' });
+  await startApp(t, 'projector', ingest, {
+    SLUICE_MYSQL_URL: mysqlUrl,
+    SLUICE_PROJECTOR_BATCH_WAIT: '20ms',
+    ...env,
+  });
   const deadline = Date.now() + 60_000;
   while (
     !(await ingest.client.list({ pageSize: 1 }).then(

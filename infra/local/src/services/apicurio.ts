@@ -16,8 +16,34 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { findJava } from '../java.ts';
 import { serviceEndpoint } from '@sluice/testing';
-import type { ServiceDriver } from '../service-driver.ts';
+import type { ServiceContext, ServiceDriver } from '../service-driver.ts';
 import { JAVA_MAJOR, VERSIONS } from '../versions.ts';
+
+/**
+ * Where the registry keeps its schemas. `SLUICE_APICURIO_STORAGE=forgetful` starts it on
+ * in-memory storage, which loses every schema when it stops: only `npm run test:replay` uses
+ * it, to show that apps refuse a registry reset under stored events. Anything else is refused.
+ */
+function storage(ctx: ServiceContext): Record<string, string> {
+  const kind = ctx.env.SLUICE_APICURIO_STORAGE || 'kafkasql';
+  if (kind === 'forgetful') {
+    return {
+      'apicurio.storage.kind': 'sql',
+      'apicurio.storage.sql.kind': 'h2',
+      'apicurio.datasource.url': 'jdbc:h2:mem:registry',
+    };
+  }
+  if (kind !== 'kafkasql') {
+    throw new Error(
+      `SLUICE_APICURIO_STORAGE=${kind} is not a storage the local registry runs on: leave it unset (kafkasql)`,
+    );
+  }
+  const kafka = serviceEndpoint('kafka', ctx.env);
+  return {
+    'apicurio.storage.kind': 'kafkasql',
+    'apicurio.kafkasql.bootstrap.servers': `${kafka.host}:${kafka.port}`,
+  };
+}
 
 /** JVM heap limit; `SLUICE_APICURIO_HEAP` changes it. */
 const DEFAULT_HEAP = '512m';
@@ -32,7 +58,6 @@ export const apicurio: ServiceDriver = {
     const tool = await ctx.installers.apicurio();
     const tmp = join(ctx.paths.dir, 'tmp');
     mkdirSync(tmp, { recursive: true });
-    const kafka = serviceEndpoint('kafka', ctx.env);
     const properties: Record<string, string> = {
       'quarkus.http.host': ctx.host,
       'quarkus.http.port': String(ctx.port),
@@ -41,8 +66,7 @@ export const apicurio: ServiceDriver = {
       'quarkus.management.host': ctx.host,
       'quarkus.management.port': '0',
       'quarkus.otel.sdk.disabled': 'true',
-      'apicurio.storage.kind': 'kafkasql',
-      'apicurio.kafkasql.bootstrap.servers': `${kafka.host}:${kafka.port}`,
+      ...storage(ctx),
       'apicurio.rest.deletion.group.enabled': 'true',
       'apicurio.rest.deletion.artifact.enabled': 'true',
       'apicurio.rest.deletion.artifact-version.enabled': 'true',
