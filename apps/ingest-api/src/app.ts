@@ -11,6 +11,7 @@ import { ChunkIntake } from './chunk-intake.ts';
 import { intakeHandlers } from './grpc-service.ts';
 import type { IngestLimits } from './limits.ts';
 import { ingestMetrics } from './metrics.ts';
+import { addReflection, ServingState } from './serving.ts';
 import { StatusReader, type ProjectedUploads } from './status.ts';
 import { UploadLifecycle } from './upload-lifecycle.ts';
 import type { WatchTiming } from './upload-watch.ts';
@@ -38,10 +39,14 @@ export interface AppDeps {
 export interface App {
   readonly http: FastifyInstance;
   readonly grpc: Server;
+  /** gRPC health following readiness, and the drain that ends it. */
+  readonly serving: ServingState;
 }
 
 export function buildApp(deps: AppDeps): App {
   const metrics = ingestMetrics(deps.registry);
+  const readiness = deps.readiness ?? [];
+  const serving = new ServingState({ readiness });
   const grpc = new Server({
     // Room above the unary limit, so an oversized chunk gets Sluice's message naming
     // UploadChunkStream rather than the transport's generic refusal.
@@ -58,10 +63,18 @@ export function buildApp(deps: AppDeps): App {
       metrics,
       logger: deps.logger,
       ...(deps.watch === undefined ? {} : { watch: deps.watch }),
+      drainSignal: serving.drainSignal,
     }),
   );
+  serving.addToServer(grpc);
+  addReflection(grpc);
   return {
-    http: buildHttpServer({ logger: deps.logger, registry: deps.registry, readiness: deps.readiness ?? [] }),
+    http: buildHttpServer({
+      logger: deps.logger,
+      registry: deps.registry,
+      readiness: [...readiness, serving.readinessCheck],
+    }),
     grpc,
+    serving,
   };
 }

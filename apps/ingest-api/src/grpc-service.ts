@@ -5,7 +5,7 @@ import {
   type ServerUnaryCall,
   type ServiceError,
 } from '@grpc/grpc-js';
-import { InvalidArgumentError, type SluiceError } from '@sluice/errors';
+import { InvalidArgumentError, UnavailableError, type SluiceError } from '@sluice/errors';
 import type { Logger } from '@sluice/logging';
 import {
   GRPC_METADATA,
@@ -32,6 +32,8 @@ export interface IntakeHandlersDeps {
   readonly logger: Logger;
   /** How WatchUpload follows an upload. */
   readonly watch?: WatchTiming;
+  /** Fires when the app starts draining: open watches end, telling clients to watch again. */
+  readonly drainSignal?: AbortSignal;
 }
 
 /** The bearer token of `authorization` metadata, if any. */
@@ -206,12 +208,23 @@ export function intakeHandlers(d: IntakeHandlersDeps): IntakeServiceServer {
       const started = process.hrtime.bigint();
       const stop = new AbortController();
       call.once('cancelled', () => stop.abort());
+      const drain = d.drainSignal ?? new AbortController().signal;
       void (async () => {
         try {
           const tenant = d.tenants.authenticate(apiKey(call.metadata));
           const read = () => d.status.read(tenant, call.request.uploadId);
-          for await (const message of watchStates(read, d.watch ?? {}, stop.signal)) {
+          for await (const message of watchStates(
+            read,
+            d.watch ?? {},
+            AbortSignal.any([stop.signal, drain]),
+          )) {
             call.write(message);
+          }
+          if (drain.aborted && !call.cancelled) {
+            throw new UnavailableError(
+              'SHUTTING_DOWN',
+              'this ingest-api is shutting down: watch the upload again (the Sluice client does so by itself)',
+            );
           }
           observe('WatchUpload', undefined, started);
           call.end();

@@ -99,7 +99,21 @@ await runComponents(
     { name: 'mysql', start: () => Promise.resolve(), close: () => mysql.end() },
     { name: 'checksums', start: () => checksums.start(), close: () => checksums.close() },
     httpComponent(app.http, { host: config.SLUICE_HTTP_HOST, port: config.SLUICE_INGEST_HTTP_PORT }),
-    grpcComponent(app.grpc, { host: config.SLUICE_INGEST_HOST, port: config.SLUICE_INGEST_PORT }),
+    {
+      name: 'health',
+      start: () => app.serving.start(),
+      close: () => Promise.resolve(app.serving.close()),
+    },
+    // Closed first: health says NOT_SERVING, /readyz 503, watches end; chunk calls finish.
+    grpcComponent(
+      app.grpc,
+      { host: config.SLUICE_INGEST_HOST, port: config.SLUICE_INGEST_PORT },
+      {
+        drain: () => app.serving.drain(),
+        delayMs: config.SLUICE_INGEST_DRAIN_DELAY,
+        graceMs: config.SLUICE_INGEST_DRAIN_GRACE,
+      },
+    ),
   ],
   { logger },
 );

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
-import { credentials, Metadata } from '@grpc/grpc-js';
+import { credentials, Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import { Producer } from '@platformatic/kafka';
 import { EventBackbone } from '@sluice/kafka';
 import {
@@ -13,6 +13,7 @@ import {
   InitiateUploadRequest,
   IntakeServiceClient,
   type InitiateUploadResponse,
+  WatchUploadRequest,
 } from '@sluice/proto';
 import { encodeFrame } from '@sluice/schema-registry';
 import {
@@ -86,8 +87,22 @@ describe('ingest-api process', { timeout: 60_000 }, () => {
           err ? reject(err) : resolve(r),
         ),
       );
-      client.close();
       assert.match(res?.uploadId ?? '', /^[0-9a-f-]{36}$/);
+
+      // SIGTERM with a watch open: the watch ends, retriable, and the process exits 0 (an open
+      // watch used to hold it to the 30 s close limit, which exits 1).
+      const watch = client.watchUpload(WatchUploadRequest.fromPartial({ uploadId: res?.uploadId ?? '' }), md);
+      const ended = new Promise<ServiceError | undefined>((resolve) => {
+        watch.on('error', (err: ServiceError) => resolve(err));
+        watch.on('end', () => resolve(undefined));
+      });
+      await new Promise<void>((resolve) => watch.once('data', () => resolve()));
+      app.child.kill('SIGTERM');
+      const err = await ended;
+      assert.equal(err?.code, status.UNAVAILABLE);
+      assert.match(err.details, /shutting down: watch the upload again/);
+      assert.equal(await app.exited, 0, app.stderr());
+      client.close();
     } finally {
       app.child.kill('SIGTERM');
     }

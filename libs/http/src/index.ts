@@ -1,4 +1,4 @@
 export { createMetricsRegistry, httpComponent } from './component.ts';
 export type { ListenOptions } from './component.ts';
-export { buildHttpServer } from './server.ts';
-export type { HttpServerOptions, ReadinessCheck } from './server.ts';
+export { buildHttpServer, checkReadiness } from './server.ts';
+export type { HttpServerOptions, Readiness, ReadinessCheck } from './server.ts';

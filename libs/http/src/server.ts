@@ -9,6 +9,30 @@ export interface ReadinessCheck {
   readonly probe: (signal: AbortSignal) => Promise<void>;
 }
 
+/** What the readiness checks found; `/readyz` answers it, gRPC health follows it. */
+export interface Readiness {
+  readonly ready: boolean;
+  readonly checks: readonly { readonly name: string; readonly ok: boolean; readonly error?: string }[];
+}
+
+/** Runs every check at once, each within `timeoutMs`. */
+export async function checkReadiness(
+  checks: readonly ReadinessCheck[],
+  timeoutMs = 2000,
+): Promise<Readiness> {
+  const results = await Promise.all(
+    checks.map(async (check) => {
+      try {
+        await check.probe(AbortSignal.timeout(timeoutMs));
+        return { name: check.name, ok: true };
+      } catch (err) {
+        return { name: check.name, ok: false, error: err instanceof Error ? err.message : String(err) };
+      }
+    }),
+  );
+  return { ready: results.every((r) => r.ok), checks: results };
+}
+
 /** Options for {@link buildHttpServer}. */
 export interface HttpServerOptions {
   /** The app's logger; requests are logged at debug. */
@@ -41,17 +65,7 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
   app.get('/healthz', () => ({ status: 'ok' }));
 
   app.get('/readyz', async (_req, reply) => {
-    const results = await Promise.all(
-      checks.map(async (check) => {
-        try {
-          await check.probe(AbortSignal.timeout(timeoutMs));
-          return { name: check.name, ok: true };
-        } catch (err) {
-          return { name: check.name, ok: false, error: err instanceof Error ? err.message : String(err) };
-        }
-      }),
-    );
-    const ready = results.every((r) => r.ok);
+    const { ready, checks: results } = await checkReadiness(checks, timeoutMs);
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', checks: results });
   });
 

@@ -7,7 +7,7 @@ export * from './gen/sluice/intake/v1/chunk_event.ts';
 export * from './gen/sluice/intake/v1/part_event.ts';
 export * from './gen/sluice/intake/v1/upload_event.ts';
 export * from './gen/sluice/intake/v1/intake_service.ts';
-export { PROTO_FILES, protoSource } from './sources.ts';
+export { PROTO_FILES, protoPath, protoSource } from './sources.ts';
 export {
   IntakeServiceZeroCopyService,
   decodeUploadChunkRequest,

@@ -11,6 +11,11 @@ export const PROTO_FILES = Object.freeze({
 
 const protoRoot = join(import.meta.dirname, '..', '..', '..', 'proto');
 
+/** The folder the .proto files are in (imports are relative to it), and a file's full path. */
+export function protoPath(file?: (typeof PROTO_FILES)[keyof typeof PROTO_FILES]): string {
+  return file === undefined ? protoRoot : join(protoRoot, file);
+}
+
 /** The text of a .proto file, as registered in the schema registry. */
 export function protoSource(file: (typeof PROTO_FILES)[keyof typeof PROTO_FILES]): string {
   return readFileSync(join(protoRoot, file), 'utf8');
