@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { APPS, type AppName } from '@sluice/config';
 import { portFromEnv, requireServices, serviceUrl } from '@sluice/testing';
+import { ALERT_RULES } from '../src/services/prometheus.ts';
 
 before(() => requireServices(['prometheus']));
 
@@ -60,4 +62,13 @@ test("Prometheus scrapes an app's /metrics and reports its target up", async (t)
   assert.equal(target.scrapeUrl, `http://127.0.0.1:${port}/metrics`);
   assert.equal(target.health, 'up', `target ${target.scrapeUrl} is ${target.health} after 30 s`);
   assert.ok(sample !== undefined, 'the scraped sample never reached the query API');
+});
+
+test('the local Prometheus loads every one of Sluice’s alerting rules', async () => {
+  const body = (await (await fetch(`${serviceUrl('prometheus')}/api/v1/rules?type=alert`)).json()) as {
+    data: { groups: { rules: { name: string }[] }[] };
+  };
+  const loaded = body.data.groups.flatMap((g) => g.rules.map((r) => r.name));
+  const written = [...readFileSync(ALERT_RULES, 'utf8').matchAll(/^\s+- alert: (\w+)$/gm)].map((m) => m[1]);
+  assert.deepEqual(loaded.sort(), written.sort());
 });

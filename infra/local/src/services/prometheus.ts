@@ -5,6 +5,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { APPS, type AppName } from '@sluice/config';
 import { portFromEnv } from '@sluice/testing';
 import { findExecutable } from '../run-command.ts';
@@ -38,6 +39,9 @@ export const prometheus: ServiceDriver = {
   },
 };
 
+/** Sluice's alerting rules, shared with docker-compose and k8s. */
+export const ALERT_RULES = fileURLToPath(new URL('../../../k8s/alerts/sluice-alerts.yml', import.meta.url));
+
 /** The Prometheus configuration for the apps on this machine. */
 export function prometheusConfig(ctx: Pick<ServiceContext, 'host' | 'env'>): string {
   const targets = (Object.keys(APPS) as AppName[]).map((app) => {
@@ -50,6 +54,8 @@ global:
   scrape_interval: ${SCRAPE_INTERVAL}
   evaluation_interval: ${SCRAPE_INTERVAL}
   scrape_timeout: 1s
+rule_files:
+  - ${ALERT_RULES}
 scrape_configs:
   - job_name: ${APPS_JOB}
     metrics_path: /metrics
