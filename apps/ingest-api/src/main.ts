@@ -57,7 +57,15 @@ const staging = new RedisStaging({
 const backbone = await startup.backbone(config, registry);
 
 // The projection (read only) answers for what happened after staging; a pool connects lazily.
-const mysql = createPool({ uri: config.SLUICE_MYSQL_URL, connectionLimit: 4, timezone: 'Z' });
+// Every read is bounded: a connection within 5 s, a query within 5 s (WatchUpload's reads are
+// bounded again by its own timeout), and at most 100 reads queue for a connection.
+const mysql = createPool({
+  uri: config.SLUICE_MYSQL_URL,
+  connectionLimit: 4,
+  timezone: 'Z',
+  connectTimeout: 5000,
+  queueLimit: 100,
+});
 
 const limits: IngestLimits = {
   maxUnaryChunkBytes: config.SLUICE_INGEST_MAX_UNARY_CHUNK,
@@ -80,7 +88,7 @@ const app = buildApp({
   tenants,
   limits,
   stagingFull: () => gate.full,
-  projected: projectedUploads(new UploadQueries({ pool: mysql })),
+  projected: projectedUploads(new UploadQueries({ pool: mysql, queryTimeoutMs: 5000 })),
   readiness: [
     { name: 'redis', probe: async () => void (await Promise.all([redis.ping(), bulkRedis.ping()])) },
   ],

@@ -50,9 +50,15 @@ export interface GetUploadOptions {
 /** Reads upload state from the projection's database. */
 export class UploadQueries {
   readonly #pool: Pool;
+  readonly #timeout: number;
 
-  constructor(options: { readonly pool: Pool }) {
+  /**
+   * @param options.queryTimeoutMs How long one query may take before it fails
+   *   DATABASE_UNAVAILABLE (its connection is dropped). @default 5000
+   */
+  constructor(options: { readonly pool: Pool; readonly queryTimeoutMs?: number }) {
     this.#pool = options.pool;
+    this.#timeout = options.queryTimeoutMs ?? 5000;
   }
 
   /** The upload, or undefined when it is unknown (or another tenant's). */
@@ -63,15 +69,17 @@ export class UploadQueries {
       const [rows] = await this.#pool.query<RowDataPacket[]>({
         sql: `SELECT ${columnList(UPLOAD_COLUMNS)} FROM uploads WHERE ${where}`,
         values,
+        timeout: this.#timeout,
         ...READ_OPTIONS,
       });
       const row = rows[0];
       if (!row) return undefined;
       if (!options.withChunks) return toUploadView(fromSql<UploadRow>(UPLOAD_COLUMNS, row));
-      const [chunks] = await this.#pool.query<RowDataPacket[]>(
-        'SELECT chunk_number FROM chunks WHERE upload_id = ? ORDER BY chunk_number',
-        [uploadId],
-      );
+      const [chunks] = await this.#pool.query<RowDataPacket[]>({
+        sql: 'SELECT chunk_number FROM chunks WHERE upload_id = ? ORDER BY chunk_number',
+        values: [uploadId],
+        timeout: this.#timeout,
+      });
       return toUploadView(
         fromSql<UploadRow>(UPLOAD_COLUMNS, row),
         chunks.map((c) => Number(c['chunk_number'])),
@@ -135,6 +143,7 @@ export class UploadQueries {
           (where.length > 0 ? ` WHERE ${where.join(' AND ')}` : '') +
           ' ORDER BY created_at DESC, upload_id DESC LIMIT ?',
         values: [...values, pageSize + 1],
+        timeout: this.#timeout,
         ...READ_OPTIONS,
       });
       const page = rows.slice(0, pageSize).map((r) => toUploadView(fromSql<UploadRow>(UPLOAD_COLUMNS, r)));

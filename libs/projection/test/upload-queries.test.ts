@@ -12,6 +12,7 @@ import {
   type ProjectionRecord,
   type SyntheticOutcome,
 } from '../src/index.ts';
+import mysql from 'mysql2/promise';
 import { projectionDatabase } from './db.ts';
 
 const T0 = Date.UTC(2026, 4, 1);
@@ -130,6 +131,23 @@ describe('UploadQueries', () => {
       window.uploads.map((u) => u.uploadId),
       ['u05', 'u04', 'u03'],
     );
+  });
+
+  it('gives up a query that does not answer in time with DATABASE_UNAVAILABLE, retriable', async (t) => {
+    const db = await projectionDatabase(t);
+    const q = new UploadQueries({ pool: db.pool, queryTimeoutMs: 300 });
+    // Another session holds the table: the read waits on its lock.
+    const holder = await mysql.createConnection({ uri: db.url });
+    t.after(() => holder.end());
+    await holder.query('LOCK TABLES uploads WRITE');
+    await assert.rejects(q.find('u00'), (err: unknown) => {
+      assert.ok(err instanceof SluiceError);
+      assert.equal(err.code, 'DATABASE_UNAVAILABLE');
+      assert.equal(err.retriable, true);
+      return true;
+    });
+    await holder.query('UNLOCK TABLES');
+    assert.equal(await q.find('u00'), undefined);
   });
 
   it('refuses a malformed page token or page size', async (t) => {
