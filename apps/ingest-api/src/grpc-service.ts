@@ -16,6 +16,7 @@ import {
 import type { Tenants } from '@sluice/tenants';
 import type { ChunkIntake, ChunkReceiver } from './chunk-intake.ts';
 import { toGrpcStatus } from './grpc-errors.ts';
+import { RefusalLog } from './refusal-log.ts';
 import type { IngestLimits } from './limits.ts';
 import type { IngestMetrics } from './metrics.ts';
 import type { StatusReader } from './status.ts';
@@ -55,6 +56,7 @@ function toNumber(value: bigint, field: string): number {
  */
 export function intakeHandlers(d: IntakeHandlersDeps): IntakeServiceServer {
   const log = d.logger.child({ component: 'grpc' });
+  const refusals = new RefusalLog(log);
 
   function fail(method: string, err: unknown, started: bigint): Partial<ServiceError> {
     const { status, error } = toGrpcStatus(err);
@@ -62,7 +64,7 @@ export function intakeHandlers(d: IntakeHandlersDeps): IntakeServiceServer {
     if (status.code === GrpcStatus.INTERNAL || status.code === GrpcStatus.UNKNOWN) {
       log.error({ err, method }, 'call failed');
     } else {
-      log.debug({ method, code: error.code, msg: error.message }, 'call refused');
+      refusals.note(method, error.code, error.message);
     }
     return status;
   }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { parseSha256 } from '@sluice/checksums';
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from '@sluice/errors';
+import type { Logger } from '@sluice/logging';
 import type { StagingStore, UploadMeta } from '@sluice/staging';
 import { objectKey, type Tenants } from '@sluice/tenants';
 import { uploadAbortRequested, uploadInitiated, uploadSealed } from './events.ts';
@@ -25,6 +26,8 @@ export interface LifecycleDeps {
   readonly events: ChunkEvents;
   readonly tenants: Tenants;
   readonly limits: IngestLimits;
+  /** Each upload's life at info: initiated, sealed, aborted (once each, when it happens). */
+  readonly logger: Logger;
 }
 
 const MAX_METADATA_BYTES = 16 * 1024;
@@ -36,9 +39,11 @@ const MAX_METADATA_BYTES = 16 * 1024;
  */
 export class UploadLifecycle {
   readonly #d: LifecycleDeps;
+  readonly #log: Logger;
 
   constructor(deps: LifecycleDeps) {
     this.#d = deps;
+    this.#log = deps.logger.child({ component: 'uploads' });
   }
 
   async initiate(tenant: string, req: InitiateRequest): Promise<UploadMeta> {
@@ -90,6 +95,17 @@ export class UploadLifecycle {
     if (!meta.emitted.initiated) {
       await this.#d.events.produce(uploadInitiated(meta));
       await this.#d.staging.markEmitted(meta.uploadId, 'initiated');
+      this.#log.info(
+        {
+          upload_id: meta.uploadId,
+          tenant,
+          drive: meta.drive,
+          node_id: meta.nodeId,
+          bucket: meta.destination.bucket,
+          key: meta.destination.key,
+        },
+        'upload initiated',
+      );
     }
     return meta;
   }
@@ -144,6 +160,7 @@ export class UploadLifecycle {
     if (!meta.emitted.sealed) {
       await this.#d.events.produce(uploadSealed(meta));
       await this.#d.staging.markEmitted(uploadId, 'sealed');
+      this.#log.info({ upload_id: uploadId, tenant, total_chunks: totalChunks }, 'upload sealed');
     }
     return meta;
   }
@@ -157,6 +174,7 @@ export class UploadLifecycle {
     if (!meta.emitted.aborted) {
       await this.#d.events.produce(uploadAbortRequested(meta));
       await this.#d.staging.markEmitted(uploadId, 'aborted');
+      this.#log.info({ upload_id: uploadId, tenant, reason: meta.abortReason }, 'upload aborted');
     }
     return meta;
   }

@@ -15,12 +15,13 @@ import {
 import { MemoryStaging } from '@sluice/staging';
 import { newUpload } from '@sluice/staging/testing';
 import { parseTenants } from '@sluice/tenants';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { buildApp, type App } from '../src/app.ts';
 import { DEFAULT_LIMITS } from '../src/limits.ts';
 import type { ProjectedUploads } from '../src/status.ts';
 import type { WatchTiming } from '../src/upload-watch.ts';
+import type { ChunkEvents } from '../src/uploads.ts';
 import { auth, tenantsEnv, tenantsText } from './harness.ts';
 
 /** The projector's read side as the test sets it: rows, a failure, or a read that never answers. */
@@ -42,7 +43,14 @@ export class Projection implements ProjectedUploads {
 /** The app, not yet listening, with one upload of tenant acme staged. */
 export async function memoryIngest(
   t: TestContext,
-  options: { readonly watch?: WatchTiming; readonly readiness?: readonly ReadinessCheck[] } = {},
+  options: {
+    readonly watch?: WatchTiming;
+    readonly readiness?: readonly ReadinessCheck[];
+    /** @default silent */
+    readonly logger?: Logger;
+    /** Where events go. @default nowhere */
+    readonly events?: ChunkEvents;
+  } = {},
 ): Promise<{ app: App; staging: MemoryStaging; projection: Projection; uploadId: string }> {
   const staging = new MemoryStaging();
   const projection = new Projection();
@@ -50,11 +58,11 @@ export async function memoryIngest(
   await checksums.start();
   t.after(() => checksums.close());
   const app = buildApp({
-    logger: pino({ level: 'silent' }),
+    logger: options.logger ?? pino({ level: 'silent' }),
     registry: new Registry(),
     staging,
     checksums,
-    events: { produce: () => Promise.resolve() },
+    events: options.events ?? { produce: () => Promise.resolve() },
     tenants: parseTenants(tenantsText(), { env: tenantsEnv(), readFile: () => '' }),
     limits: DEFAULT_LIMITS,
     stagingFull: () => false,
