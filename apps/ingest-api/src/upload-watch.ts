@@ -47,6 +47,7 @@ export async function* watchStates(
 ): AsyncGenerator<WatchMessage> {
   const t = { ...WATCH_DEFAULTS, ...timing };
   let last = '';
+  let lastState: UploadState | undefined;
   let lastSentAt = 0;
   let missingSince: number | undefined;
   while (!signal.aborted) {
@@ -56,11 +57,17 @@ export async function* watchStates(
       missingSince = undefined;
     } catch (err) {
       // An upload seen once and now missing is between staging and its projection.
-      if (!(err instanceof NotFoundError) || last === '') throw err;
+      if (!(err instanceof NotFoundError) || lastState === undefined) throw err;
       missingSince ??= Date.now();
       if (Date.now() - missingSince >= t.gapMs) throw err;
+      // The heartbeat goes on meanwhile, with the last state seen.
+      if (Date.now() - lastSentAt >= t.heartbeatMs) {
+        lastSentAt = Date.now();
+        yield { upload: lastState, final: false };
+      }
     }
     if (state) {
+      lastState = state;
       const final = FINAL_STATUSES.has(state.status);
       const fingerprint = uploadStateFingerprint(state);
       if (final || fingerprint !== last || Date.now() - lastSentAt >= t.heartbeatMs) {

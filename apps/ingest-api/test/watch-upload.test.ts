@@ -69,6 +69,15 @@ describe('WatchUpload', () => {
     assert.equal(messages.at(-1)?.upload?.status, UploadStatus.UPLOAD_STATUS_COMPLETED);
   });
 
+  it('keeps the heartbeat going through the gap, with the last state it saw', async (t) => {
+    const { staging, client, uploadId } = await setup(t, { gapMs: 30_000, heartbeatMs: 100 });
+    const { messages, call, ended } = follow(client, uploadId, () => void staging.deleteUpload(uploadId));
+    while (messages.length < 4) await new Promise((r) => setTimeout(r, 20));
+    call.cancel();
+    assert.equal((await ended).code, GrpcStatus.CANCELLED);
+    assert.ok(messages.every((m) => m.upload?.uploadId === uploadId && !m.final));
+  });
+
   it('ends NOT_FOUND when an upload it saw stays missing past the gap', async (t) => {
     const { staging, client, uploadId } = await setup(t, { gapMs: 300 });
     const { messages, ended } = follow(client, uploadId, () => void staging.deleteUpload(uploadId));
