@@ -41,7 +41,7 @@ describe('projector HTTP API', () => {
     const a = await app(t);
     assert.equal((await a.http.inject('/healthz')).statusCode, 200);
     const metrics = await a.http.inject('/metrics');
-    assert.match(metrics.body, /^sluice_process_cpu_seconds_total\{app="projector"\} /m);
+    assert.match(metrics.body, /^process_cpu_seconds_total\{app="projector"\} /m);
   });
 
   it('answers GET /v1/uploads/:id from MySQL, and 404 through the catalogue when unknown', async (t) => {

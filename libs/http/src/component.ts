@@ -19,12 +19,13 @@ export function httpComponent(app: FastifyInstance, listen: ListenOptions) {
 }
 
 /**
- * A fresh registry with Node's process metrics under the `sluice_` prefix and an
- * `app` label, so one Prometheus query can compare the four apps.
+ * A fresh registry with Node's process metrics under their standard names (`process_*`,
+ * `nodejs_*`, as prom-client's defaults and stock Node dashboards expect) and an `app`
+ * label, so one Prometheus query can compare the four apps.
  */
 export function createMetricsRegistry(app: string): Registry {
   const registry = new Registry();
   registry.setDefaultLabels({ app });
-  collectDefaultMetrics({ register: registry, prefix: 'sluice_' });
+  collectDefaultMetrics({ register: registry });
   return registry;
 }

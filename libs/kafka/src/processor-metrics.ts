@@ -75,10 +75,10 @@ export function streamMetrics(registry: Registry): StreamMetrics {
     ),
     lag: once(
       registry,
-      'sluice_stream_lag',
+      'sluice_stream_lag_records',
       () =>
         new Gauge({
-          name: 'sluice_stream_lag',
+          name: 'sluice_stream_lag_records',
           help: 'Records between the committed offset and the end of the partition',
           labelNames: ['processor', 'topic', 'partition'] as const,
           registers,
