@@ -41,12 +41,14 @@ function tenantsFile(t: TestContext): string {
 function start(env: Record<string, string>) {
   const child = spawn(process.execPath, [main], {
     env: { ...process.env, ...tenantsEnv(), SLUICE_LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
+  let stdout = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
   const exited = once(child, 'exit').then(([code]) => code as number | null);
-  return { child, exited, stderr: () => stderr };
+  return { child, exited, stderr: () => stderr, stdout: () => stdout };
 }
 
 async function waitFor(url: string, exited: Promise<unknown>): Promise<Response> {
@@ -65,11 +67,15 @@ async function waitFor(url: string, exited: Promise<unknown>): Promise<Response>
 }
 
 describe('ingest-api process', { timeout: 60_000 }, () => {
-  it('starts, is ready, takes an upload over gRPC, and exits 0 on SIGTERM', async (t) => {
+  it('starts, is ready, takes an upload over gRPC, and exits 0 on SIGTERM, logging no secret', async (t) => {
     await requireServices(['redis', 'kafka', 'apicurio']);
     const topicPrefix = eventTopicPrefix(t, 'ingest-main');
     const [http, grpc] = [await freePort(), await freePort()];
+    const dbPassword = 'pw-7d1e9c0b';
     const app = start({
+      // Every line, at every level, is checked for secrets below.
+      SLUICE_LOG_LEVEL: 'trace',
+      SLUICE_MYSQL_URL: `mysql://sluice:${dbPassword}@127.0.0.1:1/sluice`,
       SLUICE_INGEST_HTTP_PORT: String(http),
       SLUICE_INGEST_PORT: String(grpc),
       SLUICE_TENANTS_FILE: tenantsFile(t),
@@ -103,6 +109,11 @@ describe('ingest-api process', { timeout: 60_000 }, () => {
       assert.match(err.details, /shutting down: watch the upload again/);
       assert.equal(await app.exited, 0, app.stderr());
       client.close();
+      const output = app.stdout() + app.stderr();
+      assert.match(output, /upload initiated/);
+      for (const secret of [KEYS.acme, tenantsEnv().SLUICE_S3_SECRET_KEY, dbPassword]) {
+        assert.ok(!output.includes(secret), 'a secret reached the log');
+      }
     } finally {
       app.child.kill('SIGTERM');
     }
