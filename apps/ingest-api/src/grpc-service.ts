@@ -5,7 +5,7 @@ import {
   type ServerUnaryCall,
   type ServiceError,
 } from '@grpc/grpc-js';
-import { InvalidArgumentError, UnavailableError, type SluiceError } from '@sluice/errors';
+import { ERROR_CATALOGUE, InvalidArgumentError, UnavailableError, type SluiceError } from '@sluice/errors';
 import type { Logger } from '@sluice/logging';
 import {
   GRPC_METADATA,
@@ -16,6 +16,7 @@ import {
 import type { Tenants } from '@sluice/tenants';
 import type { ChunkIntake, ChunkReceiver } from './chunk-intake.ts';
 import { toGrpcStatus } from './grpc-errors.ts';
+import { INTAKE_SERVICE } from './serving.ts';
 import { RefusalLog } from './refusal-log.ts';
 import type { IngestLimits } from './limits.ts';
 import type { IngestMetrics } from './metrics.ts';
@@ -36,6 +37,12 @@ export interface IntakeHandlersDeps {
   /** Fires when the app starts draining: open watches end, telling clients to watch again. */
   readonly drainSignal?: AbortSignal;
 }
+
+/** The streaming methods' gRPC types, as the grpc_type metric label names them; the rest are unary. */
+const GRPC_TYPES: Readonly<Record<string, string>> = {
+  UploadChunkStream: 'client_stream',
+  WatchUpload: 'server_stream',
+};
 
 /** The bearer token of `authorization` metadata, if any. */
 function apiKey(metadata: Metadata): string | undefined {
@@ -70,10 +77,14 @@ export function intakeHandlers(d: IntakeHandlersDeps): IntakeServiceServer {
   }
 
   function observe(method: string, error: SluiceError | undefined, started: bigint): void {
-    d.metrics.callSeconds.observe(
-      { method, code: error?.code ?? 'OK' },
-      Number(process.hrtime.bigint() - started) / 1e9,
-    );
+    const call = {
+      grpc_type: GRPC_TYPES[method] ?? 'unary',
+      grpc_service: INTAKE_SERVICE,
+      grpc_method: method,
+      grpc_code: error ? ERROR_CATALOGUE[error.code].grpc : 'OK',
+    };
+    d.metrics.grpcHandled.inc({ ...call, sluice_code: error?.code ?? 'OK' });
+    d.metrics.grpcHandlingSeconds.observe(call, Number(process.hrtime.bigint() - started) / 1e9);
   }
 
   function unary<Req, Res>(method: string, fn: (tenant: string, req: Req) => Promise<Res>) {

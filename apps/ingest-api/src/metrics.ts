@@ -5,7 +5,9 @@ export interface IngestMetrics {
   readonly chunks: Counter<'outcome'>;
   readonly bytes: Counter;
   readonly refused: Counter<'code'>;
-  readonly callSeconds: Histogram<'method' | 'code'>;
+  /** gRPC server metrics under the grpc-ecosystem conventions (go-grpc-prometheus names and labels). */
+  readonly grpcHandled: Counter<'grpc_type' | 'grpc_service' | 'grpc_method' | 'grpc_code' | 'sluice_code'>;
+  readonly grpcHandlingSeconds: Histogram<'grpc_type' | 'grpc_service' | 'grpc_method' | 'grpc_code'>;
   readonly ackStageSeconds: Histogram<'stage'>;
   readonly redisMemoryRatio: Gauge;
 }
@@ -30,10 +32,16 @@ export function ingestMetrics(registry: Registry): IngestMetrics {
       labelNames: ['code'] as const,
       registers,
     }),
-    callSeconds: new Histogram({
-      name: 'sluice_ingest_call_seconds',
-      help: 'gRPC call time, from the last byte received to the answer, by method and status code',
-      labelNames: ['method', 'code'] as const,
+    grpcHandled: new Counter({
+      name: 'grpc_server_handled_total',
+      help: 'RPCs completed on the server, by gRPC status code and Sluice error code (OK when none)',
+      labelNames: ['grpc_type', 'grpc_service', 'grpc_method', 'grpc_code', 'sluice_code'] as const,
+      registers,
+    }),
+    grpcHandlingSeconds: new Histogram({
+      name: 'grpc_server_handling_seconds',
+      help: 'RPC time on the server, from the last byte received to the answer (unary and client streams) or the end of the stream',
+      labelNames: ['grpc_type', 'grpc_service', 'grpc_method', 'grpc_code'] as const,
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers,
     }),

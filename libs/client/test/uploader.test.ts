@@ -253,7 +253,7 @@ describe('upload under back-pressure', { timeout: 120_000 }, () => {
       message: /larger than the 2097152 bytes one upload may have staged .* at most 2097152 bytes/,
     });
     assert.equal(
-      await h.metric('sluice_ingest_call_seconds_count', { method: 'AbortUpload', code: 'OK' }),
+      await h.metric('grpc_server_handled_total', { grpc_method: 'AbortUpload', grpc_code: 'OK' }),
       1,
     );
   });

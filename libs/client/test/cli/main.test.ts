@@ -200,7 +200,7 @@ describe('sluice CLI', { timeout: 120_000 }, () => {
       { args: ['status', 'no-such-upload'], code: 5, says: /upload "no-such-upload" does not exist/ },
     ];
     const initiated = () =>
-      h.metric('sluice_ingest_call_seconds_count', { method: 'InitiateUpload', code: 'OK' });
+      h.metric('grpc_server_handled_total', { grpc_method: 'InitiateUpload', grpc_code: 'OK' });
     const before = await initiated();
     for (const c of cases) {
       const out = await sluice(c.args, { ...h.cliEnv, ...c.env });
