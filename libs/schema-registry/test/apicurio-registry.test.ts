@@ -265,6 +265,34 @@ describe('ApicurioRegistry against Apicurio Registry 3.x', () => {
     // depending on which rule it runs first. buf lint refuses it before any registry sees it.)
   });
 
+  it('adds the rules to an artifact that lacks them (created before, or by a start that died before adding them)', async (t) => {
+    const artifactId = uniqueName('sr-test');
+    cleanup(t, artifactId);
+    // The artifact exists without rules, as a start that died right after creating it leaves it.
+    const created = await fetch(`${url}/groups/default/artifacts`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        artifactId,
+        artifactType: 'PROTOBUF',
+        firstVersion: {
+          content: { content: envelopeSchema('intake.chunks'), contentType: 'application/x-protobuf' },
+        },
+      }),
+    });
+    assert.equal(created.status, 200, await created.clone().text());
+    // The next start checks the incompatible change against the rules it adds first.
+    const removed = envelopeSchema('intake.chunks').replace('  string drive = 5;\n', '');
+    const error = await rejection(
+      new ApicurioRegistry({ url }).ensureSchema({ artifactId, content: removed }),
+    );
+    assert.equal(error.code, 'SCHEMA_INCOMPATIBLE');
+    const rules = (await (
+      await fetch(`${url}/groups/default/artifacts/${artifactId}/rules`)
+    ).json()) as string[];
+    assert.deepEqual([...rules].sort(), ['COMPATIBILITY', 'VALIDITY']);
+  });
+
   it('registers a .proto that adds a field as a new version, and old and new events both decode', async (t) => {
     const topicName = uniqueName('sr-test');
     cleanup(t, topicName);
