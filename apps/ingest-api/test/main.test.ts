@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { credentials, Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import { Producer } from '@platformatic/kafka';
-import { EventBackbone } from '@sluice/kafka';
+import { testBackbone } from '@sluice/kafka/testing';
 import {
   ChunkEvent,
   InitiateUploadRequest,
@@ -16,16 +16,7 @@ import {
   WatchUploadRequest,
 } from '@sluice/proto';
 import { encodeFrame } from '@sluice/schema-registry';
-import {
-  eventTopicPrefix,
-  freePort,
-  kafkaBrokers,
-  requireServices,
-  serviceUrl,
-  uniqueName,
-} from '@sluice/testing';
-import { pino } from 'pino';
-import { Registry } from 'prom-client';
+import { eventTopicPrefix, freePort, kafkaBrokers, requireServices, uniqueName } from '@sluice/testing';
 import { KEYS, tenantsEnv, tenantsText } from './harness.ts';
 
 const main = join(import.meta.dirname, '..', 'src', 'main.ts');
@@ -123,15 +114,7 @@ describe('ingest-api process', { timeout: 60_000 }, () => {
   it('refuses to start over events a reset registry no longer resolves, naming topic and contentId', async (t) => {
     await requireServices(['redis', 'kafka', 'apicurio']);
     const topicPrefix = eventTopicPrefix(t, 'ingest-main');
-    const backbone = await EventBackbone.connect({
-      brokers: kafkaBrokers(),
-      registryUrl: serviceUrl('apicurio'),
-      topicPrefix,
-      partitions: 1,
-      clientId: 'ingest-main-test',
-      logger: pino({ level: 'silent' }),
-      metrics: new Registry(),
-    });
+    const backbone = await testBackbone(topicPrefix, { partitions: 1, clientId: 'ingest-main-test' });
     // A chunk event from before a registry reset: its contentId is now nobody's.
     const topic = backbone.topics['intake.chunks'];
     const stale = encodeFrame(

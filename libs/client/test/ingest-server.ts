@@ -13,8 +13,8 @@ import { fileURLToPath } from 'node:url';
 import { RedisStaging } from '@sluice/staging';
 import {
   createRedisPrefix,
+  deleteEventTopics,
   freePort,
-  kafkaAdmin,
   kafkaBrokers,
   requireServices,
   s3Settings,
@@ -26,7 +26,6 @@ import {
 import { SluiceClient } from '../src/index.ts';
 
 const INGEST_MAIN = fileURLToPath(new URL('../../../apps/ingest-api/src/main.ts', import.meta.url));
-const TOPICS = ['intake.chunks', 'intake.parts', 'intake.uploads'];
 
 export const KEYS = { acme: 'acme-key', globex: 'globex-key' } as const;
 
@@ -127,7 +126,7 @@ export async function startIngest(
   const { redis, prefix } = createRedisPrefix(t);
   const namespace = prefix.slice(0, -1);
   const topicPrefix = options.topicPrefix ?? `${uniqueName('client')}.`;
-  if (options.topicPrefix === undefined) t.after(() => deleteTopics(topicPrefix));
+  if (options.topicPrefix === undefined) t.after(() => deleteEventTopics(topicPrefix));
   const dir = await mkdtemp(join(tmpdir(), 'sluice-client-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
   const tenants = join(dir, 'tenants.json');
@@ -173,16 +172,6 @@ export async function startIngest(
     },
     cliEnv: { SLUICE_SERVER: server, SLUICE_API_KEY: KEYS.acme, SLUICE_CACHE: cache },
   };
-}
-
-/** Deletes the topics (and dead-letter topics) under `topicPrefix`. */
-export async function deleteTopics(topicPrefix: string): Promise<void> {
-  const admin = kafkaAdmin();
-  const topics = TOPICS.flatMap((x) => [`${topicPrefix}${x}`, `${topicPrefix}${x}.dlq`]);
-  await admin
-    .deleteTopics({ topics })
-    .catch(() => undefined)
-    .finally(() => admin.close());
 }
 
 const APP_MAIN = {

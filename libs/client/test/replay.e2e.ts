@@ -14,29 +14,22 @@ import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { EventBackbone } from '@sluice/kafka';
+import type { EventBackbone } from '@sluice/kafka';
+import { testBackbone } from '@sluice/kafka/testing';
 import { runJavaInterop } from '@sluice/kafka/java-interop';
 import { EVENT_TOPICS } from '@sluice/schema-registry';
 import {
   createBucket,
   createDatabase,
+  deleteEventTopics,
   kafkaBrokers,
   requireServices,
   serviceUrl,
   uniqueName,
   type TestDatabase,
 } from '@sluice/testing';
-import { pino } from 'pino';
-import { Registry } from 'prom-client';
 import { upload, UploadStatus, type SluiceClient } from '../src/index.ts';
-import {
-  deleteTopics,
-  startApp,
-  startIngest,
-  startProjector,
-  suiteCleanup,
-  type IngestServer,
-} from './ingest-server.ts';
+import { startApp, startIngest, startProjector, suiteCleanup, type IngestServer } from './ingest-server.ts';
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -80,7 +73,7 @@ describe('replay after every service restarts', { timeout: 1_200_000 }, () => {
     const { bucket } = await createBucket(keep.hooks);
     const db: TestDatabase = await createDatabase(keep.hooks);
     const topicPrefix = `${uniqueName('replay')}.`;
-    keep.hooks.after(() => deleteTopics(topicPrefix));
+    keep.hooks.after(() => deleteEventTopics(topicPrefix));
     const groups = {
       SLUICE_PART_WRITER_GROUP_ID: uniqueName('part-writer'),
       SLUICE_ASSEMBLER_GROUP_ID: uniqueName('assembler'),
@@ -153,16 +146,7 @@ describe('replay after every service restarts', { timeout: 1_200_000 }, () => {
     assert.match(rebuild.stdout, /rebuild: \d+ rows compared: identical/);
 
     // A fresh consumer of each topic (what a new consumer group of each app would read) decodes every record.
-    const backbone = await EventBackbone.connect({
-      brokers: kafkaBrokers(),
-      registryUrl: serviceUrl('apicurio'),
-      topicPrefix,
-      partitions: 2,
-      clientId: 'replay-check',
-      logger: pino({ level: 'silent' }),
-      metrics: new Registry(),
-    });
-    t.after(() => backbone.close());
+    const backbone = await testBackbone(topicPrefix, { t, clientId: 'replay-check' });
     const names = EVENT_TOPICS.map((topic) => backbone.topics[topic]);
     const counts = await recordCounts(backbone, names);
     for (const topic of EVENT_TOPICS) {

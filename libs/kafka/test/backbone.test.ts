@@ -1,32 +1,14 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, it, type TestContext } from 'node:test';
-import {
-  eventTopicPrefix,
-  kafkaAdmin,
-  kafkaBrokers,
-  requireServices,
-  serviceUrl,
-  uniqueName,
-} from '@sluice/testing';
-import { pino } from 'pino';
-import { Registry } from 'prom-client';
-import { EventBackbone } from '../src/index.ts';
+import { eventTopicPrefix, kafkaAdmin, requireServices, uniqueName } from '@sluice/testing';
+import type { EventBackbone } from '../src/index.ts';
+import { testBackbone } from './helpers.ts';
 
 async function connect(t: TestContext): Promise<EventBackbone> {
   await requireServices(['kafka', 'apicurio']);
   const topicPrefix = eventTopicPrefix(t, 'bb');
-  const backbone = await EventBackbone.connect({
-    brokers: kafkaBrokers(),
-    registryUrl: serviceUrl('apicurio'),
-    topicPrefix,
-    partitions: 2,
-    clientId: 'backbone-test',
-    logger: pino({ level: 'silent' }),
-    metrics: new Registry(),
-  });
-  t.after(() => backbone.close());
-  return backbone;
+  return testBackbone(topicPrefix, { t, clientId: 'backbone-test' });
 }
 
 describe('EventBackbone', () => {

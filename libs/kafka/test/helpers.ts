@@ -1,8 +1,34 @@
-/** Helpers for this lib's integration tests: reading a topic back, unique producers. */
+/**
+ * Helpers for integration tests against the local Kafka (also `@sluice/kafka/testing`): a
+ * backbone, reading a topic back, unique producers.
+ */
 import { randomUUID } from 'node:crypto';
 import { Consumer, type Message } from '@platformatic/kafka';
-import { kafkaBrokers, type AfterHook } from '@sluice/testing';
-import { createKafkaProducer, type KafkaProducer } from '../src/index.ts';
+import { kafkaBrokers, serviceUrl, type AfterHook } from '@sluice/testing';
+import { pino } from 'pino';
+import { Registry } from 'prom-client';
+import { createKafkaProducer, EventBackbone, type KafkaProducer } from '../src/index.ts';
+
+/**
+ * An EventBackbone on the local Kafka and Apicurio under `topicPrefix`, with silent logs and a
+ * metrics registry of its own; closed after `t` when one is given, else by the caller.
+ */
+export async function testBackbone(
+  topicPrefix: string,
+  options: { readonly t?: AfterHook; readonly partitions?: number; readonly clientId?: string } = {},
+): Promise<EventBackbone> {
+  const backbone = await EventBackbone.connect({
+    brokers: kafkaBrokers(),
+    registryUrl: serviceUrl('apicurio'),
+    topicPrefix,
+    partitions: options.partitions ?? 2,
+    clientId: options.clientId ?? 'sluice-kafka-test',
+    logger: pino({ level: 'silent' }),
+    metrics: new Registry(),
+  });
+  options.t?.after(() => backbone.close());
+  return backbone;
+}
 
 /** A producer client for `t`, closed after it. */
 export function testProducer(t: AfterHook, clientId = 'sluice-kafka-test'): KafkaProducer {

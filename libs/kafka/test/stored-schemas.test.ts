@@ -6,26 +6,13 @@ import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
 import { ChunkEvent } from '@sluice/proto';
 import { encodeFrame } from '@sluice/schema-registry';
-import { eventTopicPrefix, kafkaBrokers, requireServices, serviceUrl } from '@sluice/testing';
-import { pino } from 'pino';
-import { Registry } from 'prom-client';
-import { EventBackbone } from '../src/index.ts';
+import { eventTopicPrefix, requireServices } from '@sluice/testing';
+import { testBackbone } from './helpers.ts';
 import { testProducer } from './processor-helpers.ts';
 
 /** One app start: the backbone on the test's topics, closed when the test ends. */
-async function start(t: TestContext, topicPrefix: string): Promise<EventBackbone> {
-  const backbone = await EventBackbone.connect({
-    brokers: kafkaBrokers(),
-    registryUrl: serviceUrl('apicurio'),
-    topicPrefix,
-    partitions: 2,
-    clientId: 'schema-check-test',
-    logger: pino({ level: 'silent' }),
-    metrics: new Registry(),
-  });
-  t.after(() => backbone.close());
-  return backbone;
-}
+const start = (t: TestContext, topicPrefix: string) =>
+  testBackbone(topicPrefix, { t, clientId: 'schema-check-test' });
 
 describe('EventBackbone.checkStoredSchemas', () => {
   it('passes empty topics and events written under the registered schemas', async (t) => {

@@ -20,7 +20,13 @@ export {
   type CheckOptions,
   type ServiceHealth,
 } from './health.ts';
-export { createTopic, eventTopicPrefix, kafkaAdmin, type CreateTopicOptions } from './kafka.ts';
+export {
+  createTopic,
+  deleteEventTopics,
+  eventTopicPrefix,
+  kafkaAdmin,
+  type CreateTopicOptions,
+} from './kafka.ts';
 export { freePort } from './ports.ts';
 export { createDatabase, type TestDatabase } from './mysql.ts';
 export { uniqueName, type AfterHook } from './names.ts';

@@ -81,13 +81,16 @@ const INTAKE_TOPICS = ['intake.chunks', 'intake.parts', 'intake.uploads'] as con
  */
 export function eventTopicPrefix(t: AfterHook, prefix = 'topics'): string {
   const topicPrefix = `${uniqueName(prefix)}.`;
-  t.after(async () => {
-    const admin = kafkaAdmin();
-    const topics = INTAKE_TOPICS.flatMap((x) => [`${topicPrefix}${x}`, `${topicPrefix}${x}.dlq`]);
-    await admin
-      .deleteTopics({ topics })
-      .catch(() => undefined)
-      .finally(() => admin.close());
-  });
+  t.after(() => deleteEventTopics(topicPrefix));
   return topicPrefix;
+}
+
+/** Deletes the intake topics and their dead-letter topics under `topicPrefix`, if they exist. */
+export async function deleteEventTopics(topicPrefix: string): Promise<void> {
+  const admin = kafkaAdmin();
+  const topics = INTAKE_TOPICS.flatMap((x) => [`${topicPrefix}${x}`, `${topicPrefix}${x}.dlq`]);
+  await admin
+    .deleteTopics({ topics })
+    .catch(() => undefined)
+    .finally(() => admin.close());
 }
