@@ -21,6 +21,9 @@ import type { IngestLimits } from './limits.ts';
 import type { IngestMetrics } from './metrics.ts';
 import { requireOpen, uploadOf, type ChunkEvents } from './uploads.ts';
 
+/** How far ahead of the bytes a chunk of unknown size reserves room under the staging cap. */
+const RESERVE_STEP = 4 * 1024 * 1024;
+
 /** Bytes of a streamed chunk that may wait for its checksums before the stream is paused. */
 const MAX_HASH_BACKLOG = 16 * 1024 * 1024;
 
@@ -133,36 +136,28 @@ export class ChunkIntake {
       throw sizeChange(meta, existing, header.size);
     }
     if (existing && header.force) await requireReplaceable(d.staging, meta, existing);
-    if (!existing || header.force) await this.#admit(meta, chunkNumber, header.size);
-    return new Receiver(d, meta, header, expected, existing);
+    const staging = !existing || header.force;
+    if (staging) this.#admit();
+    const receiver = new Receiver(d, meta, header, expected, existing);
+    if (staging) {
+      try {
+        await receiver.reserve(header.size);
+      } catch (err) {
+        await receiver.abort();
+        throw err;
+      }
+    }
+    return receiver;
   }
 
-  /** Back-pressure: refuse before any byte is staged, with a hint of when to retry. */
-  async #admit(meta: UploadMeta, chunkNumber: number, size: number): Promise<void> {
+  /** Back-pressure on the whole of staging: refuse before any byte is staged. */
+  #admit(): void {
     const d = this.#d;
-    if (d.stagingFull()) {
-      d.metrics.refused.inc({ code: 'STAGING_FULL' });
-      throw new ResourceExhaustedError(
-        'STAGING_FULL',
-        'staging is above its high watermark (Redis memory); retry after the pushback delay',
-        { retryAfterMs: d.limits.retryPushbackMs },
-      );
-    }
-    if (meta.stagedBytes + size <= d.limits.maxStagedBytesPerUpload) return;
-    // Staged bytes leave only once the parts holding them are stored, and parts need the
-    // chunks before them. Chunks sent ahead of a gap could fill the cap and keep out the
-    // chunk that fills it for good: that chunk is taken over the cap. Chunks sent in order
-    // leave no gap behind them, and wait for the part-writer like any other.
-    const gap = await d.staging.firstGap(meta.uploadId);
-    if (chunkNumber === gap.chunk && gap.chunksAfter) return;
-    d.metrics.refused.inc({ code: 'UPLOAD_STAGING_CAP' });
+    if (!d.stagingFull()) return;
+    d.metrics.refused.inc({ code: 'STAGING_FULL' });
     throw new ResourceExhaustedError(
-      'UPLOAD_STAGING_CAP',
-      `upload ${meta.uploadId} has ${meta.stagedBytes} bytes staged and not yet stored; the cap is ` +
-        `${d.limits.maxStagedBytesPerUpload}: retry once earlier chunks are stored` +
-        (gap.chunksAfter
-          ? `, or send chunk ${gap.chunk} (the first one missing), which is always taken`
-          : ''),
+      'STAGING_FULL',
+      'staging is above its high watermark (Redis memory); retry after the pushback delay',
       { retryAfterMs: d.limits.retryPushbackMs },
     );
   }
@@ -219,6 +214,13 @@ class Receiver implements ChunkReceiver {
   /** Where the bytes are staged; none when the chunk exists and is not forced (only hashed). */
   readonly #write: ChunkWrite | undefined;
   #received = 0;
+  /** Bytes this write holds reserved against the upload's staging cap. */
+  #reserved = 0;
+  /** Whether a reservation was taken (and may need dropping). */
+  #holds = false;
+  /** Renews the reservation's lease while the bytes stream in. */
+  #renewal: NodeJS.Timeout | undefined;
+  #renewing: Promise<void> = Promise.resolve();
 
   constructor(
     d: ChunkIntakeDeps,
@@ -252,11 +254,96 @@ class Receiver implements ChunkReceiver {
         `chunk ${this.#header.chunkNumber} sent more bytes than ${this.#header.size > 0 ? `its header declared (${this.#header.size})` : `the limit (${this.#d.limits.maxChunkBytes})`}`,
       );
     }
+    // A chunk of unknown size reserves its bytes as they come, a step ahead of them.
+    if (this.#write && this.#received > this.#reserved) {
+      await this.reserve(
+        Math.min(
+          this.#d.limits.maxChunkBytes,
+          this.#received + RESERVE_STEP - (this.#received % RESERVE_STEP),
+        ),
+      );
+    }
     // Hashed on another thread while the segments go to Redis from this one.
     this.#digest.update(data);
     await this.#write?.write(data);
     // A stream whose bytes arrive faster than they are hashed waits: memory stays bounded.
     if (this.#digest.backlog > MAX_HASH_BACKLOG) await this.#digest.drained(MAX_HASH_BACKLOG);
+  }
+
+  /**
+   * Exact admission: holds `bytes` of the upload's staging cap for this write, checked and
+   * taken in one step with every other write's (`StagingStore.reserve`). Refused with
+   * UPLOAD_STAGING_CAP when they do not fit. The reservation is leased and renewed while the
+   * bytes stream in, becomes staged bytes at the commit, and is dropped by {@link abort}.
+   */
+  async reserve(bytes: number): Promise<void> {
+    const d = this.#d;
+    const write = this.#write;
+    if (!write) return;
+    const { uploadId, chunkNumber } = this.#header;
+    const cap = d.limits.maxStagedBytesPerUpload;
+    const reply = await d.staging.reserve(uploadId, write.writeId, {
+      chunk: chunkNumber,
+      bytes,
+      cap,
+      leaseMs: d.limits.reservationLeaseMs,
+    });
+    switch (reply.result) {
+      case 'ok':
+        this.#reserved = bytes;
+        this.#holds = true;
+        this.#renewal ??= setInterval(() => this.#renew(), d.limits.reservationLeaseMs / 3).unref();
+        return;
+      case 'missing':
+      case 'lapsed':
+        throw new NotFoundError('UPLOAD_NOT_FOUND', `upload ${uploadId} not found: it may have expired`);
+      case 'status':
+        requireOpen({ ...this.#meta, status: reply.status as UploadMeta['status'] });
+        throw new FailedPreconditionError('UPLOAD_FAILED', `upload ${uploadId} is ${reply.status}`);
+      case 'full': {
+        d.metrics.refused.inc({ code: 'UPLOAD_STAGING_CAP' });
+        const { gap } = reply;
+        throw new ResourceExhaustedError(
+          'UPLOAD_STAGING_CAP',
+          `upload ${uploadId} has ${reply.stagedBytes} bytes staged and not yet stored, and ${reply.reservedBytes} ` +
+            `more on their way in; chunk ${chunkNumber} (${bytes} bytes) would pass the cap of ${cap}: ` +
+            'retry once earlier chunks are stored' +
+            (gap.chunksAfter
+              ? `, or send chunk ${gap.chunk} (the first one missing), which is always taken`
+              : ''),
+          { retryAfterMs: d.limits.retryPushbackMs },
+        );
+      }
+    }
+  }
+
+  #renew(): void {
+    const write = this.#write;
+    if (!write) return;
+    this.#renewing = this.#d.staging
+      .reserve(this.#meta.uploadId, write.writeId, {
+        chunk: this.#header.chunkNumber,
+        bytes: this.#reserved,
+        leaseMs: this.#d.limits.reservationLeaseMs,
+      })
+      .then(
+        () => undefined,
+        (err: unknown) => {
+          // The next renewal tries again; if none gets through, the lease lapses and the
+          // commit still takes the bytes (they are staged by then).
+          this.#d.logger.warn(
+            { err, upload_id: this.#meta.uploadId },
+            'could not renew a staging reservation',
+          );
+        },
+      );
+  }
+
+  /** Stops renewing, and waits for a renewal under way. */
+  async #stopRenewal(): Promise<void> {
+    clearInterval(this.#renewal);
+    this.#renewal = undefined;
+    await this.#renewing;
   }
 
   /** Back-pressure while a chunk streams in: each segment is refused once staging is full. */
@@ -307,6 +394,7 @@ class Receiver implements ChunkReceiver {
       throw new InternalError(`chunk ${chunkNumber} of upload ${uploadId} was received without staging`);
     await write.staged();
     stages.lap('staged');
+    await this.#stopRenewal();
     const { committed, record } = await write.commit(
       {
         size: sums.size,
@@ -365,6 +453,19 @@ class Receiver implements ChunkReceiver {
 
   async abort(): Promise<void> {
     this.#digest.cancel();
+    await this.#stopRenewal();
+    if (this.#write && this.#holds) {
+      this.#holds = false;
+      await this.#d.staging
+        .releaseReservation(this.#meta.uploadId, this.#write.writeId)
+        .catch((err: unknown) => {
+          // Its lease ends it anyway.
+          this.#d.logger.warn(
+            { err, upload_id: this.#meta.uploadId },
+            'could not release a staging reservation',
+          );
+        });
+    }
     await this.#write?.abort().catch((err: unknown) => {
       // They expire anyway; nothing refers to them.
       this.#d.logger.warn({ err, upload_id: this.#meta.uploadId }, 'could not delete abandoned segments');

@@ -19,6 +19,8 @@ export const ingestEnv = {
   SLUICE_INGEST_MAX_STAGED_PER_UPLOAD: env.bytes(DEFAULT_LIMITS.maxStagedBytesPerUpload),
   SLUICE_INGEST_MAX_CHUNK_NUMBER: env.int(DEFAULT_LIMITS.maxChunkNumber, 0, 4_294_967_294),
   SLUICE_INGEST_RETRY_PUSHBACK: env.duration(DEFAULT_LIMITS.retryPushbackMs),
+  /** How long a dead instance's chunk writes can hold room under an upload's staging cap. */
+  SLUICE_INGEST_RESERVATION_LEASE: env.duration(DEFAULT_LIMITS.reservationLeaseMs),
   /** On SIGTERM, how long it answers NOT_SERVING before it stops accepting connections. */
   SLUICE_INGEST_DRAIN_DELAY: env.duration(0),
   /** On SIGTERM, how long chunk calls in flight may take to finish before they are cut. */

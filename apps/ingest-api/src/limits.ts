@@ -13,6 +13,12 @@ export interface IngestLimits {
   readonly maxChunkNumber: number;
   /** Retry hint sent with RESOURCE_EXHAUSTED. @default 500 */
   readonly retryPushbackMs: number;
+  /**
+   * How long a chunk write's reservation against the staging cap lives without renewal (it is
+   * renewed while bytes stream in): how long a dead instance can hold an upload's room.
+   * @default 60 s
+   */
+  readonly reservationLeaseMs: number;
 }
 
 export const DEFAULT_LIMITS: IngestLimits = Object.freeze({
@@ -21,6 +27,7 @@ export const DEFAULT_LIMITS: IngestLimits = Object.freeze({
   maxStagedBytesPerUpload: 12 * 1024 ** 3,
   maxChunkNumber: 1_000_000,
   retryPushbackMs: 500,
+  reservationLeaseMs: 60_000,
 });
 
 /**

@@ -73,6 +73,7 @@ const limits: IngestLimits = {
   maxStagedBytesPerUpload: config.SLUICE_INGEST_MAX_STAGED_PER_UPLOAD,
   maxChunkNumber: config.SLUICE_INGEST_MAX_CHUNK_NUMBER,
   retryPushbackMs: config.SLUICE_INGEST_RETRY_PUSHBACK,
+  reservationLeaseMs: config.SLUICE_INGEST_RESERVATION_LEASE,
 };
 const capRisk = stagingCapRisk(limits, tenants.drives);
 if (capRisk) logger.warn(capRisk);

@@ -80,4 +80,46 @@ describe('back-pressure', { timeout: 120_000 }, () => {
     for (const chunk of [0, 1]) await h.staging.releaseChunk(uploadId, chunk, 2 * MiB);
     assert.equal((await send(2)).err, null);
   });
+
+  it('holds the per-upload cap exactly when 500 chunks arrive at once, round after round', async (t) => {
+    const chunkBytes = 16 * 1024;
+    const cap = MiB;
+    const h = await startIngest(t, { limits: { maxStagedBytesPerUpload: cap } });
+    for (let round = 0; round < 4; round++) {
+      const up = await h.rpc.initiate({ drive: 'docs' }, h.auth());
+      const uploadId = up.res?.uploadId ?? '';
+      // Chunk 0 is held back, so no chunk of the burst is the one that fills the first gap
+      // (which is taken over the cap by design): every one of them competes for the cap.
+      const outcomes = await Promise.all(
+        Array.from({ length: 500 }, async (_, i) => {
+          await new Promise((r) => setTimeout(r, Math.random() * 20));
+          return h.rpc.chunk({ uploadId, chunkNumber: i + 1, data: randomBytes(chunkBytes) }, h.auth());
+        }),
+      );
+      const acked = outcomes.filter((o) => o.err === null).length;
+      const codes = new Set(
+        outcomes.filter((o) => o.err).map((o) => o.err?.metadata.get('sluice-error-code')[0]),
+      );
+      assert.deepEqual([...codes], ['UPLOAD_STAGING_CAP'], `round ${round}: only the cap refuses`);
+      assert.equal(acked, cap / chunkBytes, `round ${round}: exactly as many chunks as the cap holds`);
+      const meta = await h.staging.getUpload(uploadId);
+      assert.equal(meta?.stagedBytes, cap, `round ${round}: staged bytes`);
+      assert.equal((await h.staging.listChunks(uploadId)).length, acked);
+    }
+  });
+
+  it('gives back the room of a chunk that fails after it was admitted', async (t) => {
+    const h = await startIngest(t, { limits: { maxStagedBytesPerUpload: 2 * MiB } });
+    const up = await h.rpc.initiate({ drive: 'docs' }, h.auth());
+    const uploadId = up.res?.uploadId ?? '';
+    const data = randomBytes(2 * MiB);
+    for (let i = 0; i < 3; i++) {
+      const bad = await h.rpc.chunk({ uploadId, chunkNumber: 0, data, sha256: 'ab'.repeat(32) }, h.auth());
+      assert.equal(bad.err?.metadata.get('sluice-error-code')[0], 'CHECKSUM_MISMATCH');
+    }
+    const good = await h.rpc.chunk({ uploadId, chunkNumber: 0, data }, h.auth());
+    assert.equal(good.err, null, 'the refused attempts left the whole cap free');
+    const reservations = await h.staging.redis.hlen(h.staging.keys.reservations(uploadId));
+    assert.equal(reservations, 0, 'the commit turned the reservation into staged bytes');
+  });
 });

@@ -15,6 +15,8 @@ export type {
   ChunkWriteOptions,
   CommitResult,
   NewUpload,
+  Reservation,
+  ReserveResult,
   SealResult,
   StagedSegments,
   StagingStore,

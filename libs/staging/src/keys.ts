@@ -8,6 +8,8 @@
  *   key                               type    writer (owner)        holds
  *   <ns>:{U}:meta                     HASH    staging (ingest)      the upload: tenant, drive, node, status, counters
  *   <ns>:{U}:chunks                   HASH    staging (ingest)      chunk number → JSON ChunkRecord, once fully staged
+ *   <ns>:{U}:reserved                 HASH    staging (ingest)      write id → "bytes:lease end ms" of chunk writes
+ *                                                                   admitted against the cap and not yet committed
  *   <ns>:{U}:c:<n>:<write>:<i>        STRING  staging (ingest)      segment i (≤ 1 MiB) of chunk n as written by `write`
  *   <ns>:{U}:pw                       HASH    part-writer           its state of the upload (part-state-store.ts)
  *   <ns>:{U}:asm                      HASH    assembler             its state of the upload (assembly-store.ts)
@@ -41,6 +43,8 @@ export function stagingKeys(namespace = 'sluice') {
     namespace,
     meta: (uploadId: string): string => `${upload(uploadId)}:meta`,
     chunks: (uploadId: string): string => `${upload(uploadId)}:chunks`,
+    /** Bytes reserved against the upload's staging cap by chunk writes in flight. */
+    reservations: (uploadId: string): string => `${upload(uploadId)}:reserved`,
     segmentPrefix: (uploadId: string, chunk: number, writeId: string): string =>
       `${upload(uploadId)}:c:${chunk}:${writeId}`,
     segment: (prefix: string, index: number): string => `${prefix}:${index}`,

@@ -14,6 +14,8 @@ import type {
   ChunkWriteOptions,
   CommitResult,
   NewUpload,
+  Reservation,
+  ReserveResult,
   SealResult,
   StagedSegments,
   StagingStore,
@@ -31,6 +33,8 @@ interface UploadEntry {
   meta: UploadMeta;
   readonly chunks: Map<number, ChunkRecord>;
   readonly released: Set<number>;
+  /** Write id → bytes reserved and when the lease ends. */
+  readonly reserved: Map<string, { bytes: number; until: number }>;
 }
 
 export class MemoryStaging implements StagingStore {
@@ -58,7 +62,7 @@ export class MemoryStaging implements StagingStore {
       }
     }
     const meta = newUploadMeta(upload, uploadId, now);
-    this.#uploads.set(uploadId, { meta, chunks: new Map(), released: new Set() });
+    this.#uploads.set(uploadId, { meta, chunks: new Map(), released: new Set(), reserved: new Map() });
     return Promise.resolve({ created: true, meta });
   }
 
@@ -80,6 +84,40 @@ export class MemoryStaging implements StagingStore {
     let chunk = 0;
     while (staged.has(chunk)) chunk++;
     return Promise.resolve({ chunk, chunksAfter: staged.size > chunk });
+  }
+
+  reserve(uploadId: string, writeId: string, r: Reservation): Promise<ReserveResult> {
+    const entry = this.#uploads.get(uploadId);
+    if (!entry) return Promise.resolve({ result: 'missing' });
+    if (entry.meta.status !== 'open') return Promise.resolve({ result: 'status', status: entry.meta.status });
+    const now = Date.now();
+    let others = 0;
+    for (const [id, held] of entry.reserved) {
+      if (held.until <= now) entry.reserved.delete(id);
+      else if (id !== writeId) others += held.bytes;
+    }
+    if (r.cap === undefined && !entry.reserved.has(writeId)) return Promise.resolve({ result: 'lapsed' });
+    const staged = entry.meta.stagedBytes;
+    if (r.cap !== undefined && staged + others + r.bytes > r.cap) {
+      let gap = 0;
+      while (entry.chunks.has(gap)) gap++;
+      const chunksAfter = entry.chunks.size > gap;
+      if (!(r.chunk === gap && chunksAfter)) {
+        return Promise.resolve({
+          result: 'full',
+          stagedBytes: staged,
+          reservedBytes: others,
+          gap: { chunk: gap, chunksAfter },
+        });
+      }
+    }
+    entry.reserved.set(writeId, { bytes: r.bytes, until: now + Math.max(1, Math.ceil(r.leaseMs)) });
+    return Promise.resolve({ result: 'ok' });
+  }
+
+  releaseReservation(uploadId: string, writeId: string): Promise<void> {
+    this.#uploads.get(uploadId)?.reserved.delete(writeId);
+    return Promise.resolve();
   }
 
   openChunkWrite(uploadId: string, chunk: number, options: ChunkWriteOptions = {}): ChunkWrite {
@@ -104,6 +142,7 @@ export class MemoryStaging implements StagingStore {
     const current = entry.chunks.get(record.chunk);
     if ((current?.writeId ?? '') !== expectedWriteId) return Promise.resolve({ result: 'raced', current });
     entry.chunks.set(record.chunk, record);
+    entry.reserved.delete(record.writeId);
     entry.meta = {
       ...entry.meta,
       stagedBytes: entry.meta.stagedBytes + record.size - (current?.size ?? 0),

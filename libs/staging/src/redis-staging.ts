@@ -16,7 +16,7 @@ import {
 } from './keys.ts';
 import { newUploadMeta, type ChunkRecord, type UploadMeta } from './records.ts';
 import { stagingCall, stagingScript } from './redis-call.ts';
-import { ABORT, COMMIT_CHUNK, MARK_CHUNK_EMITTED, RELEASE_CHUNK, SEAL } from './scripts.ts';
+import { ABORT, COMMIT_CHUNK, MARK_CHUNK_EMITTED, RELEASE_CHUNK, RESERVE, SEAL } from './scripts.ts';
 import { sendSegmentSet } from './segment-write.ts';
 import { SegmentWriter } from './segment-writer.ts';
 import type {
@@ -24,6 +24,8 @@ import type {
   ChunkWriteOptions,
   CommitResult,
   NewUpload,
+  Reservation,
+  ReserveResult,
   SealResult,
   StagedSegments,
   StagingStore,
@@ -68,7 +70,8 @@ export class RedisStaging implements StagingStore {
     this.keys = stagingKeys(options.namespace);
     this.ttlMs = options.ttlMs ?? 48 * 3_600_000;
     this.segmentSize = options.segmentSize ?? SEGMENT_SIZE;
-    this.redis.defineCommand('sluiceCommitChunk', { numberOfKeys: 2, lua: COMMIT_CHUNK });
+    this.redis.defineCommand('sluiceReserve', { numberOfKeys: 3, lua: RESERVE });
+    this.redis.defineCommand('sluiceCommitChunk', { numberOfKeys: 3, lua: COMMIT_CHUNK });
     this.redis.defineCommand('sluiceMarkChunkEmitted', { numberOfKeys: 1, lua: MARK_CHUNK_EMITTED });
     this.redis.defineCommand('sluiceSeal', { numberOfKeys: 2, lua: SEAL });
     this.redis.defineCommand('sluiceAbort', { numberOfKeys: 1, lua: ABORT });
@@ -128,6 +131,39 @@ export class RedisStaging implements StagingStore {
       .sort((a, b) => a.chunk - b.chunk);
   }
 
+  async reserve(uploadId: string, writeId: string, r: Reservation): Promise<ReserveResult> {
+    const reply = (await stagingScript(this.redis, 'sluiceReserve', [
+      this.keys.meta(uploadId),
+      this.keys.chunks(uploadId),
+      this.keys.reservations(uploadId),
+      writeId,
+      String(r.bytes),
+      String(r.cap ?? -1),
+      String(r.chunk),
+      String(Math.max(1, Math.ceil(r.leaseMs))),
+    ])) as string[];
+    const [result, a = '', b = '', c = '', d = ''] = reply;
+    switch (result) {
+      case 'ok':
+      case 'missing':
+      case 'lapsed':
+        return { result };
+      case 'status':
+        return { result, status: a };
+      default:
+        return {
+          result: 'full',
+          stagedBytes: Number(a),
+          reservedBytes: Number(b),
+          gap: { chunk: Number(c), chunksAfter: d === '1' },
+        };
+    }
+  }
+
+  async releaseReservation(uploadId: string, writeId: string): Promise<void> {
+    await stagingCall(() => this.redis.hdel(this.keys.reservations(uploadId), writeId));
+  }
+
   openChunkWrite(uploadId: string, chunk: number, options: ChunkWriteOptions = {}): ChunkWrite {
     return new SegmentWriter(this, uploadId, chunk, options);
   }
@@ -149,12 +185,14 @@ export class RedisStaging implements StagingStore {
     const reply = (await stagingScript(this.redis, 'sluiceCommitChunk', [
       this.keys.meta(uploadId),
       this.keys.chunks(uploadId),
+      this.keys.reservations(uploadId),
       String(record.chunk),
       JSON.stringify(record),
       expectedWriteId,
       String(record.size),
       String(this.ttlMs),
       String(now),
+      record.writeId,
     ])) as [string, string | null | undefined];
     switch (reply[0]) {
       case 'ok':
@@ -303,6 +341,7 @@ export class RedisStaging implements StagingStore {
     const doomed = [
       this.keys.meta(uploadId),
       this.keys.chunks(uploadId),
+      this.keys.reservations(uploadId),
       ...(Object.keys(CONSUMER_STATE) as (keyof typeof CONSUMER_STATE)[]).map((c) =>
         this.keys.consumerState(uploadId, c),
       ),

@@ -4,9 +4,62 @@
  */
 
 /**
+ * Reserves bytes of an upload's staging cap for one chunk write, in one step with the check,
+ * so writes admitted at the same moment can never pass the cap together. The write's
+ * reservation is set to `bytes` (not added to) and leased until now + lease: a process that
+ * dies mid-write leaks nothing for longer than the lease. Lapsed leases are dropped here.
+ * Over the cap, the one chunk that fills the first gap with chunks staged after it is still
+ * taken: staged bytes leave only when parts are stored, and those parts need it.
+ * The lease clock is Redis's own (TIME), so instances with skewed clocks agree on it.
+ * A renewal (cap -1) extends a live reservation unchecked, and never brings back one that
+ * lapsed or was committed.
+ * KEYS: meta, chunks, reservations. ARGV: write id, bytes, cap (-1: renewal), chunk, lease ms.
+ * Returns {'ok'} | {'missing'} | {'status', status} | {'lapsed'}
+ * | {'full', staged bytes, bytes reserved by other writes, first gap, '1' when chunks wait behind it}.
+ */
+export const RESERVE = `
+local status = redis.call('HGET', KEYS[1], 'status')
+if not status then return {'missing'} end
+if status ~= 'open' then return {'status', status} end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local bytes, cap = tonumber(ARGV[2]), tonumber(ARGV[3])
+local others = 0
+local entries = redis.call('HGETALL', KEYS[3])
+for i = 1, #entries, 2 do
+  local held, lease = string.match(entries[i + 1], '^(%d+):(%d+)$')
+  if tonumber(lease) <= now then
+    redis.call('HDEL', KEYS[3], entries[i])
+  elseif entries[i] ~= ARGV[1] then
+    others = others + tonumber(held)
+  end
+end
+if cap < 0 and not redis.call('HGET', KEYS[3], ARGV[1]) then return {'lapsed'} end
+local staged = tonumber(redis.call('HGET', KEYS[1], 'stagedBytes') or '0')
+if cap >= 0 and staged + others + bytes > cap then
+  local have, highest = {}, -1
+  for _, n in ipairs(redis.call('HKEYS', KEYS[2])) do
+    local c = tonumber(n)
+    have[c] = true
+    if c > highest then highest = c end
+  end
+  local gap = 0
+  while have[gap] do gap = gap + 1 end
+  if not (tonumber(ARGV[4]) == gap and highest > gap) then
+    return {'full', tostring(staged), tostring(others), tostring(gap), highest > gap and '1' or '0'}
+  end
+end
+redis.call('HSET', KEYS[3], ARGV[1], string.format('%d:%d', bytes, now + tonumber(ARGV[5])))
+redis.call('PEXPIRE', KEYS[3], ARGV[5])
+return {'ok'}
+`;
+
+/**
  * Records a fully staged chunk if the upload is open and the chunk still holds the
- * write the caller saw (compare-and-set on the write id: '' for "no chunk yet").
- * KEYS: meta, chunks. ARGV: chunk, record JSON, expected write id, size, ttl ms, now ms.
+ * write the caller saw (compare-and-set on the write id: '' for "no chunk yet"). The
+ * write's reservation (RESERVE) becomes staged bytes in the same step.
+ * KEYS: meta, chunks, reservations. ARGV: chunk, record JSON, expected write id, size, ttl ms,
+ * now ms, write id.
  * Returns {'ok'} | {'missing'} | {'status', status} | {'raced', current JSON}.
  */
 export const COMMIT_CHUNK = `
@@ -21,6 +74,7 @@ if current then
 end
 if currentWrite ~= ARGV[3] then return {'raced', current} end
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+redis.call('HDEL', KEYS[3], ARGV[7])
 redis.call('HINCRBY', KEYS[1], 'stagedBytes', tonumber(ARGV[4]) - currentSize)
 redis.call('HSET', KEYS[1], 'updatedAt', ARGV[6])
 if tonumber(redis.call('HGET', KEYS[1], 'firstChunkAt')) == 0 then

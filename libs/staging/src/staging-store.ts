@@ -25,6 +25,37 @@ export type SealResult =
   | { readonly result: 'beyond'; readonly chunk: number }
   | { readonly result: 'incomplete'; readonly staged: number };
 
+/** What {@link StagingStore.reserve} found. */
+export type ReserveResult =
+  | { readonly result: 'ok' }
+  | { readonly result: 'missing' }
+  | { readonly result: 'status'; readonly status: string }
+  /** A renewal found no live reservation: it lapsed, or the write was committed. */
+  | { readonly result: 'lapsed' }
+  | {
+      readonly result: 'full';
+      /** Bytes committed and not yet stored. */
+      readonly stagedBytes: number;
+      /** Bytes other chunk writes hold reserved. */
+      readonly reservedBytes: number;
+      /** The lowest chunk not staged, and whether staged chunks wait behind it. */
+      readonly gap: { readonly chunk: number; readonly chunksAfter: boolean };
+    };
+
+/** One chunk write's claim on its upload's staging cap. */
+export interface Reservation {
+  readonly chunk: number;
+  /** The write's whole reservation (it replaces what the write held before). */
+  readonly bytes: number;
+  /**
+   * Most bytes the upload may hold staged and reserved. Undefined renews: the lease of a live
+   * reservation is extended, unchecked; one that lapsed or was committed is not brought back.
+   */
+  readonly cap?: number;
+  /** How long the reservation lives unless renewed or committed. */
+  readonly leaseMs: number;
+}
+
 /** What a new upload is created from; the store fills in status, counters and times. */
 export type NewUpload = Parameters<typeof newUploadMeta>[0];
 
@@ -100,12 +131,26 @@ export interface StagingStore {
    */
   firstGap(uploadId: string): Promise<{ readonly chunk: number; readonly chunksAfter: boolean }>;
 
+  /**
+   * Admission: sets the bytes `writeId` holds reserved against the upload's staging cap,
+   * checked and taken in one atomic step, so any number of writes admitted at once never
+   * pass the cap together. Committed bytes plus every live reservation stay within `cap`,
+   * but for the chunk that fills the first gap while chunks wait behind it (it is always
+   * taken: the bytes before it can only leave once it is there). The reservation becomes
+   * staged bytes at {@link commitChunk}, goes at {@link releaseReservation}, and lapses after
+   * its lease if neither comes (the process died).
+   */
+  reserve(uploadId: string, writeId: string, reservation: Reservation): Promise<ReserveResult>;
+  /** Drops a write's reservation; safe to call when it is gone. */
+  releaseReservation(uploadId: string, writeId: string): Promise<void>;
+
   /** Starts staging one chunk's bytes under a fresh write id. */
   openChunkWrite(uploadId: string, chunk: number, options?: ChunkWriteOptions): ChunkWrite;
   /**
    * Records a staged chunk if the upload is open and the chunk still holds the write the caller
    * saw (compare-and-set on the write id; `expectedWriteId` is '' for a new chunk), and adds its
-   * bytes to the upload's staged bytes. {@link ChunkWrite.commit} calls it.
+   * bytes to the upload's staged bytes in place of the write's reservation.
+   * {@link ChunkWrite.commit} calls it.
    */
   commitChunk(
     uploadId: string,

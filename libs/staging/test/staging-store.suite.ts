@@ -233,6 +233,104 @@ export function stagingStoreSuite(name: string, make: StagingStoreFactory): void
       assert.deepEqual(await s.seal(randomUUID(), 1, ''), { result: 'missing' });
     });
 
+    it('reserves bytes against the cap in one step with the check, and commits turn them into staged bytes', async (t) => {
+      const s = await make(t, 1024);
+      const { meta } = await s.createUpload(newUpload());
+      const id = meta.uploadId;
+      const lease = { cap: 100, leaseMs: 60_000 };
+      assert.deepEqual(await s.reserve(id, 'w0', { chunk: 0, bytes: 40, ...lease }), { result: 'ok' });
+      assert.deepEqual(await s.reserve(id, 'w1', { chunk: 1, bytes: 40, ...lease }), { result: 'ok' });
+      assert.deepEqual(await s.reserve(id, 'w2', { chunk: 2, bytes: 40, ...lease }), {
+        result: 'full',
+        stagedBytes: 0,
+        reservedBytes: 80,
+        gap: { chunk: 0, chunksAfter: false },
+      });
+      // A write's reservation is set, not added to: growing it is checked against the others only.
+      assert.deepEqual(await s.reserve(id, 'w1', { chunk: 1, bytes: 60, ...lease }), { result: 'ok' });
+      assert.equal((await s.reserve(id, 'w1', { chunk: 1, bytes: 61, ...lease })).result, 'full');
+      await s.commitChunk(id, record(0, 40, 'w0'), '');
+      assert.equal((await s.getUpload(id))?.stagedBytes, 40);
+      assert.deepEqual(
+        await s.reserve(id, 'w2', { chunk: 2, bytes: 1, ...lease }),
+        { result: 'full', stagedBytes: 40, reservedBytes: 60, gap: { chunk: 1, chunksAfter: false } },
+        'the commit moved w0 from reserved to staged: the total is unchanged',
+      );
+      await s.releaseReservation(id, 'w1');
+      await s.releaseReservation(id, 'w1');
+      assert.deepEqual(await s.reserve(id, 'w2', { chunk: 2, bytes: 60, ...lease }), { result: 'ok' });
+      assert.equal((await s.reserve(id, 'w3', { chunk: 3, bytes: 1, ...lease })).result, 'full');
+      assert.deepEqual(
+        await s.reserve(id, 'w2', { chunk: 2, bytes: 61, leaseMs: 60_000 }),
+        { result: 'ok' },
+        'a renewal (no cap) is not checked',
+      );
+      assert.deepEqual(
+        await s.reserve(id, 'w0', { chunk: 0, bytes: 40, leaseMs: 60_000 }),
+        { result: 'lapsed' },
+        'a renewal never brings back a committed reservation',
+      );
+      assert.deepEqual(await s.reserve(id, 'w9', { chunk: 9, bytes: 1, leaseMs: 60_000 }), {
+        result: 'lapsed',
+      });
+      assert.deepEqual(await s.reserve(randomUUID(), 'w', { chunk: 0, bytes: 1, ...lease }), {
+        result: 'missing',
+      });
+      await s.abort(id, 'done');
+      assert.deepEqual(await s.reserve(id, 'w4', { chunk: 4, bytes: 1, ...lease }), {
+        result: 'status',
+        status: 'aborted',
+      });
+    });
+
+    it('takes the chunk that fills the first gap over the cap, and no other', async (t) => {
+      const s = await make(t, 1024);
+      const { meta } = await s.createUpload(newUpload());
+      const id = meta.uploadId;
+      await s.commitChunk(id, record(0, 10, 'a'), '');
+      await s.commitChunk(id, record(2, 10, 'a'), '');
+      const over = { bytes: 10, cap: 20, leaseMs: 60_000 };
+      assert.deepEqual(await s.reserve(id, 'w3', { chunk: 3, ...over }), {
+        result: 'full',
+        stagedBytes: 20,
+        reservedBytes: 0,
+        gap: { chunk: 1, chunksAfter: true },
+      });
+      assert.deepEqual(await s.reserve(id, 'w1', { chunk: 1, ...over }), { result: 'ok' });
+    });
+
+    it('lets a reservation lapse when its lease ends uncommitted (the writer died)', async (t) => {
+      const s = await make(t, 1024);
+      const { meta } = await s.createUpload(newUpload());
+      const id = meta.uploadId;
+      assert.deepEqual(await s.reserve(id, 'dead', { chunk: 0, bytes: 50, cap: 50, leaseMs: 30 }), {
+        result: 'ok',
+      });
+      assert.equal(
+        (await s.reserve(id, 'live', { chunk: 1, bytes: 50, cap: 50, leaseMs: 60_000 })).result,
+        'full',
+      );
+      await new Promise((r) => setTimeout(r, 80));
+      assert.deepEqual(await s.reserve(id, 'dead', { chunk: 0, bytes: 50, leaseMs: 60_000 }), {
+        result: 'lapsed',
+      });
+      assert.deepEqual(await s.reserve(id, 'live', { chunk: 1, bytes: 50, cap: 50, leaseMs: 60_000 }), {
+        result: 'ok',
+      });
+    });
+
+    it('never holds more than the cap, however many writes reserve at once', async (t) => {
+      const s = await make(t, 1024);
+      const { meta } = await s.createUpload(newUpload());
+      const id = meta.uploadId;
+      const results = await Promise.all(
+        Array.from({ length: 500 }, (_, i) =>
+          s.reserve(id, `w${i}`, { chunk: i + 1, bytes: 7, cap: 1000, leaseMs: 60_000 }),
+        ),
+      );
+      assert.equal(results.filter((r) => r.result === 'ok').length, Math.floor(1000 / 7));
+    });
+
     it('takes a chunk off the staged bytes once, whatever the calls and writes', async (t) => {
       const s = await make(t, 1024);
       assert.equal(await s.releaseChunk(randomUUID(), 0, 10), 0, 'no upload: nothing to release against');
