@@ -320,8 +320,9 @@ describe('sluice upload, interrupted', { timeout: 120_000 }, () => {
   });
 
   /**
-   * Starts an upload that stalls once the cap is reached: 4 chunks of 1 MiB, or a few more when
-   * chunks already admitted were in flight as it was reached. Resolves with its id.
+   * Starts an upload that stalls once the cap is reached: 4 chunks of 1 MiB (a few more only
+   * when chunks in flight arrived out of order, and the one filling a gap was taken over the
+   * cap). Resolves with its id once a chunk has been refused.
    */
   async function stalled(args: readonly string[]) {
     const run = start(args, h.cliEnv);
@@ -407,6 +408,8 @@ describe('sluice upload, interrupted', { timeout: 120_000 }, () => {
   it('stops on Ctrl-C with status 130, keeping what it needs to resume', async () => {
     const file = join(dir, 'six.bin');
     await writeFile(file, randomBytes(6 * MiB));
+    // One chunk at a time, in order: no chunk fills a gap, so the fifth is refused whatever
+    // the timing (the cap is exact).
     const { run, uploadId, record } = await stalled([
       'upload',
       file,
@@ -414,6 +417,8 @@ describe('sluice upload, interrupted', { timeout: 120_000 }, () => {
       'docs',
       '--chunk-size',
       '1MiB',
+      '--concurrency',
+      '1',
     ]);
     run.child.kill('SIGINT');
     const out = await run.done;
