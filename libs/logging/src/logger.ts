@@ -1,3 +1,4 @@
+import { logCorrelation } from '@sluice/telemetry';
 import { pino, type DestinationStream, type Level, type Logger } from 'pino';
 
 export type { Logger } from 'pino';
@@ -31,7 +32,10 @@ export const REDACTED_PATHS: readonly string[] = [
   'metadata.authorization',
 ];
 
-/** JSON lines on pino: `time` as ISO, `level` as a label, secrets redacted. */
+/**
+ * JSON lines on pino: `time` as ISO, `level` as a label, secrets redacted, and `trace_id` and
+ * `span_id` on every line written inside a span, so a line leads to its upload's trace.
+ */
 export function createLogger(options: LoggerOptions): Logger {
   return pino(
     {
@@ -40,6 +44,7 @@ export function createLogger(options: LoggerOptions): Logger {
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
       redact: { paths: [...REDACTED_PATHS], censor: '[redacted]' },
+      mixin: logCorrelation,
     },
     options.destination,
   );

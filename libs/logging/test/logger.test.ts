@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
+import { inSpan } from '@sluice/telemetry';
+import { recordSpans } from '@sluice/telemetry/testing';
 import { createLogger, forUpload } from '../src/index.ts';
+
+recordSpans();
 
 function capture(): { stream: Writable; lines: () => Record<string, unknown>[] } {
   const chunks: string[] = [];
@@ -35,6 +39,21 @@ describe('logging', () => {
     assert.equal(line?.['chunk'], 3);
     assert.equal(line?.['msg'], 'chunk staged');
     assert.match(String(line?.['time']), /^\d{4}-\d\d-\d\dT/);
+  });
+
+  it('puts trace_id and span_id on every line written inside a span, and none outside', async () => {
+    const out = capture();
+    const log = createLogger({ service: 'part-writer', destination: out.stream });
+    log.info('before');
+    const ids = await inSpan('store part 1', {}, (span) => {
+      forUpload(log, { upload_id: 'u-2' }).info('part stored');
+      return Promise.resolve(span.spanContext());
+    });
+    const [outside, inside] = out.lines();
+    assert.equal(outside?.['trace_id'], undefined);
+    assert.equal(inside?.['trace_id'], ids.traceId);
+    assert.equal(inside?.['span_id'], ids.spanId);
+    assert.equal(inside?.['upload_id'], 'u-2');
   });
 
   it('redacts credentials wherever they appear', () => {
