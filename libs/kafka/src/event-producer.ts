@@ -16,6 +16,7 @@ import { performance } from 'node:perf_hooks';
 import { compatibilityPartitioner, findErrorBy, type MessageToProduce } from '@platformatic/kafka';
 import { FailedPreconditionError, InvalidArgumentError, UnavailableError } from '@sluice/errors';
 import type { EnvelopeOf, EventCodec, EventTopic } from '@sluice/schema-registry';
+import { traceHeadersOf } from '@sluice/telemetry';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { isSluiceKafkaProducer, type KafkaProducer } from './kafka-producer.ts';
@@ -49,7 +50,10 @@ export interface EventProducerOptions<T extends EventTopic> {
 
 /** Per-event options of {@link EventProducer.produce}. */
 export interface ProduceOptions {
-  /** The caller's W3C `traceparent`; a new trace is started when absent or invalid. */
+  /**
+   * The event's W3C `traceparent`. @default the active span's (so events continue the trace
+   * of the work that produced them), and a new trace when there is none or it is invalid.
+   */
   readonly traceparent?: string;
   /** The caller's W3C `tracestate`, passed through with a valid traceparent. */
   readonly tracestate?: string;
@@ -178,10 +182,12 @@ export class EventProducer<T extends EventTopic> {
         `event ${event.eventId} for ${this.topic} has no node_id: every event is keyed by node_id so one file's events stay in order`,
       );
     }
-    const incoming = options.traceparent === undefined ? undefined : parseTraceparent(options.traceparent);
-    if (incoming === undefined) return { event, traceparent: newTraceparent(), tracestate: undefined };
-    const tracestate = options.tracestate === '' ? undefined : options.tracestate;
-    return { event, traceparent: options.traceparent!, tracestate };
+    const given = options.traceparent === undefined ? traceHeadersOf() : options;
+    if (given?.traceparent === undefined || parseTraceparent(given.traceparent) === undefined) {
+      return { event, traceparent: newTraceparent(), tracestate: undefined };
+    }
+    const tracestate = given.tracestate === '' ? undefined : given.tracestate;
+    return { event, traceparent: given.traceparent, tracestate };
   }
 
   // Runs when the event's batch is assembled; throwing fails this event alone.

@@ -3,6 +3,7 @@ import { toSluiceError, type SluiceError } from '@sluice/errors';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { Semaphore } from '@sluice/concurrency';
+import { inSpan, SpanKind } from '@sluice/telemetry';
 import {
   RETRY_POLICIES,
   backoffDelay,
@@ -15,6 +16,7 @@ import type { DeadLetter, DeadLetterSink } from './dead-letter.ts';
 import { KeyLanes } from './key-lanes.ts';
 import { streamMetrics, type StreamMetrics } from './processor-metrics.ts';
 import { PartitionTracker } from './offset-tracker.ts';
+import { recordTraceContext } from './trace-context.ts';
 
 type RawMessage = Message<Buffer, Buffer, Buffer, Buffer>;
 
@@ -271,7 +273,31 @@ export class StreamProcessor<V> {
     return { started, settled };
   }
 
-  async #attempts(
+  /**
+   * Runs the record inside a consumer span whose parent is the trace context its producer put in
+   * its headers, so the work it starts, and the events that work produces, carry one trace on.
+   */
+  #attempts(message: RawMessage, key: string, state: PartitionState, markStarted: () => void): Promise<void> {
+    const parent = recordTraceContext(message.headers);
+    return inSpan(
+      `${message.topic} process`,
+      {
+        parent,
+        kind: SpanKind.CONSUMER,
+        attributes: {
+          'messaging.system': 'kafka',
+          'messaging.operation.type': 'process',
+          'messaging.destination.name': message.topic,
+          'messaging.destination.partition.id': String(message.partition),
+          'messaging.kafka.offset': Number(message.offset),
+          'messaging.consumer.group.name': this.#o.consumer.groupId,
+        },
+      },
+      () => this.#attemptsInSpan(message, key, state, markStarted),
+    );
+  }
+
+  async #attemptsInSpan(
     message: RawMessage,
     key: string,
     state: PartitionState,

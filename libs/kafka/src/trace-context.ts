@@ -5,6 +5,7 @@
  * when there is none, so every event can be followed from ingest to the downstream engine.
  */
 import { randomBytes } from 'node:crypto';
+import { contextOf, type Context } from '@sluice/telemetry';
 
 /** Header names, as every W3C-aware Kafka instrumentation reads them. */
 export const TRACEPARENT_HEADER = 'traceparent';
@@ -55,4 +56,21 @@ export function newTraceparent(): string {
   const at = poolAt;
   poolAt += ID_BYTES;
   return `00-${pool.toString('hex', at, at + 16)}-${pool.toString('hex', at + 16, at + ID_BYTES)}-01`;
+}
+
+/**
+ * The trace context a record's producer put in its headers (W3C `traceparent` and `tracestate`),
+ * for the span that handles the record; the root context when it has none.
+ */
+export function recordTraceContext(
+  headers: ReadonlyMap<Buffer, Buffer> | Iterable<[Buffer, Buffer]>,
+): Context {
+  let traceparent: string | undefined;
+  let tracestate: string | undefined;
+  for (const [name, value] of headers) {
+    const key = name.toString('utf8');
+    if (key === TRACEPARENT_HEADER) traceparent = value.toString('utf8');
+    else if (key === TRACESTATE_HEADER) tracestate = value.toString('utf8');
+  }
+  return contextOf({ traceparent, tracestate });
 }

@@ -1,3 +1,4 @@
+import { flushTracing } from '@sluice/telemetry';
 import type { Logger } from 'pino';
 
 /** Anything with a start and a close; `close` must wait for in-flight work. */
@@ -55,6 +56,8 @@ export async function runComponents(components: readonly Component[], options: R
           logger.error({ err, component: c.name }, 'close failed');
         }
       }
+      // The spans of the last seconds go out before the process does.
+      await flushTracing();
       clearTimeout(timer);
       for (const s of signals) process.off(s, onSignal);
       return code;
