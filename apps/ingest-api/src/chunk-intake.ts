@@ -14,9 +14,11 @@ import {
   ResourceExhaustedError,
 } from '@sluice/errors';
 import type { Logger } from '@sluice/logging';
+import { failSpan, withSpan, type Span } from '@sluice/telemetry';
 import type { ChunkRecord, ChunkWrite, StagingStore, UploadMeta } from '@sluice/staging';
 import { chunkUploaded, uploadInitiated } from './events.ts';
 import { requireReplaceable } from './late-replacement.ts';
+import { startUploadSpan } from './upload-trace.ts';
 import type { IngestLimits } from './limits.ts';
 import type { IngestMetrics } from './metrics.ts';
 import { requireOpen, uploadOf, type ChunkEvents } from './uploads.ts';
@@ -221,6 +223,9 @@ class Receiver implements ChunkReceiver {
   /** Renews the reservation's lease while the bytes stream in. */
   #renewal: NodeJS.Timeout | undefined;
   #renewing: Promise<void> = Promise.resolve();
+  /** The chunk's span in its upload's trace, from the header to the acknowledgement. */
+  readonly #span: Span;
+  #spanEnded = false;
 
   constructor(
     d: ChunkIntakeDeps,
@@ -235,6 +240,11 @@ class Receiver implements ChunkReceiver {
     this.#expected = expected;
     this.#existing = existing;
     this.#digest = d.checksums.session(algorithmsFor(meta), header.size);
+    this.#span = startUploadSpan(meta, `stage chunk ${header.chunkNumber}`, {
+      'sluice.chunk_number': header.chunkNumber,
+      'sluice.chunk_bytes': header.size,
+      'sluice.force': header.force,
+    });
     // Without force, a chunk that exists ends as a duplicate or a conflict: never staged again.
     this.#write =
       !existing || header.force
@@ -357,7 +367,27 @@ class Receiver implements ChunkReceiver {
     );
   }
 
+  /** Verifies, records and announces the chunk, within its span (which it ends). */
   async finish(): Promise<ChunkAck> {
+    try {
+      const ack = await withSpan(this.#span, () => this.#finish());
+      this.#span.setAttribute('sluice.duplicate', ack.duplicate);
+      return ack;
+    } catch (err) {
+      failSpan(this.#span, err);
+      throw err;
+    } finally {
+      this.#endSpan();
+    }
+  }
+
+  #endSpan(): void {
+    if (this.#spanEnded) return;
+    this.#spanEnded = true;
+    this.#span.end();
+  }
+
+  async #finish(): Promise<ChunkAck> {
     const d = this.#d;
     const { uploadId, chunkNumber } = this.#header;
     if (this.#header.size > 0 && this.#received !== this.#header.size) {
@@ -382,7 +412,7 @@ class Receiver implements ChunkReceiver {
     const existing = this.#existing;
     if (existing && !this.#header.force) {
       if (existing.sha256 !== sha256 || existing.size !== sums.size) throw conflict(this.#meta, chunkNumber);
-      await this.abort();
+      await this.#drop();
       await this.#announce(existing);
       d.metrics.chunks.inc({ outcome: 'duplicate' });
       return { chunkNumber, size: existing.size, sha256, duplicate: true };
@@ -411,18 +441,18 @@ class Receiver implements ChunkReceiver {
       case 'ok':
         break;
       case 'missing':
-        await this.abort();
+        await this.#drop();
         throw new NotFoundError(
           'UPLOAD_NOT_FOUND',
           `upload ${uploadId} expired while chunk ${chunkNumber} was being staged`,
         );
       case 'status':
-        await this.abort();
+        await this.#drop();
         requireOpen({ ...this.#meta, status: committed.status as UploadMeta['status'] });
         throw new FailedPreconditionError('UPLOAD_FAILED', `upload ${uploadId} is ${committed.status}`);
       case 'raced': {
         // Another call staged this chunk number first; ours is a duplicate or a conflict.
-        await this.abort();
+        await this.#drop();
         const winner = committed.current;
         if (winner && winner.sha256 === sha256 && !this.#header.force) {
           await this.#announce(winner);
@@ -452,6 +482,12 @@ class Receiver implements ChunkReceiver {
   }
 
   async abort(): Promise<void> {
+    this.#endSpan();
+    await this.#drop();
+  }
+
+  /** Drops what this attempt staged and reserved. */
+  async #drop(): Promise<void> {
     this.#digest.cancel();
     await this.#stopRenewal();
     if (this.#write && this.#holds) {

@@ -21,6 +21,7 @@ import { RefusalLog } from './refusal-log.ts';
 import type { IngestLimits } from './limits.ts';
 import type { IngestMetrics } from './metrics.ts';
 import type { StatusReader } from './status.ts';
+import { inCall } from './upload-trace.ts';
 import type { UploadLifecycle } from './upload-lifecycle.ts';
 import { watchStates, type WatchTiming } from './upload-watch.ts';
 
@@ -93,7 +94,7 @@ export function intakeHandlers(d: IntakeHandlersDeps): IntakeServiceServer {
       void (async () => {
         try {
           const tenant = d.tenants.authenticate(apiKey(call.metadata));
-          const res = await fn(tenant, call.request);
+          const res = await inCall(call.metadata, () => fn(tenant, call.request));
           observe(method, undefined, started);
           callback(null, res);
         } catch (err) {
@@ -154,7 +155,7 @@ export function intakeHandlers(d: IntakeHandlersDeps): IntakeServiceServer {
 
     uploadChunkStream: (call, callback) => {
       const started = process.hrtime.bigint();
-      void (async () => {
+      void inCall(call.metadata, async () => {
         let receiver: ChunkReceiver | undefined;
         try {
           const tenant = d.tenants.authenticate(apiKey(call.metadata));
@@ -200,7 +201,7 @@ export function intakeHandlers(d: IntakeHandlersDeps): IntakeServiceServer {
           await receiver?.abort();
           callback(fail('UploadChunkStream', err, started));
         }
-      })();
+      });
     },
 
     completeUpload: unary('CompleteUpload', async (tenant, req) => {

@@ -6,6 +6,7 @@ import type { StagingStore, UploadMeta } from '@sluice/staging';
 import { objectKey, type Tenants } from '@sluice/tenants';
 import { uploadAbortRequested, uploadInitiated, uploadSealed } from './events.ts';
 import type { IngestLimits } from './limits.ts';
+import { inUploadTrace, newUploadTraceparent } from './upload-trace.ts';
 import { uploadOf, type ChunkEvents } from './uploads.ts';
 
 /** What InitiateUpload takes, as the upload keeps it; only the drive must be non-empty. */
@@ -66,6 +67,8 @@ export class UploadLifecycle {
     }
     const uploadId = randomUUID();
     const nodeId = req.nodeId || randomUUID();
+    // The upload's trace: the call's (its span, or what the caller sent), or a new one.
+    const traceparent = newUploadTraceparent();
     const { meta } = await this.#d.staging.createUpload({
       uploadId,
       tenant,
@@ -77,6 +80,7 @@ export class UploadLifecycle {
       sizeHint: req.sizeHint,
       fixedChunkSize: req.fixedChunkSize,
       clientRequestId: req.clientRequestId,
+      traceparent,
       destination: {
         endpoint: drive.endpoint,
         region: drive.region,
@@ -93,7 +97,7 @@ export class UploadLifecycle {
       },
     });
     if (!meta.emitted.initiated) {
-      await this.#d.events.produce(uploadInitiated(meta));
+      await inUploadTrace(meta, 'initiate upload', () => this.#d.events.produce(uploadInitiated(meta)));
       await this.#d.staging.markEmitted(meta.uploadId, 'initiated');
       this.#log.info(
         {
@@ -122,7 +126,13 @@ export class UploadLifecycle {
         `total_chunks ${totalChunks} is out of range (0 to ${this.#d.limits.maxChunkNumber + 1})`,
       );
     }
-    await this.#ensureInitiated(await uploadOf(this.#d.staging, tenant, uploadId));
+    const before = await uploadOf(this.#d.staging, tenant, uploadId);
+    return inUploadTrace(before, 'seal upload', () => this.#seal(before, totalChunks, shaHex));
+  }
+
+  async #seal(before: UploadMeta, totalChunks: number, shaHex: string): Promise<UploadMeta> {
+    const { uploadId, tenant } = before;
+    await this.#ensureInitiated(before);
     const result = await this.#d.staging.seal(uploadId, totalChunks, shaHex);
     switch (result.result) {
       case 'ok':
@@ -167,7 +177,13 @@ export class UploadLifecycle {
 
   /** Marks the upload aborted and asks the pipeline to clean up. Idempotent. */
   async abort(tenant: string, uploadId: string, reason: string): Promise<UploadMeta> {
-    await this.#ensureInitiated(await uploadOf(this.#d.staging, tenant, uploadId));
+    const before = await uploadOf(this.#d.staging, tenant, uploadId);
+    return inUploadTrace(before, 'abort upload', () => this.#abort(before, reason));
+  }
+
+  async #abort(before: UploadMeta, reason: string): Promise<UploadMeta> {
+    const { uploadId, tenant } = before;
+    await this.#ensureInitiated(before);
     const result = await this.#d.staging.abort(uploadId, reason || 'aborted by the client');
     if (result === 'missing') throw new NotFoundError('UPLOAD_NOT_FOUND', `upload ${uploadId} expired`);
     const meta = await uploadOf(this.#d.staging, tenant, uploadId);

@@ -49,6 +49,7 @@ export class SimulatedUpload {
       sizeHint: 0,
       fixedChunkSize: options.fixedChunkSize ?? 0,
       clientRequestId: '',
+      traceparent: '',
       destination: {
         endpoint: serviceUrl('s3'),
         region: 'us-east-1',

@@ -8,8 +8,10 @@
  *   and the rest are projected.
  */
 import { toSluiceError, type SluiceError } from '@sluice/errors';
+import { recordTraceContext } from '@sluice/kafka';
 import type { MysqlProjectionStore, ProjectionRecord } from '@sluice/projection';
 import { RETRY_POLICIES, backoffDelay, pause, withOverrides, type BackoffOptions } from '@sluice/retry';
+import { SpanKind, startSpan } from '@sluice/telemetry';
 import type { Logger } from 'pino';
 import type { RawMessage } from './batch-source.ts';
 import type { ProjectorMetrics } from './metrics.ts';
@@ -40,8 +42,11 @@ export class BatchWriter {
 
   /** Projects `messages`; resolves true once committed, false if `signal` aborted first. */
   async write(messages: readonly RawMessage[], signal: AbortSignal): Promise<boolean> {
+    const startTime = Date.now();
     const records = await this.decode(messages, signal);
-    return records !== undefined && (await this.apply(records, signal));
+    const done = records !== undefined && (await this.apply(records, signal));
+    if (done) traceProjected(messages, startTime);
+    return done;
   }
 
   /** Decodes `messages`, waiting out registry outages; undefined if `signal` aborted first. */
@@ -153,5 +158,27 @@ export class BatchWriter {
     for (const c of counts.values())
       this.#o.metrics.events.inc({ topic: c.topic, kind: c.kind, outcome: c.outcome }, c.n);
     this.#o.metrics.batchRecords.observe(records.length);
+  }
+}
+
+/**
+ * One span per projected record, in the trace its producer started (the upload's), spanning
+ * the batch that wrote it: a batch mixes many uploads, and each upload's trace ends here.
+ */
+export function traceProjected(messages: readonly RawMessage[], startTime: number): void {
+  for (const message of messages) {
+    startSpan(`${message.topic} project`, {
+      parent: recordTraceContext(message.headers),
+      kind: SpanKind.CONSUMER,
+      startTime,
+      attributes: {
+        'messaging.system': 'kafka',
+        'messaging.operation.type': 'process',
+        'messaging.destination.name': message.topic,
+        'messaging.destination.partition.id': String(message.partition),
+        'messaging.kafka.offset': Number(message.offset),
+        'messaging.batch.message_count': messages.length,
+      },
+    }).end();
   }
 }

@@ -11,7 +11,7 @@ import type { Pool } from 'mysql2/promise';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { KafkaBatchSource } from './batch-source.ts';
-import { BatchWriter } from './batch-writer.ts';
+import { BatchWriter, traceProjected } from './batch-writer.ts';
 import { projectorMetrics, type ProjectorMetrics } from './metrics.ts';
 import { RecordDecoder } from './record-decoder.ts';
 
@@ -76,9 +76,13 @@ export class Projector {
         try {
           const batch = await this.#o.source.next(signal);
           if (batch.length === 0) continue;
+          const read = Date.now();
           const records = await this.#o.writer.decode(batch, signal);
           if (!records || !(await writing)) return;
-          writing = this.#o.writer.apply(records, signal);
+          writing = this.#o.writer.apply(records, signal).then((done) => {
+            if (done) traceProjected(batch, read);
+            return done;
+          });
         } catch (err) {
           // The source and the writer handle their own failures, so this is a bug. Records read
           // but not written must not be skipped: read again from the stored positions.

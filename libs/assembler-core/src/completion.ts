@@ -7,6 +7,7 @@ import {
   type ObjectStore,
   type PartToComplete,
 } from '@sluice/storage';
+import { inSpan } from '@sluice/telemetry';
 import type { Drive } from '@sluice/tenants';
 import type { Logger } from 'pino';
 import type { AssemblerState } from './assembler-state.ts';
@@ -86,7 +87,21 @@ export class Completion {
     this.#o = options;
   }
 
-  async run(task: CompletionTask): Promise<OutcomeRecord> {
+  /** Completes the upload, in a span within the trace of the event that found it ready. */
+  run(task: CompletionTask): Promise<OutcomeRecord> {
+    return inSpan(
+      'complete upload',
+      {
+        attributes: {
+          'sluice.upload_id': task.who.uploadId,
+          'sluice.multipart': Boolean(task.location.multipartUploadId),
+        },
+      },
+      () => this.#run(task),
+    );
+  }
+
+  async #run(task: CompletionTask): Promise<OutcomeRecord> {
     const { who, facts, location: loc, drive, objects, mode, signal } = task;
     let placedAny = false;
     try {

@@ -228,6 +228,7 @@ export async function stageUpload(
       sizeHint: 0,
       fixedChunkSize: 0,
       clientRequestId: '',
+      traceparent: '',
       destination: {
         endpoint: d.drive.endpoint,
         region: d.drive.region,

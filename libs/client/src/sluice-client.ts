@@ -28,6 +28,7 @@ import {
   type UploadState,
   type UploadStatus,
 } from '@sluice/proto';
+import { traceHeadersOf } from '@sluice/telemetry';
 import { cancelled, fromServiceError, isServiceError } from './grpc-errors.ts';
 import { sendChunkStream } from './chunk-stream.ts';
 
@@ -322,8 +323,15 @@ export class SluiceClient {
     this.#grpc.close();
   }
 
+  /** The API key, and the caller's trace context when it has one, so the upload's trace continues it. */
   #metadata(): Metadata {
-    return this.#auth.clone();
+    const metadata = this.#auth.clone();
+    const trace = traceHeadersOf();
+    if (trace) {
+      metadata.set(GRPC_METADATA.traceparent, trace.traceparent);
+      if (trace.tracestate) metadata.set(GRPC_METADATA.tracestate, trace.tracestate);
+    }
+    return metadata;
   }
 
   #unary<Res>(

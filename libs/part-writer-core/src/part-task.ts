@@ -3,6 +3,7 @@ import { Crc32, Crc32c, Crc64Nvme } from '@sluice/checksums';
 import { NotFoundError, toSluiceError, type SluiceError } from '@sluice/errors';
 import { backoffDelay, pause } from '@sluice/retry';
 import type { ObjectBody } from '@sluice/storage';
+import { inSpan } from '@sluice/telemetry';
 import type { PartWriterDeps } from './deps.ts';
 import { partStored } from './part-events.ts';
 import { combineCrcs, type CrcRun, type PartWork, type StoredPart } from '@sluice/part-ledger';
@@ -127,7 +128,22 @@ export class PartTasks {
     );
   }
 
-  async #store(run: UploadRun, work: PartWork): Promise<void> {
+  /** Stores one part, in a span of its own within the trace of the chunk event that made it ready. */
+  #store(run: UploadRun, work: PartWork): Promise<void> {
+    return inSpan(
+      work.upload === 'single' ? 'store object' : `store part ${work.partNumber}`,
+      {
+        attributes: {
+          'sluice.upload_id': run.ref.uploadId,
+          'sluice.part_number': work.partNumber,
+          'sluice.part_bytes': work.end - work.start,
+        },
+      },
+      () => this.#storeInSpan(run, work),
+    );
+  }
+
+  async #storeInSpan(run: UploadRun, work: PartWork): Promise<void> {
     const { init, ref, ledger } = run;
     const { objects } = run;
     if (!objects) throw missingDrive(ref.drive);

@@ -96,4 +96,7 @@ export const GRPC_METADATA = Object.freeze({
   errorCode: 'sluice-error-code',
   /** Trailer: gRPC retry pushback (gRFC A6), how long to wait before trying again. */
   retryPushback: 'grpc-retry-pushback-ms',
+  /** Request: the caller's W3C trace context, which the upload's trace continues. */
+  traceparent: 'traceparent',
+  tracestate: 'tracestate',
 });

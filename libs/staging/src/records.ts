@@ -26,6 +26,11 @@ export interface UploadMeta {
   /** 0 when chunk sizes vary. */
   readonly fixedChunkSize: number;
   readonly clientRequestId: string;
+  /**
+   * The W3C traceparent of the upload's trace: every span ingest starts for the upload, and so
+   * every event of it, continues this trace. '' for uploads staged before it was kept.
+   */
+  readonly traceparent: string;
   readonly destination: Destination;
   readonly status: StagedStatus;
   /** Set once sealed. */

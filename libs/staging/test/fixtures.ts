@@ -21,6 +21,7 @@ export function newUpload(
     sizeHint: 0,
     fixedChunkSize: 0,
     clientRequestId: '',
+    traceparent: '',
     ...rest,
     destination: {
       endpoint: 'http://127.0.0.1:17070',
