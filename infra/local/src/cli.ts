@@ -20,6 +20,7 @@ const USAGE = `usage: npm run infra -- <command> [service...]
 
 commands:
   up [service...]         install what is missing, start, and wait until healthy
+                          (no service named: all but the optional ones)
   down [service...]       stop what \`up\` started
   status [--json]         probe every service
   logs <service> [-f] [-n <lines>]
@@ -27,7 +28,7 @@ commands:
   reset [service...]      stop and delete data, configuration and logs
   env                     print \`export VAR=value\` lines for apps and tests
 
-services: ${SERVICE_NAMES.join(', ')}
+services: ${SERVICE_NAMES.join(', ')} (optional: ${SERVICE_NAMES.filter((n) => SERVICES[n].optional).join(', ')})
 state: $SLUICE_INFRA_DIR (default $SLUICE_CACHE/run); installs: $SLUICE_CACHE/tools`;
 
 async function main(argv: readonly string[]): Promise<number> {

@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import { APT_PACKAGES, aptPackagePresent, installAptPackages, type AptPackage } from './install-apt.ts';
 import { buildApicurio, buildKafka } from './install-jvm-tools.ts';
-import { buildVersitygw } from './install-versitygw.ts';
+import { buildJaeger, buildVersitygw } from './install-go-tools.ts';
 import type { InfraPaths } from './paths.ts';
 import { findExecutable } from './run-command.ts';
 import { ensureTool, isInstalled } from './tool-dir.ts';
@@ -23,6 +23,8 @@ export interface Installers {
   apicurio(): Promise<string>;
   /** The versitygw binary. */
   versitygw(): Promise<string>;
+  /** The Jaeger binary. */
+  jaeger(): Promise<string>;
 }
 
 /**
@@ -81,11 +83,13 @@ export function createInstallers(
   };
 
   const versitygwDir = tool('versitygw', VERSIONS.versitygw, buildVersitygw, (work) => work());
+  const jaegerDir = tool('jaeger', VERSIONS.jaeger, buildJaeger, (work) => work());
   return {
     apt,
     kafka: tool('kafka', VERSIONS.kafka, buildKafka, withMaven),
     apicurio: tool('apicurio', VERSIONS.apicurio, buildApicurio, withMaven),
     versitygw: async () => join(await versitygwDir(), 'bin', 'versitygw'),
+    jaeger: async () => join(await jaegerDir(), 'bin', 'jaeger'),
   };
 }
 

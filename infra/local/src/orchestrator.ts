@@ -12,6 +12,8 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
+  DEFAULT_SERVICE_NAMES,
+  JAEGER_OTLP_PORT_ENV,
   KAFKA_CONTROLLER_PORT_ENV,
   LOCAL_DEFAULTS,
   S3_ENV,
@@ -29,6 +31,7 @@ import type { ServiceContext, ServiceDriver } from './service-driver.ts';
 import { apicurio } from './services/apicurio.ts';
 import { kafka, kafkaControllerPort } from './services/kafka.ts';
 import { mariadb } from './services/mysql.ts';
+import { jaeger, jaegerOtlpPort } from './services/jaeger.ts';
 import { prometheus } from './services/prometheus.ts';
 import { redis } from './services/redis.ts';
 import { s3 } from './services/s3.ts';
@@ -41,6 +44,7 @@ export const DRIVERS: Readonly<Record<ServiceName, ServiceDriver>> = Object.free
   redis,
   mysql: mariadb,
   prometheus,
+  jaeger,
 });
 
 /** Options shared by every operation. */
@@ -67,12 +71,15 @@ export interface ServiceState extends ServiceHealth {
 }
 
 /**
- * Makes sure the requested services run and are healthy, installing and starting what is
- * missing. Resolves with their state; rejects with one error naming every service that
+ * Makes sure the requested services (by default every one but the optional ones) run and are
+ * healthy, installing and starting what is missing. Resolves with their state; rejects with one error naming every service that
  * failed and its log file.
  */
 export async function ensureUp(options: UpOptions = {}): Promise<ServiceState[]> {
-  const { names, env, say, paths } = resolve(options);
+  const { names, env, say, paths } = resolve({
+    ...options,
+    services: options.services ?? DEFAULT_SERVICE_NAMES,
+  });
   const aptNeeded = [...new Set(names.flatMap((name) => DRIVERS[name].aptPackages))];
   const installers = createInstallers(paths, aptNeeded, say);
   // Services start at once, except that one waits for the services it `needs`.
@@ -334,6 +341,7 @@ async function assertPortsFree(ctx: ServiceContext): Promise<void> {
   const ports = [{ port: ctx.port, variable: SERVICES[ctx.name].portEnv }];
   if (ctx.name === 'kafka')
     ports.push({ port: kafkaControllerPort(ctx.env), variable: KAFKA_CONTROLLER_PORT_ENV });
+  if (ctx.name === 'jaeger') ports.push({ port: jaegerOtlpPort(ctx.env), variable: JAEGER_OTLP_PORT_ENV });
   for (const { port, variable } of ports) {
     if (await portAnswers(ctx.host, port)) {
       throw new Error(

@@ -13,7 +13,7 @@ import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync }
 import { join } from 'node:path';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { APPS, LOCAL_DEFAULTS, SERVICES, type AppName } from '@sluice/config';
-import { stopProcess, waitForReady } from '@sluice/testing';
+import { jaegerOtlpUrl, stopProcess, waitForReady } from '@sluice/testing';
 import { ensureUp, getStatus, infraPaths, serviceEnv, stopServices } from './index.ts';
 
 const root = join(import.meta.dirname, '..', '..', '..');
@@ -64,7 +64,12 @@ writeFileSync(
   )}\n`,
 );
 
-const env = { ...process.env, ...services, SLUICE_TENANTS_FILE: tenantsFile };
+// With the local Jaeger up (`npm run infra -- up jaeger`), every app sends it its spans.
+const tracing =
+  !process.env['OTEL_EXPORTER_OTLP_ENDPOINT'] && (await getStatus({ services: ['jaeger'] }))[0]?.healthy
+    ? { OTEL_EXPORTER_OTLP_ENDPOINT: jaegerOtlpUrl() }
+    : {};
+const env = { ...process.env, ...services, ...tracing, SLUICE_TENANTS_FILE: tenantsFile };
 const apps = new Map<AppName, ChildProcess>();
 /** The end of each app's standard error, shown when it stops on its own (a bad variable, say). */
 const lastWords = new Map<AppName, string>();
@@ -175,6 +180,9 @@ say(
     `  gRPC          127.0.0.1:${APPS['ingest-api'].grpcPort}   (API key in ${keyFile})`,
     `  upload        SLUICE_API_KEY=$(cat ${keyFile}) npx sluice upload <file> --drive local --wait`,
     `  Prometheus    http://127.0.0.1:${SERVICES.prometheus.port}`,
+    'OTEL_EXPORTER_OTLP_ENDPOINT' in tracing
+      ? `  traces        http://127.0.0.1:${SERVICES.jaeger.port}/api/traces?service=ingest-api   (Jaeger)`
+      : '  traces        off: run `npm run infra -- up jaeger` before `npm start` to see them in Jaeger',
     `  app logs      ${join(localDir, 'logs')}`,
     'Press Ctrl-C to stop.',
   ].join('\n'),

@@ -15,6 +15,8 @@ export const VERSIONS = Object.freeze({
   apicurio: '3.3.3',
   /** versitygw S3 gateway, built from the Go module proxy. */
   versitygw: 'v1.8.0',
+  /** Jaeger (v2, on the OpenTelemetry Collector), built from the Go module proxy. */
+  jaeger: 'v1.75.0',
   /** Used by the generated Maven pom; resolves with the machines' Maven 3.8. */
   mavenDependencyPlugin: '3.8.1',
 });

@@ -79,9 +79,14 @@ describe('infra/compose/docker-compose.yml follows the service catalogue', () =>
       assert.ok(service !== undefined, `no service named ${name}`);
       const ports = service.lists.get('ports') ?? [];
       const published = ports.map((port) => /^127\.0\.0\.1:\$\{(\w+):-(\d+)\}:\d+$/.exec(port));
-      assert.equal(published.length, 1, `${name} should publish exactly one port, found ${ports.join(', ')}`);
+      assert.ok(
+        published.every((match) => match !== null),
+        `${name} publishes every port on 127.0.0.1, moved by a variable: ${ports.join(', ')}`,
+      );
+      const own = published.filter((match) => match?.[1] === spec.portEnv);
+      assert.equal(own.length, 1, `${name} should publish its port once, found ${ports.join(', ')}`);
       assert.deepEqual(
-        published[0]?.slice(1),
+        own[0]?.slice(1),
         [spec.portEnv, String(spec.port)],
         `ports of ${name}: ${ports.join(', ')}`,
       );

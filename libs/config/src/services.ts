@@ -17,9 +17,14 @@ export interface ServiceSpec {
   readonly urlEnv: string;
   /** The value of `urlEnv` for a service on `host:port`. */
   readonly url: (host: string, port: number) => string;
+  /**
+   * Started only when named (`npm run infra -- up jaeger`), not by a bare `up`: nothing in
+   * `npm test` needs it, and its first build takes minutes.
+   */
+  readonly optional?: boolean;
 }
 
-export const SERVICE_NAMES = ['kafka', 'apicurio', 's3', 'redis', 'mysql', 'prometheus'] as const;
+export const SERVICE_NAMES = ['kafka', 'apicurio', 's3', 'redis', 'mysql', 'prometheus', 'jaeger'] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
 
 /** Credentials and names the local services are provisioned with. Development only. */
@@ -33,7 +38,12 @@ export const LOCAL_DEFAULTS = Object.freeze({
   mysqlPassword: 'sluice',
   mysqlDatabase: 'sluice',
   kafkaControllerPort: 19093,
+  /** Where the local Jaeger takes OTLP over HTTP (its query API is on the catalogue's port). */
+  jaegerOtlpPort: 14318,
 });
+
+/** Variable that moves the port of the local Jaeger's OTLP/HTTP receiver. */
+export const JAEGER_OTLP_PORT_ENV = 'SLUICE_JAEGER_OTLP_PORT';
 
 /**
  * Variables that carry the S3 settings an app needs beside `SLUICE_S3_ENDPOINT`.
@@ -99,7 +109,21 @@ export const SERVICES: Readonly<Record<ServiceName, ServiceSpec>> = Object.freez
     urlEnv: 'SLUICE_PROMETHEUS_URL',
     url: (host, port) => `http://${host}:${port}`,
   },
+  jaeger: {
+    name: 'jaeger',
+    title: 'Jaeger',
+    port: 16686,
+    portEnv: 'SLUICE_JAEGER_PORT',
+    urlEnv: 'SLUICE_JAEGER_URL',
+    url: (host, port) => `http://${host}:${port}`,
+    optional: true,
+  },
 });
+
+/** The services a bare `npm run infra -- up` starts: every one but the optional ones. */
+export const DEFAULT_SERVICE_NAMES: readonly ServiceName[] = SERVICE_NAMES.filter(
+  (name) => SERVICES[name].optional !== true,
+);
 
 /** The apps and the ports their HTTP (and, for ingest-api, gRPC) servers listen on. */
 export const APPS = Object.freeze({

@@ -3,7 +3,7 @@
  * defaults, moved by the service's `portEnv`, and overridden whole by its `urlEnv`
  * (which is what an app reads, so a test pointed elsewhere follows the same variable).
  */
-import { LOCAL_DEFAULTS, S3_ENV, SERVICES, type ServiceName } from '@sluice/config';
+import { JAEGER_OTLP_PORT_ENV, LOCAL_DEFAULTS, S3_ENV, SERVICES, type ServiceName } from '@sluice/config';
 
 /** Environment to read variables from; `process.env` unless a caller passes its own. */
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -50,6 +50,11 @@ export function serviceEndpoint(name: ServiceName, env: Env = process.env): Serv
 /** The value of a service's `urlEnv`, from the environment or the catalogue default. */
 export function serviceUrl(name: ServiceName, env: Env = process.env): string {
   return serviceEndpoint(name, env).url;
+}
+
+/** Where the local Jaeger takes OTLP over HTTP: the value for `OTEL_EXPORTER_OTLP_ENDPOINT`. */
+export function jaegerOtlpUrl(env: Env = process.env): string {
+  return `http://${LOCAL_DEFAULTS.host}:${portFromEnv(env, JAEGER_OTLP_PORT_ENV, LOCAL_DEFAULTS.jaegerOtlpPort)}`;
 }
 
 /** Kafka bootstrap brokers as `host:port` strings. */

@@ -8,7 +8,7 @@ import { Admin } from '@platformatic/kafka';
 import { ListBucketsCommand } from '@aws-sdk/client-s3';
 import { Redis } from 'ioredis';
 import mysql from 'mysql2/promise';
-import { SERVICE_NAMES, type ServiceName } from '@sluice/config';
+import { SERVICE_NAMES, SERVICES, type ServiceName } from '@sluice/config';
 import { kafkaBrokers, serviceEndpoint, type Env } from './endpoints.ts';
 import { s3Client } from './s3.ts';
 
@@ -70,7 +70,10 @@ export async function requireServices(
   const lines = down.map(
     (h) => `service ${h.name} is not up on ${h.host}:${h.port} (${h.error ?? 'unhealthy'})`,
   );
-  throw new Error(`${lines.join('; ')}: run \`npm run infra -- up\``);
+  const named = down.some((h) => SERVICES[h.name].optional === true);
+  throw new Error(
+    `${lines.join('; ')}: run \`npm run infra -- up${named ? ` ${down.map((h) => h.name).join(' ')}` : ''}\``,
+  );
 }
 
 type Probe = (env: Env, timeoutMs: number) => Promise<void>;
@@ -147,6 +150,13 @@ const PROBES: Record<ServiceName, Probe> = {
 
   async prometheus(env, timeoutMs) {
     const url = `${serviceEndpoint('prometheus', env).url}/-/ready`;
+    const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+    if (!response.ok) throw new Error(`GET ${url} answered ${response.status}`);
+    await response.body?.cancel();
+  },
+
+  async jaeger(env, timeoutMs) {
+    const url = `${serviceEndpoint('jaeger', env).url}/api/services`;
     const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
     if (!response.ok) throw new Error(`GET ${url} answered ${response.status}`);
     await response.body?.cancel();

@@ -4,6 +4,7 @@
  * and hands back names no other test uses.
  */
 export {
+  jaegerOtlpUrl,
   kafkaBrokers,
   portFromEnv,
   s3Settings,
