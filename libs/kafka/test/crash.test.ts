@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
-import { createTopic, requireServices, uniqueName } from '@sluice/testing';
+import { createTopic, kafkaAdmin, requireServices, uniqueName } from '@sluice/testing';
 import { produce, until } from './processor-helpers.ts';
 
 const worker = join(import.meta.dirname, 'fixtures', 'worker.ts');
@@ -50,6 +50,37 @@ describe('StreamProcessor under failure', { timeout: 180_000 }, () => {
     const [code] = (await once(second, 'exit')) as [number | null];
     assert.equal(code, 0, 'the restarted worker drains and exits cleanly');
     assert.deepEqual(new Set(lines(out)), new Set(values));
+  });
+
+  it('drains on SIGTERM: finishes what it took, commits it, and leaves the group at once', async (t) => {
+    await requireServices(['kafka']);
+    const topic = await createTopic(t, { partitions: 2 });
+    const group = uniqueName('group');
+    const out = outFile(t);
+    const values = Array.from({ length: 200 }, (_, i) => `r${i}`);
+    await produce(topic, values, (v) => `k${Number(v.slice(1)) % 5}`);
+
+    const first = startWorker(t, [topic, group, out, '25']);
+    await until('the worker to get going', () => lines(out).length >= 30, 60_000);
+    first.kill('SIGTERM');
+    const [code] = (await once(first, 'exit')) as [number | null];
+    assert.equal(code, 0, 'it exits 0 once drained');
+    const drained = lines(out);
+    assert.ok(drained.length < values.length, 'the signal landed mid-stream');
+    // Left the group rather than waiting out its session: no member remains.
+    const admin = kafkaAdmin();
+    try {
+      const described = await admin.describeGroups({ groups: [group] });
+      assert.equal(described.get(group)?.members.size, 0, 'no member left in the group');
+    } finally {
+      await admin.close();
+    }
+    // Everything it finished was committed: the next worker takes up exactly the rest.
+    const second = startWorker(t, [topic, group, out, '1']);
+    await until('every record', () => new Set(lines(out)).size === values.length, 90_000);
+    second.kill('SIGTERM');
+    await once(second, 'exit');
+    assert.equal(lines(out).length, values.length, 'no record processed twice across the drain');
   });
 
   it('loses nothing when a second worker joins and the first leaves', async (t) => {
