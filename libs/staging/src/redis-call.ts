@@ -1,9 +1,15 @@
-import { InternalError, SluiceError, UnavailableError } from '@sluice/errors';
+import { InternalError, ResourceExhaustedError, SluiceError, UnavailableError } from '@sluice/errors';
 import type { Redis } from 'ioredis';
+
+/** How long a caller refused by a full Redis is told to wait before trying again. */
+export const OOM_PUSHBACK_MS = 1000;
 
 /**
  * Runs Redis commands; a Redis failure becomes UnavailableError STAGING_UNAVAILABLE, which
- * callers retry. Sluice's own errors thrown inside pass through unchanged.
+ * callers retry, and a Redis out of memory (`maxmemory` reached under `noeviction`) becomes
+ * ResourceExhaustedError STAGING_FULL with a pushback: the command was refused whole, so
+ * nothing it would have written was, and nothing written before is touched. Sluice's own
+ * errors thrown inside pass through unchanged.
  * @param context what was being done, for the message ("lease x")
  */
 export async function stagingCall<T>(op: () => Promise<T>, context?: string): Promise<T> {
@@ -11,6 +17,14 @@ export async function stagingCall<T>(op: () => Promise<T>, context?: string): Pr
     return await op();
   } catch (err) {
     if (err instanceof SluiceError) throw err;
+    if (err instanceof Error && err.message.startsWith('OOM ')) {
+      throw new ResourceExhaustedError(
+        'STAGING_FULL',
+        `Redis is out of memory${context ? ` on ${context}` : ''} (maxmemory reached); nothing was staged by ` +
+          'this call: retry after the pushback delay',
+        { retryAfterMs: OOM_PUSHBACK_MS, cause: err },
+      );
+    }
     throw new UnavailableError(
       'STAGING_UNAVAILABLE',
       `Redis failed${context ? ` on ${context}` : ''}: ${(err as Error).message}`,
