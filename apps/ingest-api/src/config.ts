@@ -21,6 +21,13 @@ export const ingestEnv = {
   SLUICE_INGEST_RETRY_PUSHBACK: env.duration(DEFAULT_LIMITS.retryPushbackMs),
   /** How long a dead instance's chunk writes can hold room under an upload's staging cap. */
   SLUICE_INGEST_RESERVATION_LEASE: env.duration(DEFAULT_LIMITS.reservationLeaseMs),
+  /** PEM certificate chain and key of the gRPC server: both for TLS, neither for plaintext. */
+  SLUICE_INGEST_TLS_CERT: env.file(''),
+  SLUICE_INGEST_TLS_KEY: env.file(''),
+  /** PEM CA bundle: when set, clients must present a certificate it signed (mTLS). */
+  SLUICE_INGEST_TLS_CLIENT_CA: env.file(''),
+  /** How often the certificate files are read again (renewals are served without a restart). */
+  SLUICE_INGEST_TLS_RELOAD: env.duration(60_000),
   /** On SIGTERM, how long it answers NOT_SERVING before it stops accepting connections. */
   SLUICE_INGEST_DRAIN_DELAY: env.duration(0),
   /** On SIGTERM, how long chunk calls in flight may take to finish before they are cut. */

@@ -19,15 +19,17 @@ export interface GrpcStopOptions {
  */
 export function grpcComponent(
   server: Server,
-  listen: { host: string; port: number },
+  listen: { host: string; port: number; credentials?: ServerCredentials },
   stop: GrpcStopOptions = {},
 ) {
   return {
     name: 'grpc',
     start: () =>
       new Promise<void>((resolve, reject) => {
-        server.bindAsync(`${listen.host}:${listen.port}`, ServerCredentials.createInsecure(), (err) =>
-          err ? reject(err) : resolve(),
+        server.bindAsync(
+          `${listen.host}:${listen.port}`,
+          listen.credentials ?? ServerCredentials.createInsecure(),
+          (err) => (err ? reject(err) : resolve()),
         );
       }),
     close: async () => {

@@ -6,11 +6,13 @@ import { createLogger } from '@sluice/logging';
 import { UploadQueries } from '@sluice/projection';
 import { countBuffersInHeapLimits, runComponents } from '@sluice/startup';
 import { MemoryGate, RedisStaging, redisMemory } from '@sluice/staging';
+import type { ServerCredentials } from '@grpc/grpc-js';
 import { Redis } from 'ioredis';
 import { createPool } from 'mysql2/promise';
 import { buildApp } from './app.ts';
 import { ingestEnv } from './config.ts';
 import { grpcComponent } from './grpc-component.ts';
+import { serverCredentials } from './tls.ts';
 import { stagingCapRisk, type IngestLimits } from './limits.ts';
 import { projectedUploads } from './projected-uploads.ts';
 
@@ -19,6 +21,23 @@ countBuffersInHeapLimits();
 
 const config = parseEnvOrExit('ingest-api', ingestEnv, process.env);
 const logger = createLogger({ service: 'ingest-api', level: config.SLUICE_LOG_LEVEL });
+const tls = {
+  certFile: config.SLUICE_INGEST_TLS_CERT,
+  keyFile: config.SLUICE_INGEST_TLS_KEY,
+  clientCaFile: config.SLUICE_INGEST_TLS_CLIENT_CA,
+  reloadMs: config.SLUICE_INGEST_TLS_RELOAD,
+};
+let credentials: ServerCredentials;
+try {
+  credentials = serverCredentials(tls);
+} catch (err) {
+  process.stderr.write(`ingest-api: ${(err as Error).message}\n`);
+  process.exit(2);
+}
+logger.info(
+  { transport: !tls.certFile ? 'plaintext' : tls.clientCaFile ? 'mtls' : 'tls', reload_ms: tls.reloadMs },
+  'gRPC transport security',
+);
 const registry = createMetricsRegistry('ingest-api');
 
 const startup = new Startup('ingest-api', logger);
@@ -116,7 +135,7 @@ await runComponents(
     // Closed first: health says NOT_SERVING, /readyz 503, watches end; chunk calls finish.
     grpcComponent(
       app.grpc,
-      { host: config.SLUICE_INGEST_HOST, port: config.SLUICE_INGEST_PORT },
+      { host: config.SLUICE_INGEST_HOST, port: config.SLUICE_INGEST_PORT, credentials },
       {
         drain: () => app.serving.drain(),
         delayMs: config.SLUICE_INGEST_DRAIN_DELAY,

@@ -42,10 +42,13 @@ export interface SluiceClientOptions {
   /** The tenant's API key, sent as `authorization: Bearer <key>`. Never logged. */
   readonly apiKey: string;
   /**
-   * TLS: `true` for the system's roots, or the PEM of the roots to trust.
+   * TLS: `true` for the system's roots; or the PEM of the roots to trust (the system's when
+   * absent), and a client certificate chain and its key for a server that asks for one (mTLS).
    * @default false (plaintext, as the local stack serves)
    */
-  readonly tls?: boolean | { readonly rootCerts: Buffer };
+  readonly tls?:
+    | boolean
+    | { readonly rootCerts?: Buffer; readonly certChain?: Buffer; readonly privateKey?: Buffer };
   /** How long `connect()` waits for the server before SERVER_UNAVAILABLE. @default 10_000 */
   readonly connectTimeoutMs?: number;
   /** Deadline of each call (a chunk included). @default 300_000 */
@@ -393,5 +396,6 @@ export class SluiceClient {
 
 function channelCredentials(tls: SluiceClientOptions['tls']): ChannelCredentials {
   if (!tls) return grpcCredentials.createInsecure();
-  return grpcCredentials.createSsl(tls === true ? null : tls.rootCerts);
+  if (tls === true) return grpcCredentials.createSsl();
+  return grpcCredentials.createSsl(tls.rootCerts ?? null, tls.privateKey ?? null, tls.certChain ?? null);
 }

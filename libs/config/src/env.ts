@@ -4,6 +4,7 @@
  * frozen object, or throws a `ConfigError` naming each bad variable, the value it had
  * and the form it expected. Libraries never call this: they take typed options.
  */
+import { accessSync, constants, statSync } from 'node:fs';
 
 /** One variable: how to read it, and what to say when it is wrong. */
 export interface EnvField<T> {
@@ -176,6 +177,9 @@ export const env = {
       },
       def,
     ),
+  /** The path of a file this process can read (checked at start, so a wrong path fails fast). */
+  file: (def?: string) =>
+    field('the path of a readable file', (raw) => (readable(raw) ? raw : undefined), def),
   /** A duration such as `500ms`, `30s`, `24h`; returns milliseconds. */
   duration: (def?: number) =>
     field(
@@ -188,3 +192,12 @@ export const env = {
       def,
     ),
 } as const;
+
+function readable(path: string): boolean {
+  try {
+    accessSync(path, constants.R_OK);
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}

@@ -43,3 +43,4 @@ export {
   type DashboardQuery,
 } from './dashboards.ts';
 export { stopProcess, waitForReady, type WaitForReadyOptions } from './processes.ts';
+export { makeTlsFiles, type TlsFiles } from './tls.ts';

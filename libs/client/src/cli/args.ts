@@ -15,6 +15,9 @@ const COMMON = {
   server: { type: 'string' },
   'api-key': { type: 'string' },
   tls: { type: 'boolean' },
+  'tls-ca': { type: 'string' },
+  'tls-cert': { type: 'string' },
+  'tls-key': { type: 'string' },
   'connect-timeout': { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -51,11 +54,22 @@ const COMMANDS = {
 
 export type CommandName = keyof typeof COMMANDS;
 
+/**
+ * TLS to the server: PEM files of the CA to trust (the system's roots when absent), and of the
+ * client certificate and key for a server that asks for one (mTLS).
+ */
+export interface TlsFiles {
+  readonly ca?: string | undefined;
+  readonly cert?: string | undefined;
+  readonly key?: string | undefined;
+}
+
 /** Settings every command shares, from flags first, then the environment. */
 export interface Connection {
   readonly server: string;
   readonly apiKey: string | undefined;
-  readonly tls: boolean;
+  /** False for plaintext. */
+  readonly tls: TlsFiles | false;
   readonly connectTimeoutMs: number;
   readonly json: boolean;
 }
@@ -107,13 +121,30 @@ export function parseCommandLine(
     connection: {
       server: stringOr(values.server, environment.SLUICE_SERVER) ?? DEFAULT_SERVER,
       apiKey: stringOr(values['api-key'], environment.SLUICE_API_KEY),
-      tls: values.tls === true,
+      tls: tlsOf(values, environment),
       connectTimeoutMs,
       json: values.json === true,
     },
     values,
     positionals: parsed.positionals,
   };
+}
+
+/** TLS from `--tls`, `--tls-ca/-cert/-key` or SLUICE_TLS_CA/_CERT/_KEY; any of them turns it on. */
+function tlsOf(
+  values: Record<string, string | boolean | string[] | undefined>,
+  environment: Readonly<Record<string, string | undefined>>,
+): TlsFiles | false {
+  const ca = stringOr(values['tls-ca'], environment.SLUICE_TLS_CA);
+  const cert = stringOr(values['tls-cert'], environment.SLUICE_TLS_CERT);
+  const key = stringOr(values['tls-key'], environment.SLUICE_TLS_KEY);
+  if (Boolean(cert) !== Boolean(key)) {
+    throw new UsageError(
+      `${cert ? '--tls-key (SLUICE_TLS_KEY)' : '--tls-cert (SLUICE_TLS_CERT)'} is missing: a client certificate needs its key, and the key its certificate`,
+    );
+  }
+  if (values.tls !== true && !ca && !cert) return false;
+  return { ca, cert, key };
 }
 
 function isCommand(name: string): name is CommandName {
@@ -165,7 +196,10 @@ export function onePositional(parsed: {
 const COMMON_HELP = `Options of every command:
   --server HOST:PORT       the Sluice server (ingest-api) [SLUICE_SERVER, default ${DEFAULT_SERVER}]
   --api-key KEY            your API key [SLUICE_API_KEY]
-  --tls                    connect with TLS
+  --tls                    connect with TLS, trusting the system's CAs
+  --tls-ca FILE            connect with TLS, trusting this PEM CA [SLUICE_TLS_CA]
+  --tls-cert FILE          client certificate (PEM) for a server that asks for one [SLUICE_TLS_CERT]
+  --tls-key FILE           its private key (PEM) [SLUICE_TLS_KEY]
   --connect-timeout TIME   how long to wait for the server, e.g. 10s [default 10s]
   --json                   print JSON (one object per line) instead of text
   -h, --help               this help`;

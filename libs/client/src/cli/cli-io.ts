@@ -1,8 +1,9 @@
+import { readFileSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { UnauthenticatedError, type SluiceError } from '@sluice/errors';
 import { SluiceClient } from '../sluice-client.ts';
-import type { Connection } from './args.ts';
-import { exitCodeOf, hintFor } from './exit-codes.ts';
+import type { Connection, TlsFiles } from './args.ts';
+import { exitCodeOf, hintFor, UsageError } from './exit-codes.ts';
 import type { Output } from './progress-display.ts';
 
 /** What a command reads and writes; `main.ts` passes the process's, tests their own. */
@@ -23,9 +24,28 @@ export function clientFor(connection: Connection): SluiceClient {
   return new SluiceClient({
     server: connection.server,
     apiKey: connection.apiKey,
-    tls: connection.tls,
+    tls: connection.tls && tlsMaterial(connection.tls),
     connectTimeoutMs: connection.connectTimeoutMs,
   });
+}
+
+function tlsMaterial(files: TlsFiles): { rootCerts?: Buffer; certChain?: Buffer; privateKey?: Buffer } {
+  const read = (flag: string, path: string | undefined): Buffer | undefined => {
+    if (!path) return undefined;
+    try {
+      return readFileSync(path);
+    } catch (err) {
+      throw new UsageError(`cannot read ${flag} ${path}: ${(err as Error).message}`);
+    }
+  };
+  const rootCerts = read('--tls-ca', files.ca);
+  const certChain = read('--tls-cert', files.cert);
+  const privateKey = read('--tls-key', files.key);
+  return {
+    ...(rootCerts ? { rootCerts } : {}),
+    ...(certChain ? { certChain } : {}),
+    ...(privateKey ? { privateKey } : {}),
+  };
 }
 
 /** Prints a failure (`sluice: <message>` and what to do) and returns its exit status. */
