@@ -32,6 +32,7 @@ import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { buildApp, type App } from '../src/app.ts';
 import { DEFAULT_LIMITS, type IngestLimits } from '../src/limits.ts';
+import type { ProjectedUploads } from '../src/status.ts';
 import type { ChunkEvents } from '../src/uploads.ts';
 
 export const KEYS = { acme: 'acme-key', globex: 'globex-key' } as const;
@@ -90,6 +91,8 @@ export async function startIngest(
     stagingFull?: () => boolean;
     /** Wraps the real producer, e.g. to make it fail at a chosen moment. */
     events?: (real: ChunkEvents) => ChunkEvents;
+    /** The projection status and ListUploads read when Redis has no state. @default none */
+    projected?: ProjectedUploads;
   } = {},
 ): Promise<Harness> {
   await requireServices(['redis', 'kafka', 'apicurio']);
@@ -122,6 +125,7 @@ export async function startIngest(
     limits: { ...DEFAULT_LIMITS, ...options.limits },
     stagingFull: options.stagingFull ?? (() => false),
     watch: { intervalMs: 50 },
+    ...(options.projected ? { projected: options.projected } : {}),
   });
   const client = await serve(t, app);
   const events = async (): Promise<ChunkEvent[]> => {
