@@ -21,6 +21,8 @@ export const ingestEnv = {
   SLUICE_INGEST_RETRY_PUSHBACK: env.duration(DEFAULT_LIMITS.retryPushbackMs),
   /** How long a dead instance's chunk writes can hold room under an upload's staging cap. */
   SLUICE_INGEST_RESERVATION_LEASE: env.duration(DEFAULT_LIMITS.reservationLeaseMs),
+  /** Failed authentications one address may make per minute before its calls are refused (0: no limit). */
+  SLUICE_INGEST_AUTH_FAILURES_PER_MINUTE: env.int(DEFAULT_LIMITS.authFailuresPerMinute, 0, 1_000_000),
   /** PEM certificate chain and key of the gRPC server: both for TLS, neither for plaintext. */
   SLUICE_INGEST_TLS_CERT: env.file(''),
   SLUICE_INGEST_TLS_KEY: env.file(''),

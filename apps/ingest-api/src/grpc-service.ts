@@ -15,6 +15,7 @@ import {
 } from '@sluice/proto';
 import type { Tenants } from '@sluice/tenants';
 import type { ChunkIntake, ChunkReceiver } from './chunk-intake.ts';
+import { AuthGuard } from './auth-guard.ts';
 import { toGrpcStatus } from './grpc-errors.ts';
 import { INTAKE_SERVICE } from './serving.ts';
 import { RefusalLog } from './refusal-log.ts';
@@ -65,6 +66,7 @@ function toNumber(value: bigint, field: string): number {
 export function intakeHandlers(d: IntakeHandlersDeps): IntakeServiceServer {
   const log = d.logger.child({ component: 'grpc' });
   const refusals = new RefusalLog(log);
+  const auth = new AuthGuard(d.tenants, { failuresPerMinute: d.limits.authFailuresPerMinute });
 
   function fail(method: string, err: unknown, started: bigint): Partial<ServiceError> {
     const { status, error } = toGrpcStatus(err);
@@ -93,7 +95,7 @@ export function intakeHandlers(d: IntakeHandlersDeps): IntakeServiceServer {
       const started = process.hrtime.bigint();
       void (async () => {
         try {
-          const tenant = d.tenants.authenticate(apiKey(call.metadata));
+          const tenant = auth.authenticate(apiKey(call.metadata), call.getPeer());
           const res = await inCall(call.metadata, () => fn(tenant, call.request));
           observe(method, undefined, started);
           callback(null, res);
@@ -158,7 +160,7 @@ export function intakeHandlers(d: IntakeHandlersDeps): IntakeServiceServer {
       void inCall(call.metadata, async () => {
         let receiver: ChunkReceiver | undefined;
         try {
-          const tenant = d.tenants.authenticate(apiKey(call.metadata));
+          const tenant = auth.authenticate(apiKey(call.metadata), call.getPeer());
           for await (const message of call as AsyncIterable<UploadChunkStreamRequest>) {
             const frame = message.frame;
             if (!receiver) {
@@ -225,7 +227,7 @@ export function intakeHandlers(d: IntakeHandlersDeps): IntakeServiceServer {
       const drain = d.drainSignal ?? new AbortController().signal;
       void (async () => {
         try {
-          const tenant = d.tenants.authenticate(apiKey(call.metadata));
+          const tenant = auth.authenticate(apiKey(call.metadata), call.getPeer());
           const read = () => d.status.read(tenant, call.request.uploadId);
           for await (const message of watchStates(
             read,

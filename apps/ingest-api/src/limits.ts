@@ -19,6 +19,8 @@ export interface IngestLimits {
    * @default 60 s
    */
   readonly reservationLeaseMs: number;
+  /** Failed authentications one peer address may make per minute before it is refused; 0 for no limit. @default 20 */
+  readonly authFailuresPerMinute: number;
 }
 
 export const DEFAULT_LIMITS: IngestLimits = Object.freeze({
@@ -28,6 +30,7 @@ export const DEFAULT_LIMITS: IngestLimits = Object.freeze({
   maxChunkNumber: 1_000_000,
   retryPushbackMs: 500,
   reservationLeaseMs: 60_000,
+  authFailuresPerMinute: 20,
 });
 
 /**

@@ -93,6 +93,7 @@ const limits: IngestLimits = {
   maxChunkNumber: config.SLUICE_INGEST_MAX_CHUNK_NUMBER,
   retryPushbackMs: config.SLUICE_INGEST_RETRY_PUSHBACK,
   reservationLeaseMs: config.SLUICE_INGEST_RESERVATION_LEASE,
+  authFailuresPerMinute: config.SLUICE_INGEST_AUTH_FAILURES_PER_MINUTE,
 };
 const capRisk = stagingCapRisk(limits, tenants.drives);
 if (capRisk) logger.warn(capRisk);

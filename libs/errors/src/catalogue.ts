@@ -75,6 +75,7 @@ export const ERROR_CATALOGUE = {
   // Back-pressure: try again later.
   STAGING_FULL: spec('RESOURCE_EXHAUSTED', 429, true, 'the staging store is above its high watermark'),
   UPLOAD_STAGING_CAP: spec('RESOURCE_EXHAUSTED', 429, true, "the upload's staged bytes are at their cap"),
+  AUTH_THROTTLED: spec('RESOURCE_EXHAUSTED', 429, true, 'too many failed authentications from one address'),
   // Outside systems.
   STAGING_UNAVAILABLE: spec('UNAVAILABLE', 503, true, 'the staging store (Redis) cannot be reached'),
   CHECKSUMS_UNAVAILABLE: spec('UNAVAILABLE', 503, true, 'a thread computing checksums stopped; retry'),
