@@ -198,10 +198,16 @@ describe('ingest-api intake', { timeout: 120_000 }, () => {
     assert.equal(none.err?.code, status.UNAUTHENTICATED);
     const bad = await h.rpc.initiate({ drive: 'docs' }, h.auth('nope'));
     assert.equal(bad.err?.code, status.UNAUTHENTICATED);
-    const foreignDrive = await h.rpc.initiate({ drive: 'vault' }, h.auth());
-    assert.equal(foreignDrive.err?.code, status.PERMISSION_DENIED);
     const noDrive = await h.rpc.initiate({ drive: 'nope' }, h.auth());
     assert.equal(noDrive.err?.code, status.NOT_FOUND);
+    assert.match(noDrive.err?.details ?? '', /^no drive "nope" in your tenant/);
+    const foreignDrive = await h.rpc.initiate({ drive: 'vault' }, h.auth());
+    assert.equal(foreignDrive.err?.code, status.NOT_FOUND, "another tenant's drive looks like no drive");
+    assert.equal(
+      foreignDrive.err?.details,
+      noDrive.err?.details.replace('"nope"', '"vault"'),
+      'the message does not tell an unknown drive from a foreign one',
+    );
     const missing = await h.rpc.initiate({}, h.auth());
     assert.equal(missing.err?.code, status.INVALID_ARGUMENT);
 

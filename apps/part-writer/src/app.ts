@@ -25,7 +25,8 @@ export interface AppDeps {
   readonly redis: Redis;
   readonly staging: RedisStaging;
   readonly store: PartStateStore;
-  readonly drive: (name: string) => ResolvedDrive | undefined;
+  /** The upload's drive by its tenant and name (names repeat across tenants). */
+  readonly drive: (tenant: string, name: string) => ResolvedDrive | undefined;
   readonly backbone: Pick<EventBackbone, 'processor' | 'producer' | 'codecs'>;
   /** @default 8 */
   readonly partConcurrency?: number;

@@ -36,8 +36,8 @@ const store = new PartStateStore({
 });
 const s3 = new S3Clients({ requestTimeoutMs: config.SLUICE_PART_WRITER_S3_TIMEOUT });
 const objects = objectStoresOf(s3);
-const drive = (name: string): ResolvedDrive | undefined => {
-  const found = tenants.driveByName(name);
+const drive = (tenant: string, name: string): ResolvedDrive | undefined => {
+  const found = tenants.driveOf(tenant, name);
   return (
     found && {
       objects: objects.for(found),

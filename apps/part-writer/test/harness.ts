@@ -163,8 +163,8 @@ export async function startApp(
     redis: h.redis,
     staging: h.staging,
     store: h.store,
-    drive: (name) =>
-      name === 'd' || name === 'd-none' || name === 'd-crc32c'
+    drive: (tenant, name) =>
+      tenant === 't' && (name === 'd' || name === 'd-none' || name === 'd-crc32c')
         ? { objects, checksumMode: 'crc64nvme', partSizePolicy: { kind: 'fixed', partSize: 5 * MiB } }
         : undefined,
     backbone: h.backbone,

@@ -144,7 +144,7 @@ export class Assembler {
       this.#o.metrics.lateEvents.inc({ event: 'allPartsStored' });
       return publisher.resume(who.uploadId, stored, signal);
     }
-    const drive = this.#o.tenants.driveByName(who.drive);
+    const drive = this.#o.tenants.driveOf(who.tenant, who.drive);
     const loc = facts.location;
     if (!drive) {
       return this.#fail(
@@ -227,7 +227,7 @@ export class Assembler {
   async #abortCleanup(who: UploadRef): Promise<Cleanup[]> {
     const state = await this.#o.store.state(who.uploadId);
     const multipart = state.multipart ?? state.partWriterMultipart;
-    return multipart ? [{ kind: 'abort-multipart', drive: who.drive, ...multipart }] : [];
+    return multipart ? [{ kind: 'abort-multipart', tenant: who.tenant, drive: who.drive, ...multipart }] : [];
   }
 
   async #fail(

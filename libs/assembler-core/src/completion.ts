@@ -171,6 +171,7 @@ export class Completion {
           ? [
               {
                 kind: 'abort-multipart',
+                tenant: who.tenant,
                 drive: who.drive,
                 bucket: loc.bucket,
                 key: loc.key,
@@ -261,7 +262,13 @@ export class Completion {
   }
 
   #removal(drive: Drive, loc: PartEvent_S3Location, head: ObjectHead): { cleanup: Cleanup; said: string } {
-    const base = { drive: drive.name, bucket: loc.bucket, key: loc.key, versionId: head.versionId };
+    const base = {
+      tenant: drive.tenant,
+      drive: drive.name,
+      bucket: loc.bucket,
+      key: loc.key,
+      versionId: head.versionId,
+    };
     if (this.#o.quarantine.mode === 'quarantine') {
       const to = `${this.#o.quarantine.prefix}${loc.key}`;
       return {

@@ -153,18 +153,19 @@ export class ExpirySweeper {
     const lastActivity = Math.max(meta.updatedAt, state.lastPartAt);
     const cleanup: Cleanup[] = [];
     const { bucket, key } = meta.destination;
+    const on = { tenant: meta.tenant, drive: meta.drive };
     if (state.multipart) {
-      cleanup.push({ kind: 'abort-multipart', drive: meta.drive, ...state.multipart });
+      cleanup.push({ kind: 'abort-multipart', ...on, ...state.multipart });
     } else if (state.partWriterMultipart) {
-      cleanup.push({ kind: 'abort-multipart', drive: meta.drive, ...state.partWriterMultipart });
+      cleanup.push({ kind: 'abort-multipart', ...on, ...state.partWriterMultipart });
     } else {
-      const drive = this.#o.tenants.driveByName(meta.drive);
+      const drive = this.#o.tenants.driveOf(meta.tenant, meta.drive);
       if (drive && bucket && key) {
         // Neither a PartStored nor the part-writer's state names a multipart upload (a crash right
         // after creating it): look on the destination key for one old enough to be this upload's.
         for await (const u of this.#o.objects.for(drive).listMultipartUploads(bucket, key, signal)) {
           if (u.key === key && u.initiated !== undefined && u.initiated.getTime() < cutoff)
-            cleanup.push({ kind: 'abort-multipart', drive: drive.name, bucket, key, uploadId: u.uploadId });
+            cleanup.push({ kind: 'abort-multipart', ...on, bucket, key, uploadId: u.uploadId });
         }
       }
     }

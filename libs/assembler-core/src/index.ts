@@ -34,7 +34,7 @@ export {
   parseOutcome,
   serializeOutcome,
 } from './outcomes.ts';
-export type { Cleanup, CompletedObject, ObjectRef, OutcomeRecord } from './outcomes.ts';
+export type { Cleanup, CompletedObject, ObjectRef, OutcomeRecord, StoredCleanup } from './outcomes.ts';
 export { Reconciler, scanTargets, staticPrefix } from './reconciler.ts';
 export type { OrphanAction, ReconcileEntry, ReconcileReport, ReconcilerOptions } from './reconciler.ts';
 export {

@@ -1,20 +1,20 @@
 import type { UploadEvent } from '@sluice/proto';
 import type { StagingStore } from '@sluice/staging';
 import type { ObjectStores } from '@sluice/storage';
-import type { Tenants } from '@sluice/tenants';
+import type { Drive, Tenants } from '@sluice/tenants';
 import type { Logger } from 'pino';
 import type { AssemblerState, StoredOutcome } from './assembler-state.ts';
 import type { AssemblerMetrics } from './metrics.ts';
-import type { Cleanup, OutcomeRecord } from './outcomes.ts';
+import type { OutcomeRecord, StoredCleanup } from './outcomes.ts';
 
 /** Where outcomes are announced: the `intake.uploads` producer (resolves once durable). */
 export interface OutcomeEvents {
   produce(event: UploadEvent): Promise<unknown>;
 }
 
-/** Drives by name, and the object store of each (`objectStoresOf` from @sluice/storage). */
+/** Each tenant's drives, and the object store of each (`objectStoresOf` from @sluice/storage). */
 export interface DriveAccess {
-  readonly tenants: Pick<Tenants, 'driveByName' | 'drives'>;
+  readonly tenants: Pick<Tenants, 'driveOf' | 'drives'>;
   readonly objects: ObjectStores;
 }
 
@@ -82,15 +82,16 @@ export class OutcomePublisher {
     );
   }
 
-  async #cleanup(step: Cleanup, signal: AbortSignal | undefined): Promise<void> {
-    const drive = this.#o.tenants.driveByName(step.drive);
+  async #cleanup(step: StoredCleanup, signal: AbortSignal | undefined): Promise<void> {
+    const drive = driveOfCleanup(this.#o.tenants, step);
     if (!drive) {
       // Nothing can reach the store without the drive's credentials; the reconciler, run with
       // the drive back in the tenants file, finds what is left.
-      this.#o.logger.warn(
-        { step: { ...step } },
-        `drive "${step.drive}" is not in the tenants file; skipping clean-up`,
-      );
+      const which =
+        step.tenant === undefined
+          ? `drive "${step.drive}" (stored without its tenant) is in no tenant or in more than one`
+          : `drive "${step.drive}" of tenant ${step.tenant} is not in the tenants file`;
+      this.#o.logger.warn({ step: { ...step } }, `${which}; skipping clean-up`);
       return;
     }
     const objects = this.#o.objects.for(drive);
@@ -106,4 +107,20 @@ export class OutcomePublisher {
         return;
     }
   }
+}
+
+/**
+ * The drive a clean-up acts on. A clean-up stored before drive names became per tenant has no
+ * tenant: it was written when each name was unique across tenants, so the one drive of that name
+ * is the one meant, if the tenants file still has exactly one. When two tenants now have a
+ * drive of that name, picking either could act on the wrong tenant's store, so the drive is
+ * treated as missing (the step is skipped, as for a drive removed from the file).
+ */
+function driveOfCleanup(
+  tenants: Pick<Tenants, 'driveOf' | 'drives'>,
+  step: Pick<StoredCleanup, 'tenant' | 'drive'>,
+): Drive | undefined {
+  if (step.tenant !== undefined) return tenants.driveOf(step.tenant, step.drive);
+  const named = tenants.drives.filter((d) => d.name === step.drive);
+  return named.length === 1 ? named[0] : undefined;
 }

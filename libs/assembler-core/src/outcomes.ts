@@ -3,8 +3,12 @@ import { UploadEvent, type PartEvent_AllPartsStored, type UploadRef } from '@slu
 import { unquoteEtag } from '@sluice/storage';
 import { outcomeEventId } from './event-ids.ts';
 
-/** Where an object or multipart upload is, on which drive (its credentials come from the tenants file). */
+/**
+ * Where an object or multipart upload is, on which tenant's drive (its credentials come from the
+ * tenants file). A drive's name is unique within its tenant only, so both are needed to find it.
+ */
 export interface ObjectRef {
+  readonly tenant: string;
   readonly drive: string;
   readonly bucket: string;
   readonly key: string;
@@ -26,18 +30,26 @@ export type Cleanup =
     });
 
 /**
+ * A clean-up as read back from Redis. One stored before drive names became per tenant has no
+ * `tenant`; new ones always have it (see `OutcomePublisher` for how the drive is found then).
+ */
+export type StoredCleanup = WithoutTenant<Cleanup> | Cleanup;
+
+type WithoutTenant<C> = C extends Cleanup ? Omit<C, 'tenant'> & { readonly tenant?: undefined } : never;
+
+/**
  * An upload's one outcome: the event announcing it and the clean-up to run first. Stored
  * before anything is announced, so every later attempt announces exactly this event.
  */
 export interface OutcomeRecord {
   readonly event: UploadEvent;
-  readonly cleanup: readonly Cleanup[];
+  readonly cleanup: readonly StoredCleanup[];
 }
 
 interface StoredOutcome {
   readonly v: 1;
   readonly event: string;
-  readonly cleanup: readonly Cleanup[];
+  readonly cleanup: readonly StoredCleanup[];
 }
 
 /** The record as stored in Redis: the event as Protobuf bytes, so a replay is byte-identical. */

@@ -48,7 +48,9 @@ describe('outcomes', () => {
   });
 
   it('keeps the clean-up steps and the error facts', () => {
-    const cleanup = [{ kind: 'abort-multipart', drive: 'd', bucket: 'b', key: 'k', uploadId: 'm' }] as const;
+    const cleanup = [
+      { kind: 'abort-multipart', tenant: 't', drive: 'd', bucket: 'b', key: 'k', uploadId: 'm' },
+    ] as const;
     const failed = failedOutcome(
       who,
       { code: 'STORAGE_REJECTED', message: 'no', details: { s3Code: 'AccessDenied' } },

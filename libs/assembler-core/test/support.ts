@@ -91,7 +91,7 @@ export async function testDrive(
     ],
   });
   const tenants = parseTenants(tenantsJson, { env: tenantsEnv, readFile: () => '' });
-  const drive = tenants.driveByName(name)!;
+  const drive = tenants.driveOf('tenant-a', name)!;
   const clients = new S3Clients();
   t.after(() => clients.close());
   const objects = objectStoresOf(clients);
@@ -139,7 +139,13 @@ export function memoryDrive(checksumMode: ChecksumMode = 'crc64nvme'): Pick<
   );
   const store = new MemoryObjectStore();
   store.createBucket(bucket);
-  return { drive: tenants.driveByName('memory')!, tenants, objects: { for: () => store }, store, bucket };
+  return {
+    drive: tenants.driveOf('tenant-a', 'memory')!,
+    tenants,
+    objects: { for: () => store },
+    store,
+    bucket,
+  };
 }
 
 /** Staging, the part-writer's state and the assembler's, all in memory. */

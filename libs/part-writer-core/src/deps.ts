@@ -24,7 +24,8 @@ export interface PartEventSink {
 export interface PartWriterDeps {
   readonly staging: StagingStore;
   readonly store: PartState;
-  readonly drive: (name: string) => ResolvedDrive | undefined;
+  /** The upload's drive: a name is its tenant's own, so both are needed. */
+  readonly drive: (tenant: string, name: string) => ResolvedDrive | undefined;
   readonly events: PartEventSink;
   readonly metrics: PartWriterMetrics;
   readonly logger: Logger;

@@ -27,8 +27,11 @@ import { UploadRun } from './upload-run.ts';
 export interface PartWriterOptions {
   readonly staging: StagingStore;
   readonly store: PartState;
-  /** The upload's drive by name; undefined when the tenants file does not have it. */
-  readonly drive: (name: string) => ResolvedDrive | undefined;
+  /**
+   * The upload's drive, by its tenant and name (two tenants may each have a drive of one name);
+   * undefined when the tenants file does not have it.
+   */
+  readonly drive: (tenant: string, name: string) => ResolvedDrive | undefined;
   /** Where PartEvents go (the `intake.parts` producer). */
   readonly events: PartEventSink;
   readonly logger: Logger;
@@ -244,7 +247,8 @@ export class PartWriter {
     }
     if (!init) {
       const body = event.event;
-      if (body?.$case === 'uploadInitiated') init = initFromEvent(ref, body.value, this.#d.drive(ref.drive));
+      if (body?.$case === 'uploadInitiated')
+        init = initFromEvent(ref, body.value, this.#d.drive(ref.tenant, ref.drive));
       else {
         meta ??= await this.#d.staging.getUpload(uploadId);
         if (!meta) return { kind: 'gone' };
@@ -255,7 +259,7 @@ export class PartWriter {
     const run = new UploadRun({
       ref,
       init,
-      objects: this.#d.drive(ref.drive)?.objects,
+      objects: this.#d.drive(ref.tenant, ref.drive)?.objects,
       log: forUpload(this.#log, { upload_id: uploadId, node_id: ref.nodeId }),
       epoch,
       uploadConcurrency: this.#d.uploadConcurrency,

@@ -140,7 +140,7 @@ export class UploadOutcomes {
     await this.#d.store.markAborting(uploadId, reason);
     const state = await this.#d.store.load(uploadId);
     const mpu = state?.multipartUploadId ?? run?.multipartUploadId;
-    const objects = run?.objects ?? this.#d.drive(ref.drive)?.objects;
+    const objects = run?.objects ?? this.#d.drive(ref.tenant, ref.drive)?.objects;
     const where = state?.init ?? target;
     if (mpu && objects && where)
       await objects.abortMultipartUpload({ bucket: where.bucket, key: where.key, uploadId: mpu });

@@ -12,10 +12,18 @@ import type { ChunkEvent, PartEvent } from '@sluice/proto';
 import { MemoryStaging } from '@sluice/staging';
 import { MemoryObjectStore, checksumFields } from '@sluice/storage';
 import { Registry } from 'prom-client';
-import { MemoryPartState, PartWriter } from '../src/index.ts';
+import { MemoryPartState, PartWriter, type PartWriterOptions, type ResolvedDrive } from '../src/index.ts';
 import { MiB, feed, ofCase, stage } from './support.ts';
 
-function setup() {
+/** A drive on `objects` with the tests' defaults. */
+const onStore = (objects: MemoryObjectStore): ResolvedDrive => ({
+  objects,
+  checksumMode: 'crc64nvme',
+  partSizePolicy: { kind: 'fixed', partSize: 5 * MiB },
+});
+
+/** A writer on in-memory stores; every drive is on `objects` unless `drive` resolves them. */
+function setup(drive?: PartWriterOptions['drive']) {
   const staging = new MemoryStaging();
   const objects = new MemoryObjectStore();
   const bucket = 'files';
@@ -25,11 +33,7 @@ function setup() {
   const writer = new PartWriter({
     staging,
     store,
-    drive: () => ({
-      objects,
-      checksumMode: 'crc64nvme',
-      partSizePolicy: { kind: 'fixed', partSize: 5 * MiB },
-    }),
+    drive: drive ?? (() => onStore(objects)),
     events: { produce: (e) => Promise.resolve(void events.push(e)) },
     logger: createLogger({ service: 'test', level: 'silent' }),
     registry: new Registry(),
@@ -104,6 +108,25 @@ describe('PartWriter on in-memory stores', () => {
     assert.ok(ofCase(s.events, 'allPartsStored').length >= 1);
     const ids = s.events.map((e) => e.eventId);
     assert.equal(new Set(ids).size, new Set(ids.slice(0, first)).size, 'a repeat carries the same event ids');
+  });
+
+  it("writes to its own tenant's drive when another tenant has a drive of the same name", async () => {
+    const stores = new Map([
+      ['acme', new MemoryObjectStore()],
+      ['globex', new MemoryObjectStore()],
+    ]);
+    for (const store of stores.values()) store.createBucket('files');
+    const s = setup((tenant, name) => {
+      const objects = name === 'd' ? stores.get(tenant) : undefined;
+      return objects && onStore(objects);
+    });
+    const file = randomBytes(MiB);
+    await feed(s.writer, await stage({ ...s, tenant: 'globex' }, file, [MiB]), new AbortController().signal);
+    const [all] = ofCase(s.events, 'allPartsStored');
+    assert.ok(all?.location, 'AllPartsStored was announced');
+    const ref = { bucket: 'files', key: all.location.key, versionId: '' };
+    assert.equal((await stores.get('globex')!.headObject(ref))?.size, file.length);
+    assert.equal(await stores.get('acme')!.headObject(ref), undefined);
   });
 
   it('fails an upload the store refuses, with its S3 code, and releases its bytes', async () => {

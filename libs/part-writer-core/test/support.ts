@@ -10,19 +10,20 @@ import type { PartWriter } from '../src/index.ts';
 
 export const MiB = 1024 * 1024;
 
-/** Stages `file` in `sizes` as ingest does and returns the events ingest would emit. */
+/** Stages `file` in `sizes` as ingest does, for tenant `t` unless told, and returns the events ingest would emit. */
 export async function stage(
-  s: { readonly staging: StagingStore; readonly bucket: string },
+  s: { readonly staging: StagingStore; readonly bucket: string; readonly tenant?: string },
   file: Buffer,
   sizes: readonly number[],
   seal = true,
 ): Promise<ChunkEvent[]> {
   const uploadId = randomUUID();
   const nodeId = randomUUID();
+  const tenant = s.tenant ?? 't';
   const { meta } = await s.staging.createUpload(
     newUpload({
       uploadId,
-      tenant: 't',
+      tenant,
       drive: 'd',
       nodeId,
       destination: {
@@ -36,7 +37,7 @@ export async function stage(
     eventId: randomUUID(),
     uploadId,
     nodeId,
-    tenant: 't',
+    tenant,
     drive: 'd',
     occurredAt: new Date(),
     event,

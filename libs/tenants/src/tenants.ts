@@ -1,10 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import {
-  InvalidArgumentError,
-  NotFoundError,
-  PermissionDeniedError,
-  UnauthenticatedError,
-} from '@sluice/errors';
+import { InvalidArgumentError, NotFoundError, UnauthenticatedError } from '@sluice/errors';
 import { validatePartSizePolicy, type PartSizePolicy } from '@sluice/parts';
 import { CHECKSUM_MODES, type ChecksumMode } from '@sluice/proto';
 
@@ -38,10 +33,18 @@ export interface Drive {
 export interface Tenants {
   /** The tenant an API key belongs to. @throws UnauthenticatedError */
   authenticate(apiKey: string | undefined): string;
-  /** The tenant's drive. @throws NotFoundError / PermissionDeniedError */
+  /**
+   * The tenant's drive, for a caller who asked for it by name. Another tenant's drive of that
+   * name is answered exactly as a drive that does not exist, so no tenant learns another's names.
+   * @throws NotFoundError (DRIVE_NOT_FOUND)
+   */
   drive(tenant: string, name: string): Drive;
-  /** A drive by name, for consumers that act on events (no tenant check). */
-  driveByName(name: string): Drive | undefined;
+  /**
+   * The tenant's drive, for consumers that act on an upload's events (which name its tenant);
+   * undefined when the tenants file does not have it.
+   */
+  driveOf(tenant: string, name: string): Drive | undefined;
+  /** Every tenant's drives; names repeat across tenants. */
   readonly drives: readonly Drive[];
 }
 
@@ -81,7 +84,8 @@ function sizeOf(value: unknown, field: string): number {
  * "drives": [{ "name", "endpoint", "region", "bucket", "keyTemplate"?, "forcePathStyle"?,
  * "checksumMode"?, "requestChecksumCalculation"?, "partSizePolicy"?: { "kind", "partSize" },
  * "credentials": { "accessKeyIdEnv", "secretAccessKeyEnv" } | { "file" } }] }] }`.
- * Every problem names its place ("tenants[0].drives[1].bucket") and what it needs.
+ * Every problem names its place ("tenants[0].drives[1].bucket") and what it needs. A drive's
+ * name is unique within its tenant only, so each tenant names its drives without knowing others'.
  */
 export function parseTenants(text: string, context: ResolveContext): Tenants {
   let doc: unknown;
@@ -95,7 +99,8 @@ export function parseTenants(text: string, context: ResolveContext): Tenants {
     throw new TenantsFileError('the tenants file needs a non-empty "tenants" array');
   }
   const keys = new Map<string, string>();
-  const drives = new Map<string, Drive>();
+  // Drive names belong to their tenant: two tenants may each have a drive "docs".
+  const drives = new Map<string, Map<string, Drive>>();
   list.forEach((raw: unknown, i) => {
     const at = `tenants[${i}]`;
     const t = obj(raw, at);
@@ -110,16 +115,22 @@ export function parseTenants(text: string, context: ResolveContext): Tenants {
         throw new TenantsFileError(`${at}.apiKeys[${j}].sha256 must be 64 hex digits`);
       keys.set(digest, tenant);
     });
+    const own = drives.get(tenant) ?? new Map<string, Drive>();
+    drives.set(tenant, own);
     arr(t['drives'], `${at}.drives`).forEach((d, j) => {
       const drive = parseDrive(obj(d, `${at}.drives[${j}]`), tenant, `${at}.drives[${j}]`, context);
-      if (drives.has(drive.name))
-        throw new TenantsFileError(`${at}.drives[${j}].name "${drive.name}" is used twice`);
-      drives.set(drive.name, drive);
+      if (own.has(drive.name)) {
+        throw new TenantsFileError(
+          `${at}.drives[${j}].name "${drive.name}" is used twice in tenant ${tenant}: give the drive another name`,
+        );
+      }
+      own.set(drive.name, drive);
     });
   });
   const digests = [...keys.keys()].map((d) => Buffer.from(d, 'hex'));
+  const driveOf = (tenant: string, name: string): Drive | undefined => drives.get(tenant)?.get(name);
   return {
-    drives: [...drives.values()],
+    drives: [...drives.values()].flatMap((own) => [...own.values()]),
     authenticate(apiKey) {
       if (!apiKey) {
         throw new UnauthenticatedError('no API key: send it as `authorization: Bearer <api key>` metadata');
@@ -132,17 +143,17 @@ export function parseTenants(text: string, context: ResolveContext): Tenants {
       return tenant;
     },
     drive(tenant, name) {
-      const drive = drives.get(name);
-      if (!drive)
-        throw new NotFoundError('DRIVE_NOT_FOUND', `no drive "${name}": ask for the drives of your tenant`);
-      if (drive.tenant !== tenant) {
-        throw new PermissionDeniedError(
-          `drive "${name}" does not belong to your tenant: use one of your own drives`,
+      const drive = driveOf(tenant, name);
+      // One answer whether the name is unknown or another tenant's: the message must not tell which.
+      if (!drive) {
+        throw new NotFoundError(
+          'DRIVE_NOT_FOUND',
+          `no drive "${name}" in your tenant: ask for the drives of your tenant`,
         );
       }
       return drive;
     },
-    driveByName: (name) => drives.get(name),
+    driveOf,
   };
 }
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { NotFoundError, PermissionDeniedError, UnauthenticatedError } from '@sluice/errors';
+import { NotFoundError, UnauthenticatedError } from '@sluice/errors';
 import { TenantsFileError, hashKey, objectKey, parseTenants } from '../src/index.ts';
 
 const env = { ACME_ID: 'AKIAACME', ACME_SECRET: 'shh' };
@@ -9,13 +9,23 @@ const context = {
   readFile: (p: string) => (p === '/creds.json' ? '{"accessKeyId":"F","secretAccessKey":"G"}' : ''),
 };
 
-function file(drives: unknown[], extra: Record<string, unknown> = {}): string {
+function file(drives: unknown[], extra: Record<string, unknown> = {}, globexDrives: unknown[] = []): string {
   return JSON.stringify({
     tenants: [
       { name: 'acme', apiKeys: [{ key: 'acme-key' }], drives, ...extra },
-      { name: 'globex', apiKeys: [{ sha256: hashKey('globex-key') }], drives: [] },
+      { name: 'globex', apiKeys: [{ sha256: hashKey('globex-key') }], drives: globexDrives },
     ],
   });
+}
+
+/** What `fn` threw; fails the test when it threw nothing. */
+function caught(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (err) {
+    return err;
+  }
+  assert.fail('expected an error');
 }
 
 const docs = {
@@ -47,8 +57,41 @@ describe('tenants file', () => {
     assert.deepEqual(d.partSizePolicy, { kind: 'growing', partSize: 8 * 1024 ** 2 });
     assert.deepEqual(d.credentials, { accessKeyId: 'AKIAACME', secretAccessKey: 'shh' });
     assert.equal(t.drive('acme', 'vault').credentials.accessKeyId, 'F');
-    assert.throws(() => t.drive('globex', 'docs'), PermissionDeniedError);
+    assert.throws(() => t.drive('globex', 'docs'), NotFoundError);
     assert.throws(() => t.drive('acme', 'nope'), NotFoundError);
+    assert.equal(t.driveOf('acme', 'docs'), d);
+    assert.equal(t.driveOf('globex', 'docs'), undefined);
+  });
+
+  it('lets two tenants each have a drive of the same name, each resolving to its own', () => {
+    const t = parseTenants(file([docs], {}, [{ ...docs, bucket: 'globex-files' }]), context);
+    assert.equal(t.drive('acme', 'docs').bucket, 'sluice');
+    assert.equal(t.drive('globex', 'docs').bucket, 'globex-files');
+    assert.equal(t.driveOf('acme', 'docs')?.tenant, 'acme');
+    assert.equal(t.driveOf('globex', 'docs')?.bucket, 'globex-files');
+    assert.deepEqual(
+      t.drives.map((d) => [d.tenant, d.name, d.bucket]),
+      [
+        ['acme', 'docs', 'sluice'],
+        ['globex', 'docs', 'globex-files'],
+      ],
+    );
+  });
+
+  it("answers another tenant's drive exactly as a drive that does not exist", () => {
+    // "vault" is globex's in the one file and no one's in the other: acme must not tell them apart.
+    const vault = { ...docs, name: 'vault' };
+    const foreign = parseTenants(file([docs], {}, [vault]), context);
+    const unknown = parseTenants(file([docs]), context);
+    assert.equal(foreign.driveOf('globex', 'vault')?.name, 'vault', 'the foreign drive exists');
+    const a = caught(() => foreign.drive('acme', 'vault'));
+    const b = caught(() => unknown.drive('acme', 'vault'));
+    assert.ok(a instanceof NotFoundError && b instanceof NotFoundError);
+    assert.equal(Object.getPrototypeOf(a), Object.getPrototypeOf(b));
+    assert.equal(a.code, 'DRIVE_NOT_FOUND');
+    assert.equal(a.code, b.code);
+    assert.equal(a.message, b.message);
+    assert.equal(a.message, 'no drive "vault" in your tenant: ask for the drives of your tenant');
   });
 
   it('names the field that is wrong', () => {
@@ -74,7 +117,12 @@ describe('tenants file', () => {
       );
     }
     assert.throws(() => parseTenants('{', context), /not valid JSON/);
-    assert.throws(() => parseTenants(file([docs, docs]), context), /used twice/);
+    assert.throws(
+      () => parseTenants(file([docs, docs]), context),
+      (e: unknown) =>
+        e instanceof TenantsFileError &&
+        /^tenants\[0\]\.drives\[1\]\.name "docs" is used twice in tenant acme/.test(e.message),
+    );
   });
 
   it('renders object keys from the template', () => {

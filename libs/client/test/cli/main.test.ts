@@ -182,8 +182,8 @@ describe('sluice CLI', { timeout: 120_000 }, () => {
       { args: ['upload', file, '--drive', 'nope'], code: 5, says: /no drive "nope"/ },
       {
         args: ['upload', file, '--drive', 'vault'],
-        code: 4,
-        says: /drive "vault" does not belong to your tenant/,
+        code: 5,
+        says: /no drive "vault" in your tenant/,
       },
       {
         args: ['upload', file, join(dir, 'missing.bin'), '--drive', 'docs'],
