@@ -16,6 +16,7 @@ import { StatusReader, type ProjectedUploads } from './status.ts';
 import { UploadLifecycle } from './upload-lifecycle.ts';
 import type { WatchTiming } from './upload-watch.ts';
 import type { ChunkEvents } from './uploads.ts';
+import { tolerantDecoding } from './request-decoding.ts';
 
 /** What ingest-api needs from outside; main.ts builds these, tests pass their own. */
 export interface AppDeps {
@@ -53,7 +54,7 @@ export function buildApp(deps: AppDeps): App {
     'grpc.max_receive_message_length': deps.limits.maxUnaryChunkBytes * 4 + 1024 * 1024,
   });
   grpc.addService(
-    IntakeServiceZeroCopyService,
+    tolerantDecoding(IntakeServiceZeroCopyService),
     intakeHandlers({
       chunks: new ChunkIntake({ ...deps, metrics }),
       lifecycle: new UploadLifecycle(deps),

@@ -19,6 +19,7 @@ import { AuthGuard } from './auth-guard.ts';
 import { toGrpcStatus } from './grpc-errors.ts';
 import { INTAKE_SERVICE } from './serving.ts';
 import { RefusalLog } from './refusal-log.ts';
+import { requireWellFormed } from './request-decoding.ts';
 import type { IngestLimits } from './limits.ts';
 import type { IngestMetrics } from './metrics.ts';
 import type { StatusReader } from './status.ts';
@@ -96,6 +97,7 @@ export function intakeHandlers(d: IntakeHandlersDeps): IntakeServiceServer {
       void (async () => {
         try {
           const tenant = auth.authenticate(apiKey(call.metadata), call.getPeer());
+          requireWellFormed(call.request);
           const res = await inCall(call.metadata, () => fn(tenant, call.request));
           observe(method, undefined, started);
           callback(null, res);
@@ -162,6 +164,7 @@ export function intakeHandlers(d: IntakeHandlersDeps): IntakeServiceServer {
         try {
           const tenant = auth.authenticate(apiKey(call.metadata), call.getPeer());
           for await (const message of call as AsyncIterable<UploadChunkStreamRequest>) {
+            requireWellFormed(message);
             const frame = message.frame;
             if (!receiver) {
               if (frame?.$case !== 'header') {
@@ -228,6 +231,7 @@ export function intakeHandlers(d: IntakeHandlersDeps): IntakeServiceServer {
       void (async () => {
         try {
           const tenant = auth.authenticate(apiKey(call.metadata), call.getPeer());
+          requireWellFormed(call.request);
           const read = () => d.status.read(tenant, call.request.uploadId);
           for await (const message of watchStates(
             read,

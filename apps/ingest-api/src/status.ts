@@ -1,7 +1,7 @@
 import { FailedPreconditionError, UnavailableError } from '@sluice/errors';
 import { UploadStatus, type UploadState } from '@sluice/proto';
 import type { StagingStore, UploadMeta } from '@sluice/staging';
-import { uploadNotFound } from './uploads.ts';
+import { isUploadId, uploadNotFound } from './uploads.ts';
 
 /**
  * The projection of the upload's events (the projector's MySQL): it knows what happened
@@ -53,6 +53,7 @@ export class StatusReader {
    * answer takes the further-along status and the stored-part counters of the projection.
    */
   async read(tenant: string, uploadId: string): Promise<UploadState> {
+    if (!isUploadId(uploadId)) throw uploadNotFound(uploadId);
     let projectionError: unknown;
     const [live, projected] = await Promise.all([
       uploadId ? this.#staging.getUpload(uploadId) : undefined,

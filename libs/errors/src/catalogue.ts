@@ -46,6 +46,7 @@ export const ERROR_CATALOGUE = {
   // Bad input: the caller must change the request.
   INVALID_ARGUMENT: spec('INVALID_ARGUMENT', 400, false, 'a request field is missing or malformed'),
   INVALID_CHUNK_NUMBER: spec('INVALID_ARGUMENT', 400, false, 'a chunk number is negative or out of range'),
+  MALFORMED_REQUEST: spec('INVALID_ARGUMENT', 400, false, 'a request is not a valid protobuf message'),
   CHECKSUM_MISMATCH: spec(
     'INVALID_ARGUMENT',
     422,
