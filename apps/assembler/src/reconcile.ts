@@ -15,7 +15,6 @@ import { parseEnvOrExit } from '@sluice/config';
 import { createLogger } from '@sluice/logging';
 import { RedisStaging } from '@sluice/staging';
 import { S3Clients, objectStoresOf } from '@sluice/storage';
-import { Redis } from 'ioredis';
 import { reconcileEnv } from './config.ts';
 
 const USAGE = 'usage: node apps/assembler/src/reconcile.ts [--dry-run]\n';
@@ -38,7 +37,7 @@ const logger = createLogger({
 });
 const startup = new Startup('reconcile', logger);
 const tenants = startup.tenants(config.SLUICE_TENANTS_FILE);
-const redis = new Redis(config.SLUICE_REDIS_URL, { maxRetriesPerRequest: 2 });
+const redis = await startup.redis(config);
 const staging = new RedisStaging({
   redis,
   namespace: config.SLUICE_REDIS_NAMESPACE,

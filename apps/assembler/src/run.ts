@@ -24,7 +24,7 @@ if (config.SLUICE_ASSEMBLER_IDLE_TIMEOUT >= config.SLUICE_STAGING_TTL) {
   );
 }
 const tenants = startup.tenants(config.SLUICE_TENANTS_FILE);
-const redis = await startup.redis(config.SLUICE_REDIS_URL);
+const redis = await startup.redis(config);
 const s3 = new S3Clients();
 const backbone = await startup.backbone(config, registry);
 

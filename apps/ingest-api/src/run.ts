@@ -4,10 +4,10 @@ import { parseEnvOrExit } from '@sluice/config';
 import { createMetricsRegistry, httpComponent } from '@sluice/http';
 import { createLogger } from '@sluice/logging';
 import { UploadQueries } from '@sluice/projection';
-import { countBuffersInHeapLimits, runComponents } from '@sluice/startup';
+import { countBuffersInHeapLimits, printableUrl, redisOptions, runComponents } from '@sluice/startup';
 import { MemoryGate, RedisStaging, redisMemory } from '@sluice/staging';
 import type { ServerCredentials } from '@grpc/grpc-js';
-import { Redis } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
 import { createPool } from 'mysql2/promise';
 import { buildApp } from './app.ts';
 import { ingestEnv } from './config.ts';
@@ -45,13 +45,20 @@ const fatal = (message: string): never => startup.fatal(message);
 
 const tenants = startup.tenants(config.SLUICE_TENANTS_FILE);
 
-const redis = new Redis(config.SLUICE_REDIS_URL, { maxRetriesPerRequest: 2, lazyConnect: true });
+const redisUrl = printableUrl(config.SLUICE_REDIS_URL);
+let redisConnection: RedisOptions = {};
+try {
+  redisConnection = redisOptions(config);
+} catch (err) {
+  fatal((err as Error).message);
+}
+const redis = new Redis(config.SLUICE_REDIS_URL, redisConnection);
 const memory = await redisMemory(redis).catch((err: unknown) =>
-  fatal(`Redis at ${config.SLUICE_REDIS_URL} cannot be reached: ${(err as Error).message}`),
+  fatal(`Redis at ${redisUrl} cannot be reached: ${(err as Error).message}`),
 );
 if (memory.policy !== 'noeviction') {
   fatal(
-    `Redis at ${config.SLUICE_REDIS_URL} has maxmemory-policy ${memory.policy}: it would evict staged chunks. ` +
+    `Redis at ${redisUrl} has maxmemory-policy ${memory.policy}: it would evict staged chunks. ` +
       'Set maxmemory-policy noeviction.',
   );
 }

@@ -20,9 +20,9 @@ const startup = new Startup('part-writer', logger);
 
 const tenants = startup.tenants(config.SLUICE_TENANTS_FILE);
 
-const redis = await startup.redis(config.SLUICE_REDIS_URL);
+const redis = await startup.redis(config);
 // Chunk bytes are read on their own connection, so state commands never wait behind them.
-const bulkRedis = await startup.redis(config.SLUICE_REDIS_URL);
+const bulkRedis = await startup.redis(config);
 const staging = new RedisStaging({
   redis,
   bulkRedis,

@@ -49,6 +49,11 @@ export function kafkaEnv() {
 export function redisEnv() {
   return {
     SLUICE_REDIS_URL: env.url(['redis:', 'rediss:'], defaultServiceUrl('redis')),
+    /** With rediss://: the PEM CA that signed the server's certificate (the system's CAs when unset). */
+    SLUICE_REDIS_TLS_CA: env.file(''),
+    /** With rediss://: a client certificate and its key, for a Redis that asks for one. */
+    SLUICE_REDIS_TLS_CERT: env.file(''),
+    SLUICE_REDIS_TLS_KEY: env.file(''),
     /** First part of every staging key, to share one Redis between deployments. */
     SLUICE_REDIS_NAMESPACE: env.string('sluice'),
   };

@@ -2,9 +2,10 @@ import { readFileSync } from 'node:fs';
 import { SluiceError } from '@sluice/errors';
 import { EventBackbone } from '@sluice/kafka';
 import { parseTenants, type Tenants } from '@sluice/tenants';
-import { Redis } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import { printableUrl, redisOptions, type RedisConfig } from './redis-options.ts';
 
 /**
  * An app's start-up: every step either succeeds or ends the process with status 2 and
@@ -45,8 +46,15 @@ export class Startup {
   }
 
   /** A connected ioredis client; reconnects by itself later, logging the errors it meets. */
-  async redis(url: string): Promise<Redis> {
-    const redis = new Redis(url, { maxRetriesPerRequest: 2, lazyConnect: true });
+  async redis(config: RedisConfig): Promise<Redis> {
+    const url = printableUrl(config.SLUICE_REDIS_URL);
+    let options: RedisOptions;
+    try {
+      options = redisOptions(config);
+    } catch (err) {
+      return this.fatal((err as Error).message);
+    }
+    const redis = new Redis(config.SLUICE_REDIS_URL, options);
     redis.on('error', (err: Error) => this.logger.warn({ err }, 'Redis connection error'));
     // ioredis keeps retrying a refused first connection: give it a bounded time, then say so.
     const timeout = new Promise<never>((_, reject) =>

@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { pino } from 'pino';
-import { Startup } from '../src/index.ts';
+import { freePort, makeTlsFiles } from '@sluice/testing';
+import type { Redis } from 'ioredis';
+import { printableUrl, redisOptions, Startup, type RedisConfig } from '../src/index.ts';
 
 class Exit extends Error {
   readonly code: number;
@@ -55,8 +58,86 @@ describe('Startup', () => {
 
   it('ends with status 2 naming Redis when it cannot be reached', async () => {
     await assert.rejects(
-      startup().redis('redis://127.0.0.1:1'),
+      startup().redis(redisConfig('redis://127.0.0.1:1')),
       (e: unknown) => e instanceof Exit && e.code === 2,
     );
+  });
+});
+
+function redisConfig(url: string, tls: Partial<RedisConfig> = {}): RedisConfig {
+  return {
+    SLUICE_REDIS_URL: url,
+    SLUICE_REDIS_TLS_CA: '',
+    SLUICE_REDIS_TLS_CERT: '',
+    SLUICE_REDIS_TLS_KEY: '',
+    ...tls,
+  };
+}
+
+describe('Redis over TLS', { timeout: 60_000 }, () => {
+  it('connects with rediss:// to a server its CA signed, with a client certificate when asked for one', async (t) => {
+    const files = makeTlsFiles(t);
+    const other = makeTlsFiles(t, 'other');
+    const port = await freePort();
+    const server = spawn(
+      'redis-server',
+      [
+        '--port',
+        '0',
+        '--tls-port',
+        String(port),
+        '--bind',
+        '127.0.0.1',
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--tls-cert-file',
+        files.serverCert,
+        '--tls-key-file',
+        files.serverKey,
+        '--tls-ca-cert-file',
+        files.ca,
+        '--tls-auth-clients',
+        'yes',
+      ],
+      { stdio: 'ignore' },
+    );
+    t.after(() => server.kill('SIGKILL'));
+    const url = `rediss://127.0.0.1:${port}`;
+    const mutual = {
+      SLUICE_REDIS_TLS_CA: files.ca,
+      SLUICE_REDIS_TLS_CERT: files.clientCert,
+      SLUICE_REDIS_TLS_KEY: files.clientKey,
+    };
+    let redis: Redis | undefined;
+    for (let i = 0; i < 50 && !redis; i++) {
+      redis = await startup()
+        .redis(redisConfig(url, mutual))
+        .catch(async () => {
+          await new Promise((r) => setTimeout(r, 100));
+          return undefined;
+        });
+    }
+    assert.ok(redis, 'connected over TLS with its certificate');
+    assert.equal(await redis.ping(), 'PONG');
+    redis.disconnect();
+    const refused = (config: RedisConfig) =>
+      assert.rejects(startup().redis(config), (e: unknown) => e instanceof Exit && e.code === 2);
+    await refused(redisConfig(url, { SLUICE_REDIS_TLS_CA: files.ca }));
+    await refused(redisConfig(url, { ...mutual, SLUICE_REDIS_TLS_CA: other.ca }));
+  });
+
+  it('refuses half a TLS configuration, and TLS files with a redis:// URL, saying what to set', () => {
+    assert.throws(
+      () => redisOptions(redisConfig('rediss://h:1', { SLUICE_REDIS_TLS_CERT: '/c.pem' })),
+      /SLUICE_REDIS_TLS_KEY is not set/,
+    );
+    assert.throws(
+      () => redisOptions(redisConfig('redis://h:1', { SLUICE_REDIS_TLS_CA: '/ca.pem' })),
+      /use rediss:\/\/ for TLS/,
+    );
+    assert.equal(redisOptions(redisConfig('redis://h:1')).tls, undefined);
+    assert.equal(printableUrl('rediss://:hunter2@h:6380/0'), 'rediss://:***@h:6380/0');
   });
 });

@@ -1,0 +1,51 @@
+/**
+ * How an app connects to Redis, from `redisEnv()`: `redis://` in plaintext, `rediss://` over
+ * TLS, trusting the system's CAs or SLUICE_REDIS_TLS_CA, with a client certificate when
+ * SLUICE_REDIS_TLS_CERT and _KEY name one. Half a configuration is refused with what to set.
+ */
+import { readFileSync } from 'node:fs';
+import type { RedisOptions } from 'ioredis';
+
+/** The Redis variables of `redisEnv()`. */
+export interface RedisConfig {
+  readonly SLUICE_REDIS_URL: string;
+  readonly SLUICE_REDIS_TLS_CA: string;
+  readonly SLUICE_REDIS_TLS_CERT: string;
+  readonly SLUICE_REDIS_TLS_KEY: string;
+}
+
+/** ioredis options for the configured Redis. @throws Error naming the variable to fix */
+export function redisOptions(config: RedisConfig): RedisOptions {
+  const base: RedisOptions = { maxRetriesPerRequest: 2, lazyConnect: true };
+  const tls = new URL(config.SLUICE_REDIS_URL).protocol === 'rediss:';
+  const { SLUICE_REDIS_TLS_CA: ca, SLUICE_REDIS_TLS_CERT: cert, SLUICE_REDIS_TLS_KEY: key } = config;
+  if (!tls) {
+    if (ca || cert || key) {
+      throw new Error('SLUICE_REDIS_TLS_* is set but SLUICE_REDIS_URL is redis://: use rediss:// for TLS');
+    }
+    return base;
+  }
+  if (Boolean(cert) !== Boolean(key)) {
+    throw new Error(
+      `${cert ? 'SLUICE_REDIS_TLS_KEY' : 'SLUICE_REDIS_TLS_CERT'} is not set: a client certificate needs its key`,
+    );
+  }
+  return {
+    ...base,
+    tls: {
+      ...(ca ? { ca: readFileSync(ca) } : {}),
+      ...(cert && key ? { cert: readFileSync(cert), key: readFileSync(key) } : {}),
+    },
+  };
+}
+
+/** A URL fit for a message: its password, if any, replaced. */
+export function printableUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '<unparsable URL>';
+  }
+}
