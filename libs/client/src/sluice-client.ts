@@ -47,8 +47,7 @@ export interface SluiceClientOptions {
    * @default false (plaintext, as the local stack serves)
    */
   readonly tls?:
-    | boolean
-    | { readonly rootCerts?: Buffer; readonly certChain?: Buffer; readonly privateKey?: Buffer };
+    boolean | { readonly rootCerts?: Buffer; readonly certChain?: Buffer; readonly privateKey?: Buffer };
   /** How long `connect()` waits for the server before SERVER_UNAVAILABLE. @default 10_000 */
   readonly connectTimeoutMs?: number;
   /** Deadline of each call (a chunk included). @default 300_000 */
