@@ -16,6 +16,7 @@ import {
 import type { Logger } from '@sluice/logging';
 import { failSpan, withSpan, type Span } from '@sluice/telemetry';
 import type { ChunkRecord, ChunkWrite, StagingStore, UploadMeta } from '@sluice/staging';
+import type { Tenants } from '@sluice/tenants';
 import { chunkUploaded, uploadInitiated } from './events.ts';
 import { requireReplaceable } from './late-replacement.ts';
 import { startUploadSpan } from './upload-trace.ts';
@@ -58,6 +59,8 @@ export interface ChunkIntakeDeps {
   readonly stagingFull: () => boolean;
   readonly metrics: IngestMetrics;
   readonly logger: Logger;
+  /** Each tenant's limits (chunk calls per second). */
+  readonly tenants: Pick<Tenants, 'limits'>;
 }
 
 /** A chunk being received: bytes go to Redis segment by segment while they are hashed. */
@@ -123,6 +126,7 @@ export class ChunkIntake {
       );
     }
     const expected = header.sha256 ? parseSha256(header.sha256).toString('hex') : '';
+    await this.#pace(tenant);
     const meta = await uploadOf(d.staging, tenant, uploadId);
     requireOpen(meta);
     if (meta.fixedChunkSize > 0 && header.size > meta.fixedChunkSize) {
@@ -150,6 +154,20 @@ export class ChunkIntake {
       }
     }
     return receiver;
+  }
+
+  /** The tenant's chunk calls per second, when it has a limit: refused past it, with the wait. */
+  async #pace(tenant: string): Promise<void> {
+    const perSecond = this.#d.tenants.limits(tenant).maxChunksPerSecond;
+    if (perSecond === undefined) return;
+    const waitMs = await this.#d.staging.takeChunkToken(tenant, perSecond);
+    if (waitMs === 0) return;
+    this.#d.metrics.refused.inc({ code: 'TENANT_RATE_LIMIT' });
+    throw new ResourceExhaustedError(
+      'TENANT_RATE_LIMIT',
+      `your tenant may send ${perSecond} chunks a second: retry after the pushback delay`,
+      { retryAfterMs: waitMs },
+    );
   }
 
   /** Back-pressure on the whole of staging: refuse before any byte is staged. */

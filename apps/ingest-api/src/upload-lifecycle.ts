@@ -1,6 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { parseSha256 } from '@sluice/checksums';
-import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from '@sluice/errors';
+import {
+  FailedPreconditionError,
+  InvalidArgumentError,
+  NotFoundError,
+  ResourceExhaustedError,
+} from '@sluice/errors';
 import type { Logger } from '@sluice/logging';
 import type { StagingStore, UploadMeta } from '@sluice/staging';
 import { objectKey, type Tenants } from '@sluice/tenants';
@@ -32,6 +37,9 @@ export interface LifecycleDeps {
 }
 
 const MAX_METADATA_BYTES = 16 * 1024;
+
+/** The retry hint of a tenant at its limit of open uploads: room comes as its uploads are sealed. */
+const OPEN_UPLOAD_PUSHBACK_MS = 5000;
 
 /**
  * Starting, sealing and aborting uploads. Each records the new state in Redis first,
@@ -67,6 +75,9 @@ export class UploadLifecycle {
     }
     const uploadId = randomUUID();
     const nodeId = req.nodeId || randomUUID();
+    const { maxOpenUploads } = this.#d.tenants.limits(tenant);
+    if (maxOpenUploads !== undefined)
+      await this.#admitUpload(tenant, uploadId, req.clientRequestId, maxOpenUploads);
     // The upload's trace: the call's (its span, or what the caller sent), or a new one.
     const traceparent = newUploadTraceparent();
     const { meta } = await this.#d.staging.createUpload({
@@ -96,6 +107,10 @@ export class UploadLifecycle {
         partSizePolicy: drive.partSizePolicy,
       },
     });
+    // A retried request found its upload: the place taken for a new one is not needed.
+    if (maxOpenUploads !== undefined && meta.uploadId !== uploadId) {
+      await this.#d.staging.closeUpload(tenant, uploadId);
+    }
     if (!meta.emitted.initiated) {
       await inUploadTrace(meta, 'initiate upload', () => this.#d.events.produce(uploadInitiated(meta)));
       await this.#d.staging.markEmitted(meta.uploadId, 'initiated');
@@ -112,6 +127,26 @@ export class UploadLifecycle {
       );
     }
     return meta;
+  }
+
+  /**
+   * Takes a place among the tenant's open uploads, or refuses. A retry of an initiate that
+   * already created its upload is not refused: it gets that upload back.
+   */
+  async #admitUpload(
+    tenant: string,
+    uploadId: string,
+    clientRequestId: string,
+    limit: number,
+  ): Promise<void> {
+    const admitted = await this.#d.staging.openUpload(tenant, uploadId, limit);
+    if (admitted.admitted) return;
+    if (clientRequestId && (await this.#d.staging.uploadOfRequest(tenant, clientRequestId))) return;
+    throw new ResourceExhaustedError(
+      'TENANT_UPLOAD_LIMIT',
+      `your tenant has ${admitted.open} uploads open, its limit: seal or abort one, then initiate again`,
+      { retryAfterMs: OPEN_UPLOAD_PUSHBACK_MS },
+    );
   }
 
   /** Seals the upload with its chunk count (all chunks must be staged). Idempotent. */
@@ -166,6 +201,8 @@ export class UploadLifecycle {
           `upload ${uploadId} was aborted; start a new upload`,
         );
     }
+    if (this.#d.tenants.limits(tenant).maxOpenUploads !== undefined)
+      await this.#d.staging.closeUpload(tenant, uploadId);
     const meta = await uploadOf(this.#d.staging, tenant, uploadId);
     if (!meta.emitted.sealed) {
       await this.#d.events.produce(uploadSealed(meta));
@@ -186,6 +223,8 @@ export class UploadLifecycle {
     await this.#ensureInitiated(before);
     const result = await this.#d.staging.abort(uploadId, reason || 'aborted by the client');
     if (result === 'missing') throw new NotFoundError('UPLOAD_NOT_FOUND', `upload ${uploadId} expired`);
+    if (this.#d.tenants.limits(tenant).maxOpenUploads !== undefined)
+      await this.#d.staging.closeUpload(tenant, uploadId);
     const meta = await uploadOf(this.#d.staging, tenant, uploadId);
     if (!meta.emitted.aborted) {
       await this.#d.events.produce(uploadAbortRequested(meta));

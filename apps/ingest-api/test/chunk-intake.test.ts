@@ -46,6 +46,7 @@ async function setup(t: TestContext, options: { full?: () => boolean } = {}) {
     events,
     checksums,
     limits: DEFAULT_LIMITS,
+    tenants: { limits: () => ({}) },
     stagingFull: options.full ?? (() => false),
     metrics: ingestMetrics(new Registry()),
     logger: pino({ level: 'silent' }),

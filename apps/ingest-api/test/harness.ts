@@ -19,7 +19,7 @@ import {
   type UploadChunkResponse,
 } from '@sluice/proto';
 import { RedisStaging } from '@sluice/staging';
-import { parseTenants } from '@sluice/tenants';
+import { parseTenants, type TenantLimits } from '@sluice/tenants';
 import {
   createRedisPrefix,
   eventTopicPrefix,
@@ -38,7 +38,8 @@ import type { ChunkEvents } from '../src/uploads.ts';
 export const KEYS = { acme: 'acme-key', globex: 'globex-key' } as const;
 
 /** A tenants file with two tenants, one drive each, pointing at the local S3 server. */
-export function tenantsText(partSize = 5 * 1024 * 1024): string {
+/** The tenants file of the tests: acme (with `acmeLimits`, if any) and globex. */
+export function tenantsText(partSize = 5 * 1024 * 1024, acmeLimits?: TenantLimits): string {
   const s = s3Settings();
   const drive = (name: string) => ({
     name,
@@ -51,7 +52,12 @@ export function tenantsText(partSize = 5 * 1024 * 1024): string {
   });
   return JSON.stringify({
     tenants: [
-      { name: 'acme', apiKeys: [{ key: KEYS.acme }], drives: [drive('docs')] },
+      {
+        name: 'acme',
+        apiKeys: [{ key: KEYS.acme }],
+        drives: [drive('docs')],
+        ...(acmeLimits ? { limits: acmeLimits } : {}),
+      },
       { name: 'globex', apiKeys: [{ key: KEYS.globex }], drives: [drive('vault')] },
     ],
   });
@@ -93,6 +99,8 @@ export async function startIngest(
     events?: (real: ChunkEvents) => ChunkEvents;
     /** The projection status and ListUploads read when Redis has no state. @default none */
     projected?: ProjectedUploads;
+    /** Limits of tenant acme. @default none */
+    acmeLimits?: TenantLimits;
   } = {},
 ): Promise<Harness> {
   await requireServices(['redis', 'kafka', 'apicurio']);
@@ -121,7 +129,10 @@ export async function startIngest(
     events: options.events
       ? options.events(backbone.producer('intake.chunks'))
       : backbone.producer('intake.chunks'),
-    tenants: parseTenants(tenantsText(), { env: tenantsEnv(), readFile: () => '' }),
+    tenants: parseTenants(tenantsText(undefined, options.acmeLimits), {
+      env: tenantsEnv(),
+      readFile: () => '',
+    }),
     limits: { ...DEFAULT_LIMITS, ...options.limits },
     stagingFull: options.stagingFull ?? (() => false),
     watch: { intervalMs: 50 },

@@ -77,6 +77,18 @@ export const ERROR_CATALOGUE = {
   STAGING_FULL: spec('RESOURCE_EXHAUSTED', 429, true, 'the staging store is above its high watermark'),
   UPLOAD_STAGING_CAP: spec('RESOURCE_EXHAUSTED', 429, true, "the upload's staged bytes are at their cap"),
   AUTH_THROTTLED: spec('RESOURCE_EXHAUSTED', 429, true, 'too many failed authentications from one address'),
+  TENANT_UPLOAD_LIMIT: spec(
+    'RESOURCE_EXHAUSTED',
+    429,
+    true,
+    'the tenant has as many uploads open as its limit',
+  ),
+  TENANT_RATE_LIMIT: spec(
+    'RESOURCE_EXHAUSTED',
+    429,
+    true,
+    "the tenant's chunk calls per second are at their limit",
+  ),
   // Outside systems.
   STAGING_UNAVAILABLE: spec('UNAVAILABLE', 503, true, 'the staging store (Redis) cannot be reached'),
   CHECKSUMS_UNAVAILABLE: spec('UNAVAILABLE', 503, true, 'a thread computing checksums stopped; retry'),

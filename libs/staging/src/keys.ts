@@ -15,6 +15,9 @@
  *   <ns>:{U}:asm                      HASH    assembler             its state of the upload (assembly-store.ts)
  *   <ns>:asm-outcome:{U}              HASH    assembler             the upload's one outcome; outlives the rest
  *   <ns>:req:{<tenant>}:<id>          STRING  staging (ingest)      upload id created for a client request id
+ *   <ns>:tenant:{<tenant>}:open       ZSET    staging (ingest)      the tenant's open uploads → when opened (ms), for
+ *                                                                   its maxOpenUploads; entries lapse with the staging TTL
+ *   <ns>:tenant:{<tenant>}:rate       HASH    staging (ingest)      the tenant's chunk token bucket (tokens, at)
  *   <ns>:assembler:expiry-lease       STRING  assembler             which instance sweeps for idle uploads
  *
  * One writer per hash: a fact that crosses owners goes through the owner's methods (the
@@ -64,6 +67,10 @@ export function stagingKeys(namespace = 'sluice') {
     request: (tenant: string, clientRequestId: string): string =>
       `${namespace}:req:{${tenant}}:${clientRequestId}`,
     expiryLease: (): string => `${namespace}:assembler:expiry-lease`,
+    /** The tenant's open uploads, for its limit on them. */
+    openUploads: (tenant: string): string => `${namespace}:tenant:{${tenant}}:open`,
+    /** The tenant's token bucket of chunk calls. */
+    chunkRate: (tenant: string): string => `${namespace}:tenant:{${tenant}}:rate`,
   } as const;
 }
 export type StagingKeys = ReturnType<typeof stagingKeys>;

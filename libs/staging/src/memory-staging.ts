@@ -43,6 +43,9 @@ export class MemoryStaging implements StagingStore {
   readonly #uploads = new Map<string, UploadEntry>();
   readonly #segments = new Map<string, Buffer>();
   readonly #requests = new Map<string, string>();
+  /** Tenant → its open uploads (no TTL here: they leave only when closed). */
+  readonly #open = new Map<string, Set<string>>();
+  readonly #buckets = new Map<string, { tokens: number; at: number }>();
 
   constructor(options: MemoryStagingOptions = {}) {
     this.keys = stagingKeys(options.namespace);
@@ -113,6 +116,38 @@ export class MemoryStaging implements StagingStore {
     }
     entry.reserved.set(writeId, { bytes: r.bytes, until: now + Math.max(1, Math.ceil(r.leaseMs)) });
     return Promise.resolve({ result: 'ok' });
+  }
+
+  openUpload(
+    tenant: string,
+    uploadId: string,
+    limit: number | undefined,
+  ): Promise<{ readonly admitted: true } | { readonly admitted: false; readonly open: number }> {
+    const open = this.#open.get(tenant) ?? new Set<string>();
+    this.#open.set(tenant, open);
+    if (open.has(uploadId)) return Promise.resolve({ admitted: true });
+    if (limit !== undefined && open.size >= limit)
+      return Promise.resolve({ admitted: false, open: open.size });
+    open.add(uploadId);
+    return Promise.resolve({ admitted: true });
+  }
+
+  closeUpload(tenant: string, uploadId: string): Promise<void> {
+    this.#open.get(tenant)?.delete(uploadId);
+    return Promise.resolve();
+  }
+
+  takeChunkToken(tenant: string, perSecond: number): Promise<number> {
+    const now = Date.now();
+    const bucket = this.#buckets.get(tenant) ?? { tokens: perSecond, at: now };
+    const tokens = Math.min(perSecond, bucket.tokens + ((now - bucket.at) * perSecond) / 1000);
+    const wait = tokens < 1 ? Math.ceil(((1 - tokens) * 1000) / perSecond) : 0;
+    this.#buckets.set(tenant, { tokens: wait > 0 ? tokens : tokens - 1, at: now });
+    return Promise.resolve(wait);
+  }
+
+  uploadOfRequest(tenant: string, clientRequestId: string): Promise<string | undefined> {
+    return Promise.resolve(this.#requests.get(this.keys.request(tenant, clientRequestId)));
   }
 
   releaseReservation(uploadId: string, writeId: string): Promise<void> {

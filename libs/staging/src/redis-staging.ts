@@ -16,7 +16,16 @@ import {
 } from './keys.ts';
 import { newUploadMeta, type ChunkRecord, type UploadMeta } from './records.ts';
 import { stagingCall, stagingScript } from './redis-call.ts';
-import { ABORT, COMMIT_CHUNK, MARK_CHUNK_EMITTED, RELEASE_CHUNK, RESERVE, SEAL } from './scripts.ts';
+import {
+  ABORT,
+  COMMIT_CHUNK,
+  MARK_CHUNK_EMITTED,
+  OPEN_UPLOAD,
+  RELEASE_CHUNK,
+  RESERVE,
+  SEAL,
+  TAKE_TOKEN,
+} from './scripts.ts';
 import { sendSegmentSet } from './segment-write.ts';
 import { SegmentWriter } from './segment-writer.ts';
 import type {
@@ -71,6 +80,8 @@ export class RedisStaging implements StagingStore {
     this.ttlMs = options.ttlMs ?? 48 * 3_600_000;
     this.segmentSize = options.segmentSize ?? SEGMENT_SIZE;
     this.redis.defineCommand('sluiceReserve', { numberOfKeys: 3, lua: RESERVE });
+    this.redis.defineCommand('sluiceOpenUpload', { numberOfKeys: 1, lua: OPEN_UPLOAD });
+    this.redis.defineCommand('sluiceTakeToken', { numberOfKeys: 1, lua: TAKE_TOKEN });
     this.redis.defineCommand('sluiceCommitChunk', { numberOfKeys: 3, lua: COMMIT_CHUNK });
     this.redis.defineCommand('sluiceMarkChunkEmitted', { numberOfKeys: 1, lua: MARK_CHUNK_EMITTED });
     this.redis.defineCommand('sluiceSeal', { numberOfKeys: 2, lua: SEAL });
@@ -158,6 +169,34 @@ export class RedisStaging implements StagingStore {
           gap: { chunk: Number(c), chunksAfter: d === '1' },
         };
     }
+  }
+
+  async openUpload(
+    tenant: string,
+    uploadId: string,
+    limit: number | undefined,
+  ): Promise<{ readonly admitted: true } | { readonly admitted: false; readonly open: number }> {
+    const [result, open = '0'] = (await stagingScript(this.redis, 'sluiceOpenUpload', [
+      this.keys.openUploads(tenant),
+      uploadId,
+      String(limit ?? -1),
+      String(this.ttlMs),
+    ])) as string[];
+    return result === 'ok' ? { admitted: true } : { admitted: false, open: Number(open) };
+  }
+
+  async closeUpload(tenant: string, uploadId: string): Promise<void> {
+    await stagingCall(() => this.redis.zrem(this.keys.openUploads(tenant), uploadId));
+  }
+
+  async takeChunkToken(tenant: string, perSecond: number): Promise<number> {
+    return Number(
+      await stagingScript(this.redis, 'sluiceTakeToken', [this.keys.chunkRate(tenant), String(perSecond)]),
+    );
+  }
+
+  async uploadOfRequest(tenant: string, clientRequestId: string): Promise<string | undefined> {
+    return (await stagingCall(() => this.redis.get(this.keys.request(tenant, clientRequestId)))) ?? undefined;
   }
 
   async releaseReservation(uploadId: string, writeId: string): Promise<void> {

@@ -153,3 +153,47 @@ if redis.call('HSETNX', KEYS[1], 'released.' .. ARGV[1], '1') == 0 then return 0
 redis.call('HINCRBY', KEYS[1], 'stagedBytes', -tonumber(ARGV[2]))
 return tonumber(ARGV[2])
 `;
+
+/**
+ * Admits an upload under its tenant's limit of open uploads, the count and the admission in one
+ * step, so a burst of initiates never passes it. Entries older than the window (the staging
+ * TTL: uploads that expired unsealed) lapse. An upload already admitted is admitted again.
+ * KEYS: open uploads. ARGV: upload id, limit (-1: none), window ms.
+ * Returns {'ok'} | {'full', open count}.
+ */
+export const OPEN_UPLOAD = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[3]))
+if redis.call('ZSCORE', KEYS[1], ARGV[1]) then return {'ok'} end
+local limit = tonumber(ARGV[2])
+local open = redis.call('ZCARD', KEYS[1])
+if limit >= 0 and open >= limit then return {'full', tostring(open)} end
+redis.call('ZADD', KEYS[1], now, ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return {'ok'}
+`;
+
+/**
+ * Takes one token from a tenant's bucket of chunk calls: it holds one second's worth and
+ * refills continuously. The clock is Redis's, shared by every instance.
+ * KEYS: rate bucket. ARGV: tokens per second.
+ * Returns 0 when a token was taken, else the ms until one will be there.
+ */
+export const TAKE_TOKEN = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local rate = tonumber(ARGV[1])
+local tokens = tonumber(redis.call('HGET', KEYS[1], 'tokens') or ARGV[1])
+local at = tonumber(redis.call('HGET', KEYS[1], 'at') or now)
+tokens = math.min(rate, tokens + math.max(0, now - at) * rate / 1000)
+local wait = 0
+if tokens < 1 then
+  wait = math.ceil((1 - tokens) * 1000 / rate)
+else
+  tokens = tokens - 1
+end
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', tostring(now))
+redis.call('PEXPIRE', KEYS[1], math.ceil(2000 + 1000 / rate))
+return wait
+`;

@@ -144,6 +144,27 @@ export interface StagingStore {
   /** Drops a write's reservation; safe to call when it is gone. */
   releaseReservation(uploadId: string, writeId: string): Promise<void>;
 
+  /**
+   * Admits a new upload under its tenant's limit of open uploads (`limit` undefined: none), in
+   * one atomic step with the count, so a burst of initiates never passes the limit. Admitting
+   * an upload again succeeds. {@link closeUpload} takes it out once sealed or aborted; an upload
+   * that expires unsealed lapses from the count with the staging TTL.
+   */
+  openUpload(
+    tenant: string,
+    uploadId: string,
+    limit: number | undefined,
+  ): Promise<{ readonly admitted: true } | { readonly admitted: false; readonly open: number }>;
+  /** Takes an upload out of its tenant's open uploads; safe to repeat. */
+  closeUpload(tenant: string, uploadId: string): Promise<void>;
+  /**
+   * Takes one chunk call from the tenant's bucket (`perSecond` a second, holding one second's
+   * worth): 0 when taken, otherwise the ms until the next token.
+   */
+  takeChunkToken(tenant: string, perSecond: number): Promise<number>;
+  /** The upload a client request id created, if any. */
+  uploadOfRequest(tenant: string, clientRequestId: string): Promise<string | undefined>;
+
   /** Starts staging one chunk's bytes under a fresh write id. */
   openChunkWrite(uploadId: string, chunk: number, options?: ChunkWriteOptions): ChunkWrite;
   /**

@@ -331,6 +331,59 @@ export function stagingStoreSuite(name: string, make: StagingStoreFactory): void
       assert.equal(results.filter((r) => r.result === 'ok').length, Math.floor(1000 / 7));
     });
 
+    it("holds a tenant's open uploads to its limit under a burst, and frees a place when one closes", async (t) => {
+      const s = await make(t, 1024);
+      const tenant = `t-${randomUUID()}`;
+      const ids = Array.from({ length: 50 }, () => randomUUID());
+      const results = await Promise.all(ids.map((id) => s.openUpload(tenant, id, 7)));
+      const admitted = ids.filter((_, i) => results[i]?.admitted);
+      assert.equal(admitted.length, 7);
+      assert.deepEqual(
+        results.find((r) => !r.admitted),
+        { admitted: false, open: 7 },
+      );
+      assert.deepEqual(
+        await s.openUpload(tenant, admitted[0] ?? '', 7),
+        { admitted: true },
+        'admitted again',
+      );
+      await s.closeUpload(tenant, admitted[0] ?? '');
+      await s.closeUpload(tenant, admitted[0] ?? '');
+      assert.deepEqual(
+        await s.openUpload(tenant, randomUUID(), 7),
+        { admitted: true },
+        'the closed place is free',
+      );
+      assert.deepEqual(
+        await s.openUpload(`other-${tenant}`, randomUUID(), 7),
+        { admitted: true },
+        'per tenant',
+      );
+      assert.deepEqual(await s.openUpload(tenant, randomUUID(), undefined), { admitted: true }, 'no limit');
+    });
+
+    it("gives a tenant one second's worth of chunk tokens at once, then the wait for the next", async (t) => {
+      const s = await make(t, 1024);
+      const tenant = `t-${randomUUID()}`;
+      const started = Date.now();
+      const waits = await Promise.all(Array.from({ length: 30 }, () => s.takeChunkToken(tenant, 10)));
+      // The bucket holds 10 and refills 10 a second: as many as that, however the calls spread.
+      const refilled = Math.floor(((Date.now() - started) * 10) / 1000);
+      const granted = waits.filter((w) => w === 0).length;
+      assert.ok(granted >= 10 && granted <= 10 + refilled, `${granted} granted; at most 10 + ${refilled}`);
+      for (const w of waits.filter((w) => w > 0))
+        assert.ok(w <= 100, `a wait of ${w} ms is at most one token's time`);
+      assert.equal(await s.takeChunkToken(`other-${tenant}`, 10), 0, 'per tenant');
+    });
+
+    it('finds the upload a client request id created', async (t) => {
+      const s = await make(t, 1024);
+      const crid = randomUUID();
+      const { meta } = await s.createUpload(newUpload({ clientRequestId: crid }));
+      assert.equal(await s.uploadOfRequest(meta.tenant, crid), meta.uploadId);
+      assert.equal(await s.uploadOfRequest(meta.tenant, randomUUID()), undefined);
+    });
+
     it('takes a chunk off the staged bytes once, whatever the calls and writes', async (t) => {
       const s = await make(t, 1024);
       assert.equal(await s.releaseChunk(randomUUID(), 0, 10), 0, 'no upload: nothing to release against');

@@ -1,2 +1,2 @@
 export { DEFAULT_KEY_TEMPLATE, TenantsFileError, hashKey, objectKey, parseTenants } from './tenants.ts';
-export type { Drive, ResolveContext, S3Credentials, Tenants } from './tenants.ts';
+export type { Drive, ResolveContext, S3Credentials, TenantLimits, Tenants } from './tenants.ts';

@@ -29,8 +29,22 @@ export interface Drive {
   readonly credentials: S3Credentials;
 }
 
+/**
+ * What one tenant may use at once, from its `limits` in the tenants file; a limit left out is
+ * no limit. Each is held across every ingest instance (in Redis), and refused with
+ * RESOURCE_EXHAUSTED and a pushback.
+ */
+export interface TenantLimits {
+  /** Uploads initiated and neither sealed nor aborted (nor expired). */
+  readonly maxOpenUploads?: number;
+  /** Chunk calls per second, in a bucket holding one second's worth. */
+  readonly maxChunksPerSecond?: number;
+}
+
 /** Every tenant's keys and drives. */
 export interface Tenants {
+  /** The tenant's limits; none for a tenant without `limits`. */
+  limits(tenant: string): TenantLimits;
   /** The tenant an API key belongs to. @throws UnauthenticatedError */
   authenticate(apiKey: string | undefined): string;
   /**
@@ -81,6 +95,7 @@ function sizeOf(value: unknown, field: string): number {
 
 /**
  * Parses the tenants file (JSON): `{ "tenants": [{ "name", "apiKeys": [{ "sha256" | "key" }],
+ * "limits"?: { "maxOpenUploads"?, "maxChunksPerSecond"? },
  * "drives": [{ "name", "endpoint", "region", "bucket", "keyTemplate"?, "forcePathStyle"?,
  * "checksumMode"?, "requestChecksumCalculation"?, "partSizePolicy"?: { "kind", "partSize" },
  * "credentials": { "accessKeyIdEnv", "secretAccessKeyEnv" } | { "file" } }] }] }`.
@@ -99,12 +114,15 @@ export function parseTenants(text: string, context: ResolveContext): Tenants {
     throw new TenantsFileError('the tenants file needs a non-empty "tenants" array');
   }
   const keys = new Map<string, string>();
+  const limits = new Map<string, TenantLimits>();
   // Drive names belong to their tenant: two tenants may each have a drive "docs".
   const drives = new Map<string, Map<string, Drive>>();
   list.forEach((raw: unknown, i) => {
     const at = `tenants[${i}]`;
     const t = obj(raw, at);
     const tenant = str(t['name'], `${at}.name`);
+    if (t['limits'] !== undefined)
+      limits.set(tenant, parseLimits(obj(t['limits'], `${at}.limits`), `${at}.limits`));
     arr(t['apiKeys'], `${at}.apiKeys`).forEach((k, j) => {
       const kf = obj(k, `${at}.apiKeys[${j}]`);
       const digest =
@@ -131,6 +149,7 @@ export function parseTenants(text: string, context: ResolveContext): Tenants {
   const driveOf = (tenant: string, name: string): Drive | undefined => drives.get(tenant)?.get(name);
   return {
     drives: [...drives.values()].flatMap((own) => [...own.values()]),
+    limits: (tenant) => limits.get(tenant) ?? {},
     authenticate(apiKey) {
       if (!apiKey) {
         throw new UnauthenticatedError('no API key: send it as `authorization: Bearer <api key>` metadata');
@@ -259,6 +278,29 @@ function credentials(spec: Record<string, unknown>, at: string, context: Resolve
   if (!secretAccessKey)
     throw new TenantsFileError(`${at}: variable ${secretVar} is not set; it must hold the secret key`);
   return { accessKeyId, secretAccessKey };
+}
+
+function parseLimits(l: Record<string, unknown>, at: string): TenantLimits {
+  const known = ['maxOpenUploads', 'maxChunksPerSecond'];
+  for (const key of Object.keys(l)) {
+    if (!known.includes(key))
+      throw new TenantsFileError(`${at}.${key} is not a limit: use ${known.join(' or ')}`);
+  }
+  const positive = (key: string): number | undefined => {
+    const v = l[key];
+    if (v === undefined) return undefined;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1)
+      throw new TenantsFileError(
+        `${at}.${key} must be a whole number of at least 1 (leave it out for no limit)`,
+      );
+    return v;
+  };
+  const maxOpenUploads = positive('maxOpenUploads');
+  const maxChunksPerSecond = positive('maxChunksPerSecond');
+  return {
+    ...(maxOpenUploads === undefined ? {} : { maxOpenUploads }),
+    ...(maxChunksPerSecond === undefined ? {} : { maxChunksPerSecond }),
+  };
 }
 
 function obj(v: unknown, at: string): Record<string, unknown> {

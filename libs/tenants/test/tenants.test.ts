@@ -125,6 +125,20 @@ describe('tenants file', () => {
     );
   });
 
+  it("reads a tenant's limits, none when left out, and names a wrong one", () => {
+    const tenants = parseTenants(
+      file([docs], { limits: { maxOpenUploads: 100, maxChunksPerSecond: 50 } }),
+      context,
+    );
+    assert.deepEqual(tenants.limits('acme'), { maxOpenUploads: 100, maxChunksPerSecond: 50 });
+    assert.deepEqual(tenants.limits('globex'), {});
+    const zero = caught(() => parseTenants(file([docs], { limits: { maxOpenUploads: 0 } }), context));
+    assert.ok(zero instanceof TenantsFileError);
+    assert.match(zero.message, /tenants\[0\]\.limits\.maxOpenUploads must be a whole number of at least 1/);
+    const unknown = caught(() => parseTenants(file([docs], { limits: { maxBytes: 5 } }), context));
+    assert.match((unknown as Error).message, /tenants\[0\]\.limits\.maxBytes is not a limit/);
+  });
+
   it('renders object keys from the template', () => {
     assert.equal(
       objectKey('{tenant}/{drive}/{node_id}/{filename}', {
