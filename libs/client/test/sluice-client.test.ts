@@ -75,7 +75,7 @@ describe('SluiceClient', { timeout: 120_000 }, () => {
     await assert.rejects(h.client.initiate({ drive: 'nope' }), { code: 'DRIVE_NOT_FOUND' });
     const globex = new SluiceClient({ server: h.server, apiKey: KEYS.globex });
     // Another tenant's drive is answered as one that does not exist: names reveal nothing.
-    await assert.rejects(globex.initiate({ drive: 'vault' }), { code: 'DRIVE_NOT_FOUND' });
+    await assert.rejects(globex.initiate({ drive: 'docs' }), { code: 'DRIVE_NOT_FOUND' });
     globex.close();
 
     const nowhere = new SluiceClient({ server: '127.0.0.1:1', apiKey: KEYS.acme, connectTimeoutMs: 300 });
