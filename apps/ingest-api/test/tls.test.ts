@@ -44,7 +44,15 @@ async function initiate(
   server: string,
   tls: ConstructorParameters<typeof SluiceClient>[0]['tls'],
 ): Promise<string> {
-  const client = new SluiceClient({ server, apiKey: KEYS.acme, tls, connectTimeoutMs: 3000 });
+  const client = new SluiceClient({
+    server,
+    apiKey: KEYS.acme,
+    tls,
+    connectTimeoutMs: 3000,
+    // A connection of its own: grpc-js would otherwise reuse one an earlier client opened with
+    // equal credentials, which still holds the certificate it started with.
+    channelOptions: { 'grpc.use_local_subchannel_pool': 1 },
+  });
   try {
     const upload = await client.initiate({ drive: 'docs' });
     return upload.uploadId ? 'ok' : 'no upload id';
