@@ -33,6 +33,9 @@ test('a service runs in its own session with /dev/null for stdin, its log for ou
   for (let i = 0; i < 100 && readFileSync(`/proc/${record.pid}/comm`, 'utf8').trim() !== 'sleep'; i++) {
     await new Promise((r) => setTimeout(r, 20));
   }
+  // The kernel names the new program before it closes the close-on-exec descriptors of the
+  // old one: give the exec a moment to finish. A descriptor truly inherited stays for good.
+  await new Promise((r) => setTimeout(r, 100));
   const fds = readdirSync(`/proc/${record.pid}/fd`)
     .map(Number)
     .sort((a, b) => a - b);
