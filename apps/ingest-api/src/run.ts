@@ -4,7 +4,13 @@ import { parseEnvOrExit } from '@sluice/config';
 import { createMetricsRegistry, httpComponent } from '@sluice/http';
 import { createLogger } from '@sluice/logging';
 import { UploadQueries } from '@sluice/projection';
-import { countBuffersInHeapLimits, printableUrl, redisOptions, runComponents } from '@sluice/startup';
+import {
+  countBuffersInHeapLimits,
+  mysqlSsl,
+  printableUrl,
+  redisOptions,
+  runComponents,
+} from '@sluice/startup';
 import { MemoryGate, RedisStaging, redisMemory } from '@sluice/staging';
 import type { ServerCredentials } from '@grpc/grpc-js';
 import { Redis, type RedisOptions } from 'ioredis';
@@ -85,8 +91,15 @@ const backbone = await startup.backbone(config, registry);
 // The projection (read only) answers for what happened after staging; a pool connects lazily.
 // Every read is bounded: a connection within 5 s, a query within 5 s (WatchUpload's reads are
 // bounded again by its own timeout), and at most 100 reads queue for a connection.
+let mysqlTls: ReturnType<typeof mysqlSsl> = {};
+try {
+  mysqlTls = mysqlSsl(config);
+} catch (err) {
+  fatal((err as Error).message);
+}
 const mysql = createPool({
   uri: config.SLUICE_MYSQL_URL,
+  ...mysqlTls,
   connectionLimit: 4,
   timezone: 'Z',
   connectTimeout: 5000,

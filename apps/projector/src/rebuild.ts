@@ -25,6 +25,7 @@ import {
   type RowDifference,
 } from '@sluice/projection';
 import type { EventBackbone } from '@sluice/kafka';
+import type { MysqlSsl } from '@sluice/startup';
 import mysql, { type Pool, type RowDataPacket } from 'mysql2/promise';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
@@ -39,6 +40,8 @@ export interface RebuildOptions {
   readonly livePool: Pool;
   /** SLUICE_MYSQL_URL: the rebuilt database lives on the same server. */
   readonly mysqlUrl: string;
+  /** TLS of the database connections, as the live pool has it. */
+  readonly mysqlTls?: { readonly ssl?: MysqlSsl };
   readonly backbone: EventBackbone;
   /** The live projector's group (its positions are compared too). */
   readonly groupId: string;
@@ -93,7 +96,7 @@ export async function runRebuild(o: RebuildOptions): Promise<number> {
       throw new RebuildError(`database ${target} already holds tables; name an empty one`);
     const url = new URL(o.mysqlUrl);
     url.pathname = `/${target}`;
-    pool = mysql.createPool({ uri: url.toString(), connectionLimit: 2 });
+    pool = mysql.createPool({ uri: url.toString(), connectionLimit: 2, ...o.mysqlTls });
     await migrate(pool);
     o.out(
       `rebuild: replaying ${Object.values(o.backbone.topics).join(', ')} into ${target} (live: ${liveName}, group ${o.groupId})`,

@@ -10,7 +10,7 @@ import { parseEnvOrExit } from '@sluice/config';
 import { createMetricsRegistry, httpComponent } from '@sluice/http';
 import { createLogger } from '@sluice/logging';
 import { migrate, UploadQueries } from '@sluice/projection';
-import { runComponents } from '@sluice/startup';
+import { mysqlSsl, runComponents } from '@sluice/startup';
 import mysql from 'mysql2/promise';
 import { buildApp } from './app.ts';
 import { projectorEnv } from './config.ts';
@@ -30,8 +30,15 @@ const database = withoutCredentials(config.SLUICE_MYSQL_URL);
 const startup = new Startup('projector', logger);
 const fatal = (message: string): never => startup.fatal(message);
 
+let mysqlTls: ReturnType<typeof mysqlSsl> = {};
+try {
+  mysqlTls = mysqlSsl(config);
+} catch (err) {
+  fatal((err as Error).message);
+}
 const pool = mysql.createPool({
   uri: config.SLUICE_MYSQL_URL,
+  ...mysqlTls,
   connectionLimit: config.SLUICE_PROJECTOR_DB_POOL_SIZE,
   enableKeepAlive: true,
 });
@@ -57,6 +64,7 @@ if (command === 'rebuild') {
   const code = await runRebuild({
     livePool: pool,
     mysqlUrl: config.SLUICE_MYSQL_URL,
+    mysqlTls,
     backbone,
     groupId: config.SLUICE_PROJECTOR_GROUP_ID,
     ...batch,

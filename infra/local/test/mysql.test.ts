@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
-import type { RowDataPacket } from 'mysql2/promise';
-import { createDatabase, requireServices } from '@sluice/testing';
+import mysql, { type RowDataPacket } from 'mysql2/promise';
+import { mysqlSsl } from '@sluice/startup';
+import { createDatabase, makeTlsFiles, requireServices, serviceUrl } from '@sluice/testing';
+import { infraPaths } from '../src/paths.ts';
+import { mysqlTlsFiles } from '../src/services/mysql.ts';
 
 before(() => requireServices(['mysql']));
 
@@ -34,4 +37,42 @@ test('a table is created, written and read back in a database of its own', async
   );
   const [[current]] = await connection.query<RowDataPacket[]>('SELECT DATABASE() AS db');
   assert.equal(current?.db, database);
+});
+
+test('serves TLS to a client that trusts its CA (SLUICE_MYSQL_TLS_CA), and refuses one that does not', async (t) => {
+  const files = mysqlTlsFiles(infraPaths().service('mysql').dir);
+  const connect = async (config: Parameters<typeof mysqlSsl>[0]): Promise<string> => {
+    const connection = await mysql.createConnection({
+      uri: serviceUrl('mysql'),
+      connectTimeout: 3000,
+      ...mysqlSsl(config),
+    });
+    try {
+      const [[row]] = await connection.query<RowDataPacket[]>("SHOW SESSION STATUS LIKE 'Ssl_cipher'");
+      return String(row?.['Value'] ?? '');
+    } finally {
+      await connection.end();
+    }
+  };
+  const none = { SLUICE_MYSQL_TLS_CA: '', SLUICE_MYSQL_TLS_CERT: '', SLUICE_MYSQL_TLS_KEY: '' };
+  assert.notEqual(
+    await connect({ ...none, SLUICE_MYSQL_TLS_CA: files.ca }),
+    '',
+    'a TLS session with a cipher',
+  );
+  assert.notEqual(
+    await connect({
+      SLUICE_MYSQL_TLS_CA: files.ca,
+      SLUICE_MYSQL_TLS_CERT: files.clientCert,
+      SLUICE_MYSQL_TLS_KEY: files.clientKey,
+    }),
+    '',
+    'with a client certificate too',
+  );
+  assert.equal(await connect(none), '', 'plaintext without the variables');
+  const other = makeTlsFiles(t, 'other');
+  await assert.rejects(
+    connect({ ...none, SLUICE_MYSQL_TLS_CA: other.ca }),
+    'a server certificate another CA signed is refused',
+  );
 });

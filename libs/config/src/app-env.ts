@@ -61,7 +61,14 @@ export function redisEnv() {
 
 /** The projector's database. */
 export function mysqlEnv() {
-  return { SLUICE_MYSQL_URL: env.url(['mysql:'], defaultServiceUrl('mysql')) };
+  return {
+    SLUICE_MYSQL_URL: env.url(['mysql:'], defaultServiceUrl('mysql')),
+    /** PEM CA that signed the database's certificate: set, the connection is TLS and verified. */
+    SLUICE_MYSQL_TLS_CA: env.file(''),
+    /** A client certificate and its key, for a database that requires them. */
+    SLUICE_MYSQL_TLS_CERT: env.file(''),
+    SLUICE_MYSQL_TLS_KEY: env.file(''),
+  };
 }
 
 /** The tenants file: API keys and drives (see libs/tenants). */

@@ -43,4 +43,4 @@ export {
   type DashboardQuery,
 } from './dashboards.ts';
 export { stopProcess, waitForReady, type WaitForReadyOptions } from './processes.ts';
-export { makeTlsFiles, type TlsFiles } from './tls.ts';
+export { makeTlsFiles, writeTlsFiles, type TlsFiles } from './tls.ts';

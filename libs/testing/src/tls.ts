@@ -25,6 +25,11 @@ const EC = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes
 export function makeTlsFiles(t: AfterHook, name = 'sluice-test'): TlsFiles {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-tls-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return writeTlsFiles(dir, name);
+}
+
+/** Makes a CA and a server and a client certificate in `dir`, which must exist. */
+export function writeTlsFiles(dir: string, name: string, days = 1): TlsFiles {
   const at = (file: string): string => join(dir, file);
   const openssl = (...args: string[]): void => void execFileSync('openssl', args, { stdio: 'pipe' });
   openssl(
@@ -36,7 +41,7 @@ export function makeTlsFiles(t: AfterHook, name = 'sluice-test'): TlsFiles {
     '-out',
     at('ca.pem'),
     '-days',
-    '1',
+    String(days),
     '-subj',
     `/CN=${name} CA`,
   );
@@ -65,7 +70,7 @@ export function makeTlsFiles(t: AfterHook, name = 'sluice-test'): TlsFiles {
       '-out',
       at(`${who}.pem`),
       '-days',
-      '1',
+      String(days),
       '-extfile',
       at(`${who}.ext`),
     );
