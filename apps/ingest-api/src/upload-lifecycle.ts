@@ -75,12 +75,9 @@ export class UploadLifecycle {
     }
     const uploadId = randomUUID();
     const nodeId = req.nodeId || randomUUID();
-    const { maxOpenUploads } = this.#d.tenants.limits(tenant);
-    if (maxOpenUploads !== undefined)
-      await this.#admitUpload(tenant, uploadId, req.clientRequestId, maxOpenUploads);
     // The upload's trace: the call's (its span, or what the caller sent), or a new one.
     const traceparent = newUploadTraceparent();
-    const { meta } = await this.#d.staging.createUpload({
+    const { created, meta } = await this.#d.staging.createUpload({
       uploadId,
       tenant,
       drive: drive.name,
@@ -107,10 +104,7 @@ export class UploadLifecycle {
         partSizePolicy: drive.partSizePolicy,
       },
     });
-    // A retried request found its upload: the place taken for a new one is not needed.
-    if (maxOpenUploads !== undefined && meta.uploadId !== uploadId) {
-      await this.#d.staging.closeUpload(tenant, uploadId);
-    }
+    await this.#admitUpload(tenant, meta.uploadId, created);
     if (!meta.emitted.initiated) {
       await inUploadTrace(meta, 'initiate upload', () => this.#d.events.produce(uploadInitiated(meta)));
       await this.#d.staging.markEmitted(meta.uploadId, 'initiated');
@@ -130,18 +124,18 @@ export class UploadLifecycle {
   }
 
   /**
-   * Takes a place among the tenant's open uploads, or refuses. A retry of an initiate that
-   * already created its upload is not refused: it gets that upload back.
+   * Takes a place among the tenant's open uploads, when it has a limit, or refuses. The upload
+   * is created first, so every place names an upload that exists: a crash between the two
+   * leaves an upload not yet announced and not counted, which a retried initiate (same client
+   * request id) finds and admits. A new upload that is refused is deleted before anything
+   * announced it; a retried initiate always gets its upload back.
    */
-  async #admitUpload(
-    tenant: string,
-    uploadId: string,
-    clientRequestId: string,
-    limit: number,
-  ): Promise<void> {
+  async #admitUpload(tenant: string, uploadId: string, created: boolean): Promise<void> {
+    const limit = this.#d.tenants.limits(tenant).maxOpenUploads;
+    if (limit === undefined) return;
     const admitted = await this.#d.staging.openUpload(tenant, uploadId, limit);
-    if (admitted.admitted) return;
-    if (clientRequestId && (await this.#d.staging.uploadOfRequest(tenant, clientRequestId))) return;
+    if (admitted.admitted || !created) return;
+    await this.#d.staging.deleteUpload(uploadId);
     throw new ResourceExhaustedError(
       'TENANT_UPLOAD_LIMIT',
       `your tenant has ${admitted.open} uploads open, its limit: seal or abort one, then initiate again`,

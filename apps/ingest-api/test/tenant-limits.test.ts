@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { status } from '@grpc/grpc-js';
+import { newUpload } from '@sluice/staging/testing';
 import { KEYS, startIngest } from './harness.ts';
 
 describe("a tenant's limits", { timeout: 60_000 }, () => {
@@ -21,6 +22,9 @@ describe("a tenant's limits", { timeout: 60_000 }, () => {
       null,
       'other tenants go on',
     );
+    const staged: string[] = [];
+    for await (const page of h.staging.uploadIds()) staged.push(...page);
+    assert.equal(staged.length, 4, 'a refused initiate leaves no upload behind: 3 of acme and 1 of globex');
 
     const [first, second] = opened;
     assert.equal((await h.rpc.abort({ uploadId: first, reason: 'done' }, h.auth())).err, null);
@@ -46,6 +50,16 @@ describe("a tenant's limits", { timeout: 60_000 }, () => {
     assert.equal(retry.err, null, retry.err?.details);
     assert.equal(retry.res?.uploadId, first.res?.uploadId);
     assert.equal((await h.rpc.initiate({ drive: 'docs' }, h.auth())).err?.code, status.RESOURCE_EXHAUSTED);
+  });
+
+  it('admits, on retry, an upload whose first initiate died between creating and counting it', async (t) => {
+    const h = await startIngest(t, { acmeLimits: { maxOpenUploads: 1 } });
+    // The crash point: the upload is created, its place never taken, nothing announced.
+    const { meta } = await h.staging.createUpload(newUpload({ tenant: 'acme', clientRequestId: 'req-2' }));
+    assert.equal((await h.rpc.initiate({ drive: 'docs' }, h.auth())).err, null, 'it was not counted');
+    const retry = await h.rpc.initiate({ drive: 'docs', clientRequestId: 'req-2' }, h.auth());
+    assert.equal(retry.err, null, retry.err?.details);
+    assert.equal(retry.res?.uploadId, meta.uploadId, 'the retry gets its upload back');
   });
 
   it('refuses chunk calls past maxChunksPerSecond with the wait for the next', async (t) => {

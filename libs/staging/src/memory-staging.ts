@@ -146,10 +146,6 @@ export class MemoryStaging implements StagingStore {
     return Promise.resolve(wait);
   }
 
-  uploadOfRequest(tenant: string, clientRequestId: string): Promise<string | undefined> {
-    return Promise.resolve(this.#requests.get(this.keys.request(tenant, clientRequestId)));
-  }
-
   releaseReservation(uploadId: string, writeId: string): Promise<void> {
     this.#uploads.get(uploadId)?.reserved.delete(writeId);
     return Promise.resolve();

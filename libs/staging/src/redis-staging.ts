@@ -195,10 +195,6 @@ export class RedisStaging implements StagingStore {
     );
   }
 
-  async uploadOfRequest(tenant: string, clientRequestId: string): Promise<string | undefined> {
-    return (await stagingCall(() => this.redis.get(this.keys.request(tenant, clientRequestId)))) ?? undefined;
-  }
-
   async releaseReservation(uploadId: string, writeId: string): Promise<void> {
     await stagingCall(() => this.redis.hdel(this.keys.reservations(uploadId), writeId));
   }

@@ -162,8 +162,6 @@ export interface StagingStore {
    * worth): 0 when taken, otherwise the ms until the next token.
    */
   takeChunkToken(tenant: string, perSecond: number): Promise<number>;
-  /** The upload a client request id created, if any. */
-  uploadOfRequest(tenant: string, clientRequestId: string): Promise<string | undefined>;
 
   /** Starts staging one chunk's bytes under a fresh write id. */
   openChunkWrite(uploadId: string, chunk: number, options?: ChunkWriteOptions): ChunkWrite;

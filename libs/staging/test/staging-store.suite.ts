@@ -376,14 +376,6 @@ export function stagingStoreSuite(name: string, make: StagingStoreFactory): void
       assert.equal(await s.takeChunkToken(`other-${tenant}`, 10), 0, 'per tenant');
     });
 
-    it('finds the upload a client request id created', async (t) => {
-      const s = await make(t, 1024);
-      const crid = randomUUID();
-      const { meta } = await s.createUpload(newUpload({ clientRequestId: crid }));
-      assert.equal(await s.uploadOfRequest(meta.tenant, crid), meta.uploadId);
-      assert.equal(await s.uploadOfRequest(meta.tenant, randomUUID()), undefined);
-    });
-
     it('takes a chunk off the staged bytes once, whatever the calls and writes', async (t) => {
       const s = await make(t, 1024);
       assert.equal(await s.releaseChunk(randomUUID(), 0, 10), 0, 'no upload: nothing to release against');
