@@ -8,10 +8,10 @@
  *   and the rest are projected.
  */
 import { toSluiceError, type SluiceError } from '@sluice/errors';
-import { recordTraceContext } from '@sluice/kafka';
+import { recordSpanAttributes, recordTraceContext } from '@sluice/kafka';
 import type { MysqlProjectionStore, ProjectionRecord } from '@sluice/projection';
 import { RETRY_POLICIES, backoffDelay, pause, withOverrides, type BackoffOptions } from '@sluice/retry';
-import { SpanKind, startSpan } from '@sluice/telemetry';
+import { SpanKind, spansRecorded, startSpan } from '@sluice/telemetry';
 import type { Logger } from 'pino';
 import type { RawMessage } from './batch-source.ts';
 import type { ProjectorMetrics } from './metrics.ts';
@@ -166,19 +166,15 @@ export class BatchWriter {
  * the batch that wrote it: a batch mixes many uploads, and each upload's trace ends here.
  */
 export function traceProjected(messages: readonly RawMessage[], startTime: number): void {
+  // These spans carry nothing on (the projector produces no events): without a recorder they
+  // would be made and dropped for every event.
+  if (!spansRecorded()) return;
   for (const message of messages) {
     startSpan(`${message.topic} project`, {
       parent: recordTraceContext(message.headers),
       kind: SpanKind.CONSUMER,
       startTime,
-      attributes: {
-        'messaging.system': 'kafka',
-        'messaging.operation.type': 'process',
-        'messaging.destination.name': message.topic,
-        'messaging.destination.partition.id': String(message.partition),
-        'messaging.kafka.offset': Number(message.offset),
-        'messaging.batch.message_count': messages.length,
-      },
+      attributes: { ...recordSpanAttributes(message), 'messaging.batch.message_count': messages.length },
     }).end();
   }
 }

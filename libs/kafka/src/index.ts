@@ -24,6 +24,7 @@ export { provisionTopics, type ProvisionedTopic, type ProvisionTopicsOptions } f
 export {
   newTraceparent,
   parseTraceparent,
+  recordSpanAttributes,
   recordTraceContext,
   TRACEPARENT_HEADER,
   TRACESTATE_HEADER,

@@ -16,7 +16,7 @@ import type { DeadLetter, DeadLetterSink } from './dead-letter.ts';
 import { KeyLanes } from './key-lanes.ts';
 import { streamMetrics, type StreamMetrics } from './processor-metrics.ts';
 import { PartitionTracker } from './offset-tracker.ts';
-import { recordTraceContext } from './trace-context.ts';
+import { recordSpanAttributes, recordTraceContext } from './trace-context.ts';
 
 type RawMessage = Message<Buffer, Buffer, Buffer, Buffer>;
 
@@ -285,11 +285,7 @@ export class StreamProcessor<V> {
         parent,
         kind: SpanKind.CONSUMER,
         attributes: {
-          'messaging.system': 'kafka',
-          'messaging.operation.type': 'process',
-          'messaging.destination.name': message.topic,
-          'messaging.destination.partition.id': String(message.partition),
-          'messaging.kafka.offset': Number(message.offset),
+          ...recordSpanAttributes(message),
           'messaging.consumer.group.name': this.#o.consumer.groupId,
         },
       },

@@ -74,3 +74,18 @@ export function recordTraceContext(
   }
   return contextOf({ traceparent, tracestate });
 }
+
+/** The OpenTelemetry messaging attributes of a consumer span handling one record. */
+export function recordSpanAttributes(record: {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: bigint;
+}): Record<string, string | number> {
+  return {
+    'messaging.system': 'kafka',
+    'messaging.operation.type': 'process',
+    'messaging.destination.name': record.topic,
+    'messaging.destination.partition.id': String(record.partition),
+    'messaging.kafka.offset': Number(record.offset),
+  };
+}

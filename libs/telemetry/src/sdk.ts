@@ -8,11 +8,13 @@
  */
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import type { TracingSettings } from './settings.ts';
+import { noteRecording } from './trace.ts';
 
 export function startTracing(settings: TracingSettings): NodeSDK {
   process.env['OTEL_METRICS_EXPORTER'] ??= 'none';
   process.env['OTEL_LOGS_EXPORTER'] ??= 'none';
   const sdk = new NodeSDK({ serviceName: settings.serviceName, instrumentations: [] });
   sdk.start();
+  noteRecording();
   return sdk;
 }

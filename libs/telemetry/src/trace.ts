@@ -68,6 +68,21 @@ export function carryTraceContext(): void {
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
 }
 
+let recording = false;
+
+/** Notes that spans are being recorded (the SDK started, or a test's recorder). */
+export function noteRecording(): void {
+  recording = true;
+}
+
+/**
+ * Whether spans are recorded at all: work that only makes spans (not trace context that events
+ * carry on) can skip itself when they are not.
+ */
+export function spansRecorded(): boolean {
+  return recording;
+}
+
 /** Options of {@link inSpan}. */
 export interface InSpanOptions extends SpanOptions {
   /** The span's parent. @default the active context */

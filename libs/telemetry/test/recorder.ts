@@ -12,6 +12,7 @@ import {
   TracerProvider,
   type ReadableSpan,
 } from '@opentelemetry/sdk-trace';
+import { noteRecording } from '../src/trace.ts';
 
 export type { ReadableSpan } from '@opentelemetry/sdk-trace';
 
@@ -23,5 +24,6 @@ export function recordSpans(): { spans: () => ReadableSpan[]; reset: () => void 
   );
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+  noteRecording();
   return { spans: () => exporter.getFinishedSpans(), reset: () => exporter.reset() };
 }
