@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { credentials, Metadata, status, type ServiceError } from '@grpc/grpc-js';
@@ -13,7 +12,14 @@ import {
   WatchUploadRequest,
 } from '@sluice/proto';
 import { encodeFrame } from '@sluice/schema-registry';
-import { eventTopicPrefix, freePort, kafkaBrokers, requireServices, uniqueName } from '@sluice/testing';
+import {
+  eventTopicPrefix,
+  freePort,
+  kafkaBrokers,
+  requireServices,
+  startRedisServer,
+  uniqueName,
+} from '@sluice/testing';
 import { KEYS, tenantsEnv } from './harness.ts';
 import { start, tenantsFile, waitFor } from './ingest-process.ts';
 
@@ -111,27 +117,7 @@ describe('ingest-api process', { timeout: 60_000 }, () => {
   });
 
   it('refuses a Redis that would evict staged chunks', async (t) => {
-    const port = await freePort();
-    const redis = spawn(
-      'redis-server',
-      [
-        '--port',
-        String(port),
-        '--bind',
-        '127.0.0.1',
-        '--save',
-        '',
-        '--maxmemory',
-        '64mb',
-        '--maxmemory-policy',
-        'allkeys-lru',
-      ],
-      {
-        stdio: 'ignore',
-      },
-    );
-    t.after(() => redis.kill('SIGKILL'));
-    await new Promise((r) => setTimeout(r, 300));
+    const port = await startRedisServer(t, ['--maxmemory', '64mb', '--maxmemory-policy', 'allkeys-lru']);
     const app = start({ SLUICE_REDIS_URL: `redis://127.0.0.1:${port}`, SLUICE_TENANTS_FILE: tenantsFile(t) });
     assert.equal(await app.exited, 2);
     assert.match(

@@ -1,10 +1,8 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { it } from 'node:test';
 import { ResourceExhaustedError } from '@sluice/errors';
-import { freePort } from '@sluice/testing';
+import { startRedisServer } from '@sluice/testing';
 import { Redis } from 'ioredis';
 import { RedisStaging, stagingCall } from '../src/index.ts';
 import { newUpload } from './fixtures.ts';
@@ -25,29 +23,7 @@ it('maps an OOM reply to STAGING_FULL with a pushback', async () => {
 
 it('refuses a chunk with STAGING_FULL when Redis is full, and leaves what was staged before intact', async (t) => {
   // A Redis of its own, 4 MiB at most and no eviction, as production is configured.
-  const port = await freePort();
-  const server = spawn(
-    'redis-server',
-    [
-      '--port',
-      String(port),
-      '--bind',
-      '127.0.0.1',
-      '--maxmemory',
-      '4mb',
-      '--maxmemory-policy',
-      'noeviction',
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-    ],
-    { stdio: 'ignore' },
-  );
-  t.after(async () => {
-    server.kill('SIGKILL');
-    await once(server, 'exit').catch(() => undefined);
-  });
+  const port = await startRedisServer(t, ['--maxmemory', '4mb', '--maxmemory-policy', 'noeviction']);
   const redis = new Redis({
     port,
     host: '127.0.0.1',

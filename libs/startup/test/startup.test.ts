@@ -1,12 +1,10 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { pino } from 'pino';
-import { freePort, makeTlsFiles } from '@sluice/testing';
-import type { Redis } from 'ioredis';
+import { makeTlsFiles, startRedisServer } from '@sluice/testing';
 import { printableUrl, redisOptions, Startup, type RedisConfig } from '../src/index.ts';
 
 class Exit extends Error {
@@ -78,20 +76,9 @@ describe('Redis over TLS', { timeout: 60_000 }, () => {
   it('connects with rediss:// to a server its CA signed, with a client certificate when asked for one', async (t) => {
     const files = makeTlsFiles(t);
     const other = makeTlsFiles(t, 'other');
-    const port = await freePort();
-    const server = spawn(
-      'redis-server',
+    const port = await startRedisServer(
+      t,
       [
-        '--port',
-        '0',
-        '--tls-port',
-        String(port),
-        '--bind',
-        '127.0.0.1',
-        '--save',
-        '',
-        '--appendonly',
-        'no',
         '--tls-cert-file',
         files.serverCert,
         '--tls-key-file',
@@ -101,24 +88,15 @@ describe('Redis over TLS', { timeout: 60_000 }, () => {
         '--tls-auth-clients',
         'yes',
       ],
-      { stdio: 'ignore' },
+      { tls: true },
     );
-    t.after(() => server.kill('SIGKILL'));
     const url = `rediss://127.0.0.1:${port}`;
     const mutual = {
       SLUICE_REDIS_TLS_CA: files.ca,
       SLUICE_REDIS_TLS_CERT: files.clientCert,
       SLUICE_REDIS_TLS_KEY: files.clientKey,
     };
-    let redis: Redis | undefined;
-    for (let i = 0; i < 50 && !redis; i++) {
-      redis = await startup()
-        .redis(redisConfig(url, mutual))
-        .catch(async () => {
-          await new Promise((r) => setTimeout(r, 100));
-          return undefined;
-        });
-    }
+    const redis = await startup().redis(redisConfig(url, mutual));
     assert.ok(redis, 'connected over TLS with its certificate');
     assert.equal(await redis.ping(), 'PONG');
     redis.disconnect();

@@ -3,9 +3,14 @@
  * deleted after the test. The local Redis never evicts (noeviction), so keys a test
  * leaves behind would stay until `npm run infra -- reset redis`.
  */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { connect } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis, type RedisOptions } from 'ioredis';
 import { serviceUrl } from './endpoints.ts';
 import { uniqueName, type AfterHook } from './names.ts';
+import { freePort } from './ports.ts';
 
 /** A Redis client for the configured server, disconnected after the test. */
 export function redisClient(t: AfterHook, options: RedisOptions = {}): Redis {
@@ -50,4 +55,47 @@ export async function deleteKeys(redis: Redis, pattern: string): Promise<number>
     if (keys.length > 0) deleted += await redis.unlink(...keys);
   } while (cursor !== '0');
   return deleted;
+}
+
+/**
+ * A redis-server of the test's own, for settings the shared one must not have (a tiny
+ * maxmemory, an evicting policy, TLS): on a free port of 127.0.0.1, without persistence, with
+ * `args` added; it accepts connections before this resolves, and is killed after the test.
+ * With `tls`, the port is its TLS port and plaintext is off. Resolves with the port.
+ */
+export async function startRedisServer(
+  t: AfterHook,
+  args: readonly string[] = [],
+  options: { readonly tls?: boolean } = {},
+): Promise<number> {
+  const port = await freePort();
+  const listen = options.tls ? ['--port', '0', '--tls-port', String(port)] : ['--port', String(port)];
+  const server = spawn(
+    'redis-server',
+    [...listen, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...args],
+    { stdio: 'ignore' },
+  );
+  t.after(async () => {
+    if (server.exitCode !== null || server.signalCode !== null) return;
+    server.kill('SIGKILL');
+    await once(server, 'exit');
+  });
+  for (let i = 0; i < 200; i++) {
+    if (server.exitCode !== null)
+      throw new Error(`redis-server ${args.join(' ')} exited with ${server.exitCode}`);
+    if (await accepts(port)) return port;
+    await sleep(25);
+  }
+  throw new Error(`redis-server on port ${port} did not accept connections within 5 s`);
+}
+
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
 }
