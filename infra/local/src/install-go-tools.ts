@@ -1,5 +1,6 @@
 /**
- * Services built from the Go module proxy: versitygw (the S3 gateway) with `go install`, and
+ * Services built from the Go module proxy: versitygw (the S3 gateway) and Toxiproxy with
+ * `go install`, and
  * Jaeger inside a small module of its own (`go get -tool`, then `go install tool`), since its
  * module carries replace directives that `go install <pkg>@<version>` refuses. Each build lands
  * in `<tool dir>/bin/`; Go's module and build caches are its own.
@@ -60,4 +61,17 @@ export async function buildJaeger(dir: string, logFile: string): Promise<void> {
   );
   await runCommand(go, ['install', 'tool'], options);
   requireBuilt(bin, 'jaeger', logFile);
+}
+
+/** Builds the Toxiproxy server (`cmd/server`, installed as `server`) into `<dir>/bin`. */
+export async function buildToxiproxy(dir: string, logFile: string): Promise<void> {
+  const go = goBinary('toxiproxy');
+  const bin = join(dir, 'bin');
+  await runCommand(go, ['install', `github.com/Shopify/toxiproxy/v2/cmd/server@${VERSIONS.toxiproxy}`], {
+    cwd: dir,
+    env: goEnv(bin),
+    logFile,
+    hint: PROXY_HINT,
+  });
+  requireBuilt(bin, 'server', logFile);
 }

@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import { APT_PACKAGES, aptPackagePresent, installAptPackages, type AptPackage } from './install-apt.ts';
 import { buildApicurio, buildKafka } from './install-jvm-tools.ts';
-import { buildJaeger, buildVersitygw } from './install-go-tools.ts';
+import { buildJaeger, buildToxiproxy, buildVersitygw } from './install-go-tools.ts';
 import type { InfraPaths } from './paths.ts';
 import { findExecutable } from './run-command.ts';
 import { ensureTool, isInstalled } from './tool-dir.ts';
@@ -25,6 +25,8 @@ export interface Installers {
   versitygw(): Promise<string>;
   /** The Jaeger binary. */
   jaeger(): Promise<string>;
+  /** The Toxiproxy server binary. */
+  toxiproxy(): Promise<string>;
 }
 
 /**
@@ -84,12 +86,14 @@ export function createInstallers(
 
   const versitygwDir = tool('versitygw', VERSIONS.versitygw, buildVersitygw, (work) => work());
   const jaegerDir = tool('jaeger', VERSIONS.jaeger, buildJaeger, (work) => work());
+  const toxiproxyDir = tool('toxiproxy', VERSIONS.toxiproxy, buildToxiproxy, (work) => work());
   return {
     apt,
     kafka: tool('kafka', VERSIONS.kafka, buildKafka, withMaven),
     apicurio: tool('apicurio', VERSIONS.apicurio, buildApicurio, withMaven),
     versitygw: async () => join(await versitygwDir(), 'bin', 'versitygw'),
     jaeger: async () => join(await jaegerDir(), 'bin', 'jaeger'),
+    toxiproxy: async () => join(await toxiproxyDir(), 'bin', 'server'),
   };
 }
 

@@ -35,6 +35,7 @@ import { jaeger, jaegerOtlpPort } from './services/jaeger.ts';
 import { prometheus } from './services/prometheus.ts';
 import { redis } from './services/redis.ts';
 import { s3 } from './services/s3.ts';
+import { toxiproxy } from './services/toxiproxy.ts';
 
 /** The driver of every service in the catalogue. */
 export const DRIVERS: Readonly<Record<ServiceName, ServiceDriver>> = Object.freeze({
@@ -45,6 +46,7 @@ export const DRIVERS: Readonly<Record<ServiceName, ServiceDriver>> = Object.free
   mysql: mariadb,
   prometheus,
   jaeger,
+  toxiproxy,
 });
 
 /** Options shared by every operation. */

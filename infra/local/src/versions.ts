@@ -17,6 +17,8 @@ export const VERSIONS = Object.freeze({
   versitygw: 'v1.8.0',
   /** Jaeger (v2, on the OpenTelemetry Collector), built from the Go module proxy. */
   jaeger: 'v1.75.0',
+  /** Toxiproxy (TCP fault and link-shaping proxy), built from the Go module proxy. */
+  toxiproxy: 'v2.12.0',
   /** Used by the generated Maven pom; resolves with the machines' Maven 3.8. */
   mavenDependencyPlugin: '3.8.1',
 });

@@ -19,12 +19,22 @@ export interface ServiceSpec {
   readonly url: (host: string, port: number) => string;
   /**
    * Started only when named (`npm run infra -- up jaeger`), not by a bare `up`: nothing in
-   * `npm test` needs it, and its first build takes minutes.
+   * `npm test` needs it, and its first build takes minutes. (Jaeger for traces; Toxiproxy for
+   * `npm run test:faults` and the benchmark's shaped S3 link.)
    */
   readonly optional?: boolean;
 }
 
-export const SERVICE_NAMES = ['kafka', 'apicurio', 's3', 'redis', 'mysql', 'prometheus', 'jaeger'] as const;
+export const SERVICE_NAMES = [
+  'kafka',
+  'apicurio',
+  's3',
+  'redis',
+  'mysql',
+  'prometheus',
+  'jaeger',
+  'toxiproxy',
+] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
 
 /** Credentials and names the local services are provisioned with. Development only. */
@@ -38,6 +48,9 @@ export const LOCAL_DEFAULTS = Object.freeze({
   mysqlPassword: 'sluice',
   mysqlDatabase: 'sluice',
   kafkaControllerPort: 19093,
+  /** The local Kafka's TLS listener (server certificate only), and its mutual-TLS one. */
+  kafkaTlsPort: 19094,
+  kafkaMtlsPort: 19095,
   /** Where the local Jaeger takes OTLP over HTTP (its query API is on the catalogue's port). */
   jaegerOtlpPort: 14318,
 });
@@ -58,6 +71,9 @@ export const S3_ENV = Object.freeze({
 
 /** Variable that moves the port of the local Kafka's KRaft controller listener. */
 export const KAFKA_CONTROLLER_PORT_ENV = 'SLUICE_KAFKA_CONTROLLER_PORT';
+/** Variables that move the local Kafka's TLS and mutual-TLS listeners. */
+export const KAFKA_TLS_PORT_ENV = 'SLUICE_KAFKA_TLS_PORT';
+export const KAFKA_MTLS_PORT_ENV = 'SLUICE_KAFKA_MTLS_PORT';
 
 export const SERVICES: Readonly<Record<ServiceName, ServiceSpec>> = Object.freeze({
   kafka: {
@@ -115,6 +131,15 @@ export const SERVICES: Readonly<Record<ServiceName, ServiceSpec>> = Object.freez
     port: 16686,
     portEnv: 'SLUICE_JAEGER_PORT',
     urlEnv: 'SLUICE_JAEGER_URL',
+    url: (host, port) => `http://${host}:${port}`,
+    optional: true,
+  },
+  toxiproxy: {
+    name: 'toxiproxy',
+    title: 'Toxiproxy',
+    port: 18474,
+    portEnv: 'SLUICE_TOXIPROXY_PORT',
+    urlEnv: 'SLUICE_TOXIPROXY_URL',
     url: (host, port) => `http://${host}:${port}`,
     optional: true,
   },

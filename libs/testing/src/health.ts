@@ -161,6 +161,13 @@ const PROBES: Record<ServiceName, Probe> = {
     if (!response.ok) throw new Error(`GET ${url} answered ${response.status}`);
     await response.body?.cancel();
   },
+
+  async toxiproxy(env, timeoutMs) {
+    const url = `${serviceEndpoint('toxiproxy', env).url}/version`;
+    const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+    if (!response.ok) throw new Error(`GET ${url} answered ${response.status}`);
+    await response.body?.cancel();
+  },
 };
 
 async function withTimeout<T>(work: Promise<T>, ms: number, message: string): Promise<T> {
