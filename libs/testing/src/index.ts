@@ -33,7 +33,14 @@ export { createDatabase, type TestDatabase } from './mysql.ts';
 export { uniqueName, type AfterHook } from './names.ts';
 export { SeededRandom } from './seeded-random.ts';
 export { startPipeline, type Pipeline, type PipelineOptions } from './pipeline.ts';
-export { createRedisPrefix, deleteKeys, redisClient, startRedisServer, type RedisPrefix } from './redis.ts';
+export {
+  createRedisPrefix,
+  deleteKeys,
+  launchRedisServer,
+  redisClient,
+  startRedisServer,
+  type RedisPrefix,
+} from './redis.ts';
 export { createBucket, emptyBucket, s3Client, type TestBucket } from './s3.ts';
 export {
   DASHBOARD_DIR,

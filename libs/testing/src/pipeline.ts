@@ -5,7 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { APPS, type AppName } from '@sluice/config';
@@ -26,6 +26,14 @@ export interface PipelineOptions {
   readonly partitions?: number;
   /** Extra variables for one app, e.g. a crash hook. */
   readonly env?: Partial<Record<AppName, Record<string, string>>>;
+  /** Extra variables for every app (an app's own `env` wins). */
+  readonly commonEnv?: Record<string, string>;
+  /** The drive's S3 endpoint, e.g. a fault proxy in front of the local S3. @default the local S3 */
+  readonly s3Endpoint?: string;
+  /** How an app reaches the pipeline's database, e.g. through a fault proxy. @default its URL */
+  readonly databaseUrlFor?: (app: AppName, url: string) => string;
+  /** Where the apps' stdout and stderr go (appended). @default this process's own */
+  readonly logFile?: string;
 }
 
 /** A running pipeline. */
@@ -64,7 +72,7 @@ export async function startPipeline(t: AfterHook, options: PipelineOptions = {})
           drives: [
             {
               name: 'e2e',
-              endpoint: s3.endpoint,
+              endpoint: options.s3Endpoint ?? s3.endpoint,
               region: s3.region,
               bucket: s3.bucket,
               keyTemplate: `${id}/{node_id}/{upload_id}`,
@@ -96,7 +104,10 @@ export async function startPipeline(t: AfterHook, options: PipelineOptions = {})
     SLUICE_PART_WRITER_GROUP_ID: `${id}-part-writer`,
     SLUICE_PROJECTOR_GROUP_ID: `${id}-projector`,
     SLUICE_INGEST_PORT: String(grpcPort),
+    ...options.commonEnv,
   };
+  const log = options.logFile === undefined ? undefined : openSync(options.logFile, 'a');
+  if (log !== undefined) t.after(() => closeSync(log));
   const processes = new Map<AppName, ChildProcess>();
   const start = async (app: AppName): Promise<void> => {
     const child = spawn(process.execPath, [join(root, 'apps', app, 'src', 'main.ts')], {
@@ -104,9 +115,10 @@ export async function startPipeline(t: AfterHook, options: PipelineOptions = {})
         ...process.env,
         ...common,
         [APPS[app].httpPortEnv]: String(httpPorts[app]),
+        SLUICE_MYSQL_URL: options.databaseUrlFor?.(app, db.url) ?? db.url,
         ...options.env?.[app],
       },
-      stdio: ['ignore', 'inherit', 'inherit'],
+      stdio: ['ignore', log ?? 'inherit', log ?? 'inherit'],
     });
     processes.set(app, child);
     await waitForReady(`http://127.0.0.1:${httpPorts[app]}/readyz`, { child, name: app });

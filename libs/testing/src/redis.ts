@@ -3,7 +3,7 @@
  * deleted after the test. The local Redis never evicts (noeviction), so keys a test
  * leaves behind would stay until `npm run infra -- reset redis`.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -69,23 +69,39 @@ export async function startRedisServer(
   options: { readonly tls?: boolean } = {},
 ): Promise<number> {
   const port = await freePort();
+  const server = await launchRedisServer(port, args, options);
+  t.after(async () => {
+    if (server.exitCode !== null || server.signalCode !== null) return;
+    server.kill('SIGKILL');
+    await once(server, 'exit');
+  });
+  return port;
+}
+
+/**
+ * Starts redis-server on `port` of 127.0.0.1 without persistence, with `args` added, and
+ * resolves with its process once it accepts connections. Stopping it is the caller's: a test
+ * that kills it and launches it again on the same port gets an empty Redis, as after a crash
+ * of one that kept nothing on disk.
+ */
+export async function launchRedisServer(
+  port: number,
+  args: readonly string[] = [],
+  options: { readonly tls?: boolean } = {},
+): Promise<ChildProcess> {
   const listen = options.tls ? ['--port', '0', '--tls-port', String(port)] : ['--port', String(port)];
   const server = spawn(
     'redis-server',
     [...listen, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...args],
     { stdio: 'ignore' },
   );
-  t.after(async () => {
-    if (server.exitCode !== null || server.signalCode !== null) return;
-    server.kill('SIGKILL');
-    await once(server, 'exit');
-  });
   for (let i = 0; i < 200; i++) {
     if (server.exitCode !== null)
       throw new Error(`redis-server ${args.join(' ')} exited with ${server.exitCode}`);
-    if (await accepts(port)) return port;
+    if (await accepts(port)) return server;
     await sleep(25);
   }
+  server.kill('SIGKILL');
   throw new Error(`redis-server on port ${port} did not accept connections within 5 s`);
 }
 
