@@ -15,6 +15,8 @@ import {
   DEFAULT_SERVICE_NAMES,
   JAEGER_OTLP_PORT_ENV,
   KAFKA_CONTROLLER_PORT_ENV,
+  KAFKA_MTLS_PORT_ENV,
+  KAFKA_TLS_PORT_ENV,
   LOCAL_DEFAULTS,
   S3_ENV,
   SERVICE_NAMES,
@@ -29,7 +31,7 @@ import { infraPaths, type InfraPaths } from './paths.ts';
 import { isRunning, runningProcess, spawnDetached, stopProcess, type PidRecord } from './processes.ts';
 import type { ServiceContext, ServiceDriver } from './service-driver.ts';
 import { apicurio } from './services/apicurio.ts';
-import { kafka, kafkaControllerPort } from './services/kafka.ts';
+import { kafka, kafkaControllerPort, kafkaTlsPorts } from './services/kafka.ts';
 import { mariadb } from './services/mysql.ts';
 import { jaeger, jaegerOtlpPort } from './services/jaeger.ts';
 import { prometheus } from './services/prometheus.ts';
@@ -341,8 +343,14 @@ function startFailure(ctx: ServiceContext, reason: string): Error {
 
 async function assertPortsFree(ctx: ServiceContext): Promise<void> {
   const ports = [{ port: ctx.port, variable: SERVICES[ctx.name].portEnv }];
-  if (ctx.name === 'kafka')
-    ports.push({ port: kafkaControllerPort(ctx.env), variable: KAFKA_CONTROLLER_PORT_ENV });
+  if (ctx.name === 'kafka') {
+    const tls = kafkaTlsPorts(ctx.env);
+    ports.push(
+      { port: kafkaControllerPort(ctx.env), variable: KAFKA_CONTROLLER_PORT_ENV },
+      { port: tls.tls, variable: KAFKA_TLS_PORT_ENV },
+      { port: tls.mtls, variable: KAFKA_MTLS_PORT_ENV },
+    );
+  }
   if (ctx.name === 'jaeger') ports.push({ port: jaegerOtlpPort(ctx.env), variable: JAEGER_OTLP_PORT_ENV });
   for (const { port, variable } of ports) {
     if (await portAnswers(ctx.host, port)) {

@@ -4,7 +4,7 @@ import mysql, { type RowDataPacket } from 'mysql2/promise';
 import { mysqlSsl } from '@sluice/startup';
 import { createDatabase, makeTlsFiles, requireServices, serviceUrl } from '@sluice/testing';
 import { infraPaths } from '../src/paths.ts';
-import { mysqlTlsFiles } from '../src/services/mysql.ts';
+import { serviceTlsFiles } from '../src/service-tls.ts';
 
 before(() => requireServices(['mysql']));
 
@@ -40,7 +40,7 @@ test('a table is created, written and read back in a database of its own', async
 });
 
 test('serves TLS to a client that trusts its CA (SLUICE_MYSQL_TLS_CA), and refuses one that does not', async (t) => {
-  const files = mysqlTlsFiles(infraPaths().service('mysql').dir);
+  const files = serviceTlsFiles(infraPaths().service('mysql').dir);
   const connect = async (config: Parameters<typeof mysqlSsl>[0]): Promise<string> => {
     const connection = await mysql.createConnection({
       uri: serviceUrl('mysql'),

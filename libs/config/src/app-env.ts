@@ -42,6 +42,13 @@ export function kafkaEnv() {
     /** Partitions of each topic when Sluice creates it. */
     SLUICE_KAFKA_PARTITIONS: env.int(6, 1, 10_000),
     SLUICE_KAFKA_REPLICATION: env.int(1, 1, 16),
+    /** `true`: TLS to the brokers, trusting the system's CAs. Implied by SLUICE_KAFKA_TLS_CA. */
+    SLUICE_KAFKA_TLS: env.bool(false),
+    /** PEM CA that signed the brokers' certificates: set, every connection is TLS and verified. */
+    SLUICE_KAFKA_TLS_CA: env.file(''),
+    /** A client certificate and its key, for brokers that require them (ssl.client.auth=required). */
+    SLUICE_KAFKA_TLS_CERT: env.file(''),
+    SLUICE_KAFKA_TLS_KEY: env.file(''),
   };
 }
 

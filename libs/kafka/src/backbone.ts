@@ -20,7 +20,7 @@ import { kafkaRetryOptions } from './client-retry.ts';
 import { kafkaDeadLetterSink } from './dead-letter.ts';
 import { latestRecords } from './latest-records.ts';
 import { EventProducer } from './event-producer.ts';
-import { createKafkaProducer, type KafkaProducer } from './kafka-producer.ts';
+import { createKafkaProducer, type KafkaConnectionOptions, type KafkaProducer } from './kafka-producer.ts';
 import { StreamProcessor, type StreamProcessorOptions } from './processor.ts';
 import { provisionTopics } from './topics.ts';
 
@@ -28,6 +28,8 @@ import { provisionTopics } from './topics.ts';
 export interface EventBackboneOptions {
   /** `host:port` of the brokers. */
   readonly brokers: readonly string[];
+  /** TLS (and SASL) of every client the backbone opens: admin, producer, consumers. @default plaintext */
+  readonly connection?: KafkaConnectionOptions;
   /** Apicurio Registry v3 API base URL. */
   readonly registryUrl: string;
   /** Before every topic name. @default '' */
@@ -91,6 +93,7 @@ export class EventBackbone {
   static async connect(options: EventBackboneOptions): Promise<EventBackbone> {
     const prefix = options.topicPrefix ?? '';
     const admin = new Admin({
+      ...options.connection,
       clientId: `${options.clientId}-admin`,
       bootstrapBrokers: [...options.brokers],
     });
@@ -114,7 +117,11 @@ export class EventBackbone {
     }
     const registry = new ApicurioRegistry({ url: options.registryUrl });
     const codecs = await createEventCodecs(registry, { topicPrefix: prefix });
-    const client = createKafkaProducer({ brokers: options.brokers, clientId: options.clientId });
+    const client = createKafkaProducer({
+      ...options.connection,
+      brokers: options.brokers,
+      clientId: options.clientId,
+    });
     return new EventBackbone(options, registry, codecs, client);
   }
 
@@ -175,6 +182,7 @@ export class EventBackbone {
 
   #newConsumer(groupId: string): Consumer<Buffer, Buffer, Buffer, Buffer> {
     return new Consumer({
+      ...this.#o.connection,
       groupId,
       clientId: `${this.#o.clientId}-${randomUUID().slice(0, 8)}`,
       bootstrapBrokers: [...this.#o.brokers],

@@ -6,3 +6,6 @@ export { printableUrl, redisOptions } from './redis-options.ts';
 export type { RedisConfig } from './redis-options.ts';
 export { mysqlSsl } from './mysql-options.ts';
 export type { MysqlSsl, MysqlTlsConfig } from './mysql-options.ts';
+export { kafkaConnection } from './kafka-options.ts';
+export type { KafkaTlsConfig } from './kafka-options.ts';
+export { clientTlsFiles, type ClientTlsFiles } from './tls-files.ts';

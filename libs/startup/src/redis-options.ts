@@ -3,8 +3,8 @@
  * TLS, trusting the system's CAs or SLUICE_REDIS_TLS_CA, with a client certificate when
  * SLUICE_REDIS_TLS_CERT and _KEY name one. Half a configuration is refused with what to set.
  */
-import { readFileSync } from 'node:fs';
 import type { RedisOptions } from 'ioredis';
+import { clientTlsFiles } from './tls-files.ts';
 
 /** The Redis variables of `redisEnv()`. */
 export interface RedisConfig {
@@ -25,18 +25,7 @@ export function redisOptions(config: RedisConfig): RedisOptions {
     }
     return base;
   }
-  if (Boolean(cert) !== Boolean(key)) {
-    throw new Error(
-      `${cert ? 'SLUICE_REDIS_TLS_KEY' : 'SLUICE_REDIS_TLS_CERT'} is not set: a client certificate needs its key`,
-    );
-  }
-  return {
-    ...base,
-    tls: {
-      ...(ca ? { ca: readFileSync(ca) } : {}),
-      ...(cert && key ? { cert: readFileSync(cert), key: readFileSync(key) } : {}),
-    },
-  };
+  return { ...base, tls: { ...clientTlsFiles('SLUICE_REDIS', { ca, cert, key }) } };
 }
 
 /** A URL fit for a message: its password, if any, replaced. */

@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { SluiceError } from '@sluice/errors';
-import { EventBackbone } from '@sluice/kafka';
+import { EventBackbone, type KafkaConnectionOptions } from '@sluice/kafka';
 import { parseTenants, type Tenants } from '@sluice/tenants';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import { kafkaConnection, type KafkaTlsConfig } from './kafka-options.ts';
 import { printableUrl, redisOptions, type RedisConfig } from './redis-options.ts';
 
 /**
@@ -77,12 +78,19 @@ export class Startup {
       readonly SLUICE_TOPIC_PREFIX: string;
       readonly SLUICE_KAFKA_PARTITIONS: number;
       readonly SLUICE_KAFKA_REPLICATION: number;
-    },
+    } & KafkaTlsConfig,
     metrics: Registry,
     clientId: string = this.app,
   ): Promise<EventBackbone> {
+    let connection: KafkaConnectionOptions;
+    try {
+      connection = kafkaConnection(config);
+    } catch (err) {
+      return this.fatal((err as Error).message);
+    }
     const backbone = await EventBackbone.connect({
       brokers: config.SLUICE_KAFKA_BROKERS,
+      connection,
       registryUrl: config.SLUICE_REGISTRY_URL,
       topicPrefix: config.SLUICE_TOPIC_PREFIX,
       partitions: config.SLUICE_KAFKA_PARTITIONS,

@@ -7,17 +7,27 @@
  * existing data folder. The data folder is formatted once, when meta.properties is
  * missing.
  *
+ * Besides plaintext, it serves TLS on SLUICE_KAFKA_TLS_PORT (19094) and mutual TLS (a client
+ * certificate required) on SLUICE_KAFKA_MTLS_PORT (19095), with a CA of its own in
+ * `<kafka dir>/tls/` (see service-tls.ts), so the apps' Kafka TLS settings can be tested.
+ *
  * Topics are not created on first use: Sluice provisions its topics, and tests ask for
  * theirs with `createTopic` from @sluice/testing. Replication factors are 1 and the first
  * consumer-group rebalance is not delayed, so tests get their assignment at once.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { KAFKA_CONTROLLER_PORT_ENV, LOCAL_DEFAULTS } from '@sluice/config';
+import {
+  KAFKA_CONTROLLER_PORT_ENV,
+  KAFKA_MTLS_PORT_ENV,
+  KAFKA_TLS_PORT_ENV,
+  LOCAL_DEFAULTS,
+} from '@sluice/config';
 import { portFromEnv } from '@sluice/testing';
 import { findJava } from '../java.ts';
 import { runCommand } from '../run-command.ts';
+import { ensureServiceTls } from '../service-tls.ts';
 import type { ServiceContext, ServiceDriver } from '../service-driver.ts';
 import { JAVA_MAJOR, VERSIONS } from '../versions.ts';
 
@@ -33,7 +43,11 @@ export const kafka: ServiceDriver = {
     const tool = await ctx.installers.kafka();
     const properties = join(ctx.paths.dir, 'server.properties');
     mkdirSync(ctx.paths.dataDir, { recursive: true });
-    writeFileSync(properties, serverProperties(ctx));
+    const tls = ensureServiceTls(ctx.paths.dir, 'sluice-local-kafka');
+    // Kafka takes a PEM key store as one file: the key (PKCS#8, as openssl writes it) and the chain.
+    const keyStore = join(tls.dir, 'server-keystore.pem');
+    writeFileSync(keyStore, `${readFileSync(tls.serverKey, 'utf8')}${readFileSync(tls.serverCert, 'utf8')}`);
+    writeFileSync(properties, serverProperties(ctx, { keyStore, trustStore: tls.ca }));
     const classpath = `${join(tool, 'libs')}/*`;
     if (!existsSync(join(ctx.paths.dataDir, 'meta.properties'))) {
       ctx.say('kafka: formatting its data folder (KRaft)');
@@ -80,17 +94,33 @@ export function kafkaControllerPort(env: NodeJS.ProcessEnv): number {
   return portFromEnv(env, KAFKA_CONTROLLER_PORT_ENV, LOCAL_DEFAULTS.kafkaControllerPort);
 }
 
-function serverProperties(ctx: ServiceContext): string {
+/** The TLS listeners' ports: `tls` (server certificate only) and `mtls` (client certificate required). */
+export function kafkaTlsPorts(env: NodeJS.ProcessEnv): { readonly tls: number; readonly mtls: number } {
+  return {
+    tls: portFromEnv(env, KAFKA_TLS_PORT_ENV, LOCAL_DEFAULTS.kafkaTlsPort),
+    mtls: portFromEnv(env, KAFKA_MTLS_PORT_ENV, LOCAL_DEFAULTS.kafkaMtlsPort),
+  };
+}
+
+function serverProperties(ctx: ServiceContext, tls: { keyStore: string; trustStore: string }): string {
   const controllerPort = kafkaControllerPort(ctx.env);
+  const tlsPorts = kafkaTlsPorts(ctx.env);
+  const served = `PLAINTEXT://${ctx.host}:${ctx.port},TLS://${ctx.host}:${tlsPorts.tls},MTLS://${ctx.host}:${tlsPorts.mtls}`;
   const settings: Record<string, string | number | boolean> = {
     'process.roles': 'broker,controller',
     'node.id': 1,
     'controller.quorum.voters': `1@${ctx.host}:${controllerPort}`,
-    listeners: `PLAINTEXT://${ctx.host}:${ctx.port},CONTROLLER://${ctx.host}:${controllerPort}`,
-    'advertised.listeners': `PLAINTEXT://${ctx.host}:${ctx.port}`,
+    listeners: `${served},CONTROLLER://${ctx.host}:${controllerPort}`,
+    'advertised.listeners': served,
     'controller.listener.names': 'CONTROLLER',
     'inter.broker.listener.name': 'PLAINTEXT',
-    'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+    'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,TLS:SSL,MTLS:SSL',
+    'ssl.keystore.type': 'PEM',
+    'ssl.keystore.location': tls.keyStore,
+    'ssl.truststore.type': 'PEM',
+    'ssl.truststore.location': tls.trustStore,
+    'ssl.client.auth': 'none',
+    'listener.name.mtls.ssl.client.auth': 'required',
     'log.dirs': ctx.paths.dataDir,
     'num.partitions': 1,
     'default.replication.factor': 1,

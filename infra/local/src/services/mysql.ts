@@ -13,9 +13,9 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import mysql from 'mysql2/promise';
 import { LOCAL_DEFAULTS } from '@sluice/config';
-import { writeTlsFiles, type TlsFiles } from '@sluice/testing';
 import type { ServiceContext, ServiceDriver } from '../service-driver.ts';
 import { findExecutable, runCommand } from '../run-command.ts';
+import { ensureServiceTls } from '../service-tls.ts';
 
 export const mariadb: ServiceDriver = {
   name: 'mysql',
@@ -46,13 +46,8 @@ export const mariadb: ServiceDriver = {
       );
       writeFileSync(marker, `${new Date().toISOString()}\n`);
     }
-    const tls = mysqlTlsFiles(ctx.paths.dir);
-    if (!existsSync(tls.ca)) {
-      // A CA of its own and a certificate for 127.0.0.1, so clients can be tested over TLS;
-      // plaintext clients are still served.
-      mkdirSync(tls.dir, { recursive: true });
-      writeTlsFiles(tls.dir, 'sluice-local-mysql', 3650);
-    }
+    // TLS for clients that ask for it; plaintext clients are still served.
+    const tls = ensureServiceTls(ctx.paths.dir, 'sluice-local-mysql');
     return {
       command: findExecutable('mariadbd') ?? 'mariadbd',
       args: [
@@ -109,19 +104,6 @@ export const mariadb: ServiceDriver = {
     }
   },
 };
-
-/** Where the local MariaDB keeps its TLS files: `ca.pem` signs its certificate and `client.pem`. */
-export function mysqlTlsFiles(serviceDir: string): TlsFiles {
-  const dir = join(serviceDir, 'tls');
-  return {
-    dir,
-    ca: join(dir, 'ca.pem'),
-    serverCert: join(dir, 'server.pem'),
-    serverKey: join(dir, 'server.key'),
-    clientCert: join(dir, 'client.pem'),
-    clientKey: join(dir, 'client.key'),
-  };
-}
 
 function socketPath(ctx: ServiceContext): string {
   return join(ctx.paths.dir, 'mysqld.sock');
