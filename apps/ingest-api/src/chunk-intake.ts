@@ -15,7 +15,16 @@ import {
 } from '@sluice/errors';
 import type { Logger } from '@sluice/logging';
 import { failSpan, withSpan, type Span } from '@sluice/telemetry';
-import type { ChunkRecord, ChunkWrite, StagingStore, UploadMeta } from '@sluice/staging';
+import type {
+  Budget,
+  BudgetMarks,
+  BudgetReserveResult,
+  ChunkRecord,
+  ChunkWrite,
+  StagedFigure,
+  StagingStore,
+  UploadMeta,
+} from '@sluice/staging';
 import type { Tenants } from '@sluice/tenants';
 import { chunkUploaded, uploadInitiated } from './events.ts';
 import { requireReplaceable } from './late-replacement.ts';
@@ -59,8 +68,14 @@ export interface ChunkIntakeDeps {
   readonly stagingFull: () => boolean;
   readonly metrics: IngestMetrics;
   readonly logger: Logger;
-  /** Each tenant's limits (chunk calls per second). */
+  /** Each tenant's limits (chunk calls per second, staged bytes). */
   readonly tenants: Pick<Tenants, 'limits'>;
+}
+
+/** A staged-byte budget a chunk reserves on, and its limit. */
+interface BudgetLimit {
+  readonly budget: Budget;
+  readonly limit: number;
 }
 
 /** A chunk being received: bytes go to Redis segment by segment while they are hashed. */
@@ -77,8 +92,13 @@ export interface ChunkReceiver {
  * Staging of chunks: the ACK path. A chunk is acknowledged once its bytes are in Redis,
  * its record is committed and its ChunkUploaded event is durable in Kafka. Each step
  * is safe to die after:
+ * - after the reservations (the upload's, then the tenant's and the global budget's, when
+ *   configured): each is leased, and lapses when no renewal comes.
  * - after segments are written: they are named by a fresh write id nothing refers to,
  *   and expire; the client's retry writes new ones.
+ * - after the record is committed, before the budgets have the upload's new figure: the
+ *   write's budget reservations hold its bytes until their lease ends; after that the budgets
+ *   under-count the upload until its next commit or release sets the figure again.
  * - after the record is committed: the record says `emitted: false`, so the client's
  *   retry (same bytes) finds it and emits the event it lacks, with the same event id.
  * - after the event is durable: a retry is answered `duplicate` and the repeated mark
@@ -144,7 +164,7 @@ export class ChunkIntake {
     if (existing && header.force) await requireReplaceable(d.staging, meta, existing);
     const staging = !existing || header.force;
     if (staging) this.#admit();
-    const receiver = new Receiver(d, meta, header, expected, existing);
+    const receiver = new Receiver(d, meta, header, expected, existing, this.#budgets(tenant));
     if (staging) {
       try {
         await receiver.reserve(header.size);
@@ -168,6 +188,16 @@ export class ChunkIntake {
       `your tenant may send ${perSecond} chunks a second: retry after the pushback delay`,
       { retryAfterMs: waitMs },
     );
+  }
+
+  /** The staged-byte budgets configured for the tenant's chunks, in the order they are reserved. */
+  #budgets(tenant: string): BudgetLimit[] {
+    const own = this.#d.tenants.limits(tenant).maxStagedBytes;
+    const global = this.#d.limits.maxStagedBytesGlobal;
+    return [
+      ...(own === undefined ? [] : [{ budget: { kind: 'tenant', tenant } as const, limit: own }]),
+      ...(global === undefined ? [] : [{ budget: { kind: 'global' } as const, limit: global }]),
+    ];
   }
 
   /** Back-pressure on the whole of staging: refuse before any byte is staged. */
@@ -238,6 +268,10 @@ class Receiver implements ChunkReceiver {
   #reserved = 0;
   /** Whether a reservation was taken (and may need dropping). */
   #holds = false;
+  /** The staged-byte budgets this chunk reserves on (none when none is configured). */
+  readonly #budgets: readonly BudgetLimit[];
+  /** The budgets on which this write holds a reservation (and may need dropping). */
+  #heldBudgets: Budget[] = [];
   /** Renews the reservation's lease while the bytes stream in. */
   #renewal: NodeJS.Timeout | undefined;
   #renewing: Promise<void> = Promise.resolve();
@@ -251,8 +285,10 @@ class Receiver implements ChunkReceiver {
     header: ChunkHeader,
     expected: string,
     existing: ChunkRecord | undefined,
+    budgets: readonly BudgetLimit[],
   ) {
     this.#d = d;
+    this.#budgets = budgets;
     this.#meta = meta;
     this.#header = header;
     this.#expected = expected;
@@ -300,9 +336,12 @@ class Receiver implements ChunkReceiver {
 
   /**
    * Exact admission: holds `bytes` of the upload's staging cap for this write, checked and
-   * taken in one step with every other write's (`StagingStore.reserve`). Refused with
-   * UPLOAD_STAGING_CAP when they do not fit. The reservation is leased and renewed while the
-   * bytes stream in, becomes staged bytes at the commit, and is dropped by {@link abort}.
+   * taken in one step with every other write's (`StagingStore.reserve`), then the same bytes on
+   * the tenant's budget and on the global one, when configured (`StagingStore.reserveBudget`,
+   * each one step in its own slot). Refused with UPLOAD_STAGING_CAP, TENANT_STAGING_BUDGET or
+   * STAGING_BUDGET when they do not fit; a refusal gives back what the earlier steps took. The
+   * reservations are leased and renewed while the bytes stream in, become staged bytes at the
+   * commit, and are dropped by {@link abort}.
    */
   async reserve(bytes: number): Promise<void> {
     const d = this.#d;
@@ -315,13 +354,14 @@ class Receiver implements ChunkReceiver {
       bytes,
       cap,
       leaseMs: d.limits.reservationLeaseMs,
+      ...(this.#budgets.length > 0 ? { budgets: this.#marks() } : {}),
     });
     switch (reply.result) {
       case 'ok':
         this.#reserved = bytes;
         this.#holds = true;
         this.#renewal ??= setInterval(() => this.#renew(), d.limits.reservationLeaseMs / 3).unref();
-        return;
+        break;
       case 'missing':
       case 'lapsed':
         throw new NotFoundError('UPLOAD_NOT_FOUND', `upload ${uploadId} not found: it may have expired`);
@@ -343,28 +383,86 @@ class Receiver implements ChunkReceiver {
         );
       }
     }
+    for (const { budget, limit } of this.#budgets) {
+      const taken = await d.staging.reserveBudget(budget, write.writeId, {
+        bytes,
+        limit,
+        leaseMs: d.limits.reservationLeaseMs,
+      });
+      if (taken.result === 'ok') {
+        if (!this.#heldBudgets.includes(budget)) this.#heldBudgets.push(budget);
+        continue;
+      }
+      // The chunk is refused whole: what the upload and the earlier budgets hold goes back now.
+      await this.#release();
+      throw this.#budgetRefusal(budget, limit, bytes, taken);
+    }
+  }
+
+  /** Which budgets count the upload, marked on it with its reservation. */
+  #marks(): BudgetMarks {
+    return {
+      tenant: this.#budgets.some((b) => b.budget.kind === 'tenant'),
+      global: this.#budgets.some((b) => b.budget.kind === 'global'),
+    };
+  }
+
+  #budgetRefusal(
+    budget: Budget,
+    limit: number,
+    bytes: number,
+    reply: BudgetReserveResult,
+  ): ResourceExhaustedError {
+    const d = this.#d;
+    const { uploadId, chunkNumber } = this.#header;
+    const chunk = `chunk ${chunkNumber} of upload ${uploadId} (${bytes} bytes)`;
+    const options = { retryAfterMs: d.limits.retryPushbackMs };
+    if (budget.kind === 'tenant') {
+      d.metrics.refused.inc({ code: 'TENANT_STAGING_BUDGET' });
+      const held =
+        reply.result === 'full'
+          ? `your tenant's uploads have ${reply.stagedBytes} bytes staged and not yet stored, and ` +
+            `${reply.reservedBytes} more on their way in; `
+          : '';
+      return new ResourceExhaustedError(
+        'TENANT_STAGING_BUDGET',
+        `${held}${chunk} would pass your tenant's budget of ${limit} staged bytes (maxStagedBytes in the ` +
+          'tenants file): retry after the pushback delay, once earlier chunks are stored; send each ' +
+          "upload's chunks in order so they can be stored and released, or ask for a larger maxStagedBytes",
+        options,
+      );
+    }
+    d.metrics.refused.inc({ code: 'STAGING_BUDGET' });
+    return new ResourceExhaustedError(
+      'STAGING_BUDGET',
+      `staging holds all the bytes its global budget allows (SLUICE_INGEST_STAGED_BYTES_MAX, ${limit} bytes ` +
+        `for every upload together); ${chunk} does not fit: retry after the pushback delay, once earlier ` +
+        'chunks are stored',
+      options,
+    );
   }
 
   #renew(): void {
     const write = this.#write;
     if (!write) return;
-    this.#renewing = this.#d.staging
-      .reserve(this.#meta.uploadId, write.writeId, {
+    const leaseMs = this.#d.limits.reservationLeaseMs;
+    this.#renewing = Promise.all([
+      this.#d.staging.reserve(this.#meta.uploadId, write.writeId, {
         chunk: this.#header.chunkNumber,
         bytes: this.#reserved,
-        leaseMs: this.#d.limits.reservationLeaseMs,
-      })
-      .then(
-        () => undefined,
-        (err: unknown) => {
-          // The next renewal tries again; if none gets through, the lease lapses and the
-          // commit still takes the bytes (they are staged by then).
-          this.#d.logger.warn(
-            { err, upload_id: this.#meta.uploadId },
-            'could not renew a staging reservation',
-          );
-        },
-      );
+        leaseMs,
+      }),
+      ...this.#heldBudgets.map((budget) =>
+        this.#d.staging.reserveBudget(budget, write.writeId, { bytes: this.#reserved, leaseMs }),
+      ),
+    ]).then(
+      () => undefined,
+      (err: unknown) => {
+        // The next renewal tries again; if none gets through, the lease lapses and the
+        // commit still takes the bytes (they are staged by then).
+        this.#d.logger.warn({ err, upload_id: this.#meta.uploadId }, 'could not renew a staging reservation');
+      },
+    );
   }
 
   /** Stops renewing, and waits for a renewal under way. */
@@ -457,6 +555,7 @@ class Receiver implements ChunkReceiver {
     stages.lap('committed');
     switch (committed.result) {
       case 'ok':
+        await this.#settle(committed.staged);
         break;
       case 'missing':
         await this.#drop();
@@ -504,22 +603,52 @@ class Receiver implements ChunkReceiver {
     await this.#drop();
   }
 
+  /**
+   * Gives the budgets the upload's figure after the commit, which drops this write's
+   * reservations there. A failure leaves the figure stale until the upload's next commit or
+   * release (the reservations hold the bytes until their lease ends): the chunk is staged, and
+   * is acknowledged all the same.
+   */
+  async #settle(staged: StagedFigure): Promise<void> {
+    const write = this.#write;
+    if (!write || this.#budgets.length === 0) return;
+    this.#heldBudgets = [];
+    await Promise.all(
+      this.#budgets.map(({ budget }) =>
+        this.#d.staging
+          .settleBudget(budget, this.#meta.uploadId, staged, write.writeId)
+          .catch((err: unknown) => {
+            this.#d.logger.warn(
+              { err, upload_id: this.#meta.uploadId, budget: budget.kind },
+              'could not set an upload’s staged bytes in a staging budget',
+            );
+          }),
+      ),
+    );
+  }
+
+  /** Drops this write's reservations: the upload's, then the budgets'. */
+  async #release(): Promise<void> {
+    const write = this.#write;
+    if (!write) return;
+    const uploadId = this.#meta.uploadId;
+    // Their leases end them anyway.
+    const warn = (err: unknown) =>
+      this.#d.logger.warn({ err, upload_id: uploadId }, 'could not release a staging reservation');
+    if (this.#holds) {
+      this.#holds = false;
+      await this.#d.staging.releaseReservation(uploadId, write.writeId).catch(warn);
+    }
+    const held = this.#heldBudgets;
+    this.#heldBudgets = [];
+    await Promise.all(held.map((budget) => this.#d.staging.releaseBudget(budget, write.writeId).catch(warn)));
+  }
+
   /** Drops what this attempt staged and reserved. */
   async #drop(): Promise<void> {
     this.#digest.cancel();
     await this.#stopRenewal();
-    if (this.#write && this.#holds) {
-      this.#holds = false;
-      await this.#d.staging
-        .releaseReservation(this.#meta.uploadId, this.#write.writeId)
-        .catch((err: unknown) => {
-          // Its lease ends it anyway.
-          this.#d.logger.warn(
-            { err, upload_id: this.#meta.uploadId },
-            'could not release a staging reservation',
-          );
-        });
-    }
+    await this.#release();
     await this.#write?.abort().catch((err: unknown) => {
       // They expire anyway; nothing refers to them.
       this.#d.logger.warn({ err, upload_id: this.#meta.uploadId }, 'could not delete abandoned segments');

@@ -17,9 +17,15 @@ export const ingestEnv = {
   SLUICE_INGEST_MAX_CHUNK: env.bytes(DEFAULT_LIMITS.maxChunkBytes),
   /** Staged-and-not-stored bytes one upload may hold. */
   SLUICE_INGEST_MAX_STAGED_PER_UPLOAD: env.bytes(DEFAULT_LIMITS.maxStagedBytesPerUpload),
+  /**
+   * Staged-and-not-stored bytes every upload together may hold, chunks on their way in included
+   * (the global budget, exact across instances). Unset or 0: no global budget beyond the Redis
+   * memory watermark. Uploads count from their next chunk once it is set.
+   */
+  SLUICE_INGEST_STAGED_BYTES_MAX: env.bytes(0),
   SLUICE_INGEST_MAX_CHUNK_NUMBER: env.int(DEFAULT_LIMITS.maxChunkNumber, 0, 4_294_967_294),
   SLUICE_INGEST_RETRY_PUSHBACK: env.duration(DEFAULT_LIMITS.retryPushbackMs),
-  /** How long a dead instance's chunk writes can hold room under an upload's staging cap. */
+  /** How long a dead instance's chunk writes can hold room under an upload's staging cap and the budgets. */
   SLUICE_INGEST_RESERVATION_LEASE: env.duration(DEFAULT_LIMITS.reservationLeaseMs),
   /** Failed authentications one address may make per minute before its calls are refused (0: no limit). */
   SLUICE_INGEST_AUTH_FAILURES_PER_MINUTE: env.int(DEFAULT_LIMITS.authFailuresPerMinute, 0, 1_000_000),

@@ -1,5 +1,5 @@
 import { formatBytes } from '@sluice/parts';
-import type { Drive } from '@sluice/tenants';
+import type { Drive, TenantLimits } from '@sluice/tenants';
 
 /** Limits ingest enforces; sent to clients in InitiateUploadResponse. */
 export interface IngestLimits {
@@ -9,6 +9,13 @@ export interface IngestLimits {
   readonly maxChunkBytes: number;
   /** Most bytes one upload may have staged and not yet stored. @default 12 GiB */
   readonly maxStagedBytesPerUpload: number;
+  /**
+   * Most bytes every upload together may have staged and not yet stored, with the bytes of
+   * chunks on their way in (SLUICE_INGEST_STAGED_BYTES_MAX): the global budget. Undefined: none
+   * beyond the Redis memory watermark. Uploads count from their next chunk once it is set.
+   * @default undefined
+   */
+  readonly maxStagedBytesGlobal?: number;
   /** Highest chunk number accepted. @default 1,000,000 */
   readonly maxChunkNumber: number;
   /** Retry hint sent with RESOURCE_EXHAUSTED. @default 500 */
@@ -56,4 +63,38 @@ export function stagingCapRisk(limits: IngestLimits, drives: readonly Drive[]): 
     'chunks that large in order could wait for ever for room the part-writer cannot free: raise the cap, ' +
     'or lower SLUICE_INGEST_MAX_CHUNK'
   );
+}
+
+/**
+ * Says which staged-byte budgets could stall an upload for good, as {@link stagingCapRisk} does
+ * for the per-upload cap: a budget below one part of the tenant's largest drive plus two of the
+ * largest chunks can refuse an upload's next chunk while nothing it holds can be stored. (Many
+ * uploads share a budget: this is the least it needs, not what it should be.)
+ */
+export function stagingBudgetRisks(
+  limits: IngestLimits,
+  drives: readonly Drive[],
+  tenantLimits: (tenant: string) => TenantLimits,
+): string[] {
+  const needed = (of: readonly Drive[]): { needed: number; part: number } | undefined => {
+    const part = Math.max(0, ...of.map((d) => d.partSizePolicy.partSize));
+    return of.length === 0 ? undefined : { needed: part + 2 * limits.maxChunkBytes, part };
+  };
+  const risks: string[] = [];
+  const advice = (what: string, budget: number, n: { needed: number; part: number }): string =>
+    `${what} is ${formatBytes(budget)}, below ${formatBytes(n.needed)}: a part (${formatBytes(n.part)}) plus two of ` +
+    `the largest chunks (SLUICE_INGEST_MAX_CHUNK, ${formatBytes(limits.maxChunkBytes)}). Uploads sending chunks ` +
+    'that large could wait for ever for room the part-writer cannot free: raise the budget, or lower ' +
+    'SLUICE_INGEST_MAX_CHUNK';
+  const all = needed(drives);
+  const global = limits.maxStagedBytesGlobal;
+  if (global !== undefined && all && global < all.needed)
+    risks.push(advice('SLUICE_INGEST_STAGED_BYTES_MAX', global, all));
+  for (const tenant of new Set(drives.map((d) => d.tenant))) {
+    const budget = tenantLimits(tenant).maxStagedBytes;
+    const own = needed(drives.filter((d) => d.tenant === tenant));
+    if (budget !== undefined && own && budget < own.needed)
+      risks.push(advice(`maxStagedBytes of tenant ${tenant}`, budget, own));
+  }
+  return risks;
 }

@@ -19,7 +19,7 @@ import { buildApp } from './app.ts';
 import { ingestEnv } from './config.ts';
 import { grpcComponent } from './grpc-component.ts';
 import { serverCredentials } from './tls.ts';
-import { stagingCapRisk, type IngestLimits } from './limits.ts';
+import { stagingBudgetRisks, stagingCapRisk, type IngestLimits } from './limits.ts';
 import { projectedUploads } from './projected-uploads.ts';
 
 // Chunks arrive as buffers of many MiB: without this, nearly each one costs a full collection.
@@ -110,6 +110,9 @@ const limits: IngestLimits = {
   maxUnaryChunkBytes: config.SLUICE_INGEST_MAX_UNARY_CHUNK,
   maxChunkBytes: config.SLUICE_INGEST_MAX_CHUNK,
   maxStagedBytesPerUpload: config.SLUICE_INGEST_MAX_STAGED_PER_UPLOAD,
+  ...(config.SLUICE_INGEST_STAGED_BYTES_MAX > 0
+    ? { maxStagedBytesGlobal: config.SLUICE_INGEST_STAGED_BYTES_MAX }
+    : {}),
   maxChunkNumber: config.SLUICE_INGEST_MAX_CHUNK_NUMBER,
   retryPushbackMs: config.SLUICE_INGEST_RETRY_PUSHBACK,
   reservationLeaseMs: config.SLUICE_INGEST_RESERVATION_LEASE,
@@ -117,6 +120,8 @@ const limits: IngestLimits = {
 };
 const capRisk = stagingCapRisk(limits, tenants.drives);
 if (capRisk) logger.warn(capRisk);
+for (const risk of stagingBudgetRisks(limits, tenants.drives, (tenant) => tenants.limits(tenant)))
+  logger.warn(risk);
 
 const checksums = new ChecksumPool({ threads: config.SLUICE_INGEST_HASH_THREADS });
 

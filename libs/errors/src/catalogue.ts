@@ -89,6 +89,18 @@ export const ERROR_CATALOGUE = {
     true,
     "the tenant's chunk calls per second are at their limit",
   ),
+  TENANT_STAGING_BUDGET: spec(
+    'RESOURCE_EXHAUSTED',
+    429,
+    true,
+    "the tenant's staged bytes are at its budget (maxStagedBytes)",
+  ),
+  STAGING_BUDGET: spec(
+    'RESOURCE_EXHAUSTED',
+    429,
+    true,
+    'the staged bytes of every upload together are at the global budget',
+  ),
   // Outside systems.
   STAGING_UNAVAILABLE: spec('UNAVAILABLE', 503, true, 'the staging store (Redis) cannot be reached'),
   CHECKSUMS_UNAVAILABLE: spec('UNAVAILABLE', 503, true, 'a thread computing checksums stopped; retry'),

@@ -1,5 +1,5 @@
-export { CONSUMER_STATE, SEGMENT_SIZE, segmentCount, stagingKeys } from './keys.ts';
-export type { ConsumerState, StagingKeys } from './keys.ts';
+export { BUDGET_TOMBSTONE_MS, CONSUMER_STATE, SEGMENT_SIZE, segmentCount, stagingKeys } from './keys.ts';
+export type { Budget, BudgetKeys, ConsumerState, StagingKeys } from './keys.ts';
 export { MemoryGate, redisMemory } from './memory-monitor.ts';
 export type { MemoryGateOptions, RedisMemory } from './memory-monitor.ts';
 export { MemoryStaging } from './memory-staging.ts';
@@ -10,6 +10,10 @@ export type { RedisStagingOptions } from './redis-staging.ts';
 export { stagingCall, stagingScript } from './redis-call.ts';
 export { MAX_SEGMENT_WRITES } from './segment-writer.ts';
 export type {
+  BudgetMarks,
+  BudgetReservation,
+  BudgetReserveResult,
+  BudgetUsage,
   ChunkContent,
   ChunkWrite,
   ChunkWriteOptions,
@@ -18,6 +22,7 @@ export type {
   Reservation,
   ReserveResult,
   SealResult,
+  StagedFigure,
   StagedSegments,
   StagingStore,
 } from './staging-store.ts';

@@ -18,6 +18,14 @@
  *   <ns>:tenant:{<tenant>}:open       ZSET    staging (ingest)      the tenant's open uploads → when opened (ms), for
  *                                                                   its maxOpenUploads; entries lapse with the staging TTL
  *   <ns>:tenant:{<tenant>}:rate       HASH    staging (ingest)      the tenant's chunk token bucket (tokens, at)
+ *   <ns>:tenant:{<tenant>}:staged     HASH    staging (ingest)      the tenant's budget (maxStagedBytes): upload id →
+ *                                                                   "bytes:seq", its uploads' staged-byte figures
+ *   <ns>:tenant:{<tenant>}:reserved   HASH    staging (ingest)      the tenant's budget: write id → bytes reserved
+ *   <ns>:tenant:{<tenant>}:lapse      ZSET    staging (ingest)      the tenant's budget: "u:<upload>" / "w:<write>" →
+ *                                                                   when that entry lapses (ms, Redis TIME)
+ *   <ns>:tenant:{<tenant>}:totals     HASH    staging (ingest)      the tenant's budget: sums (staged, reserved)
+ *   <ns>:{budget}:staged|reserved|lapse|totals                      the global budget (SLUICE_INGEST_STAGED_BYTES_MAX),
+ *                                     …       staging (ingest)      the same four keys under one fixed hash tag
  *   <ns>:assembler:expiry-lease       STRING  assembler             which instance sweeps for idle uploads
  *
  * One writer per hash: a fact that crosses owners goes through the owner's methods (the
@@ -30,8 +38,69 @@
  * A chunk's bytes are written under a fresh write id before its record names them, so a crash
  * mid-write leaves only unreferenced segments (which expire), and a forced replacement never
  * overwrites bytes someone may be reading.
+ *
+ * Staged-byte budgets (a tenant's `maxStagedBytes`, the global `SLUICE_INGEST_STAGED_BYTES_MAX`)
+ * span many uploads, so they cannot live under an upload's hash tag: each budget has four keys
+ * under a hash tag of its own ({@link BudgetKeys}), and every budget script touches one budget.
+ * - A chunk write reserves its bytes on its upload (`reserved`), then on its tenant's budget, then
+ *   on the global one, each check-and-reserve one script; a refusal drops what the earlier steps
+ *   reserved. A budget reservation is leased on Redis TIME like the upload's, and lapses (is
+ *   pruned through `lapse`) when the process that holds it dies.
+ * - An upload's entry in a budget's `staged` is set, never added to: it holds the upload's own
+ *   staged-byte figure with the sequence number the upload's meta gave it (`stagedSeq`, raised by
+ *   every commit and release), and an update older than what the entry holds is ignored, so a
+ *   repeated, replayed or overtaken update is harmless. `totals` follows every change in the same
+ *   script, so a check is O(1). Ingest sets the figure after each commit; `releaseChunk` sets it
+ *   after each release (the part-writer need not know budgets); `deleteUpload` turns the entry
+ *   into a tombstone ("gone", 0 bytes) that no late update brings back, for
+ *   {@link BUDGET_TOMBSTONE_MS}.
+ * - Budgets are paid for only when configured: the reserve that admits a chunk marks, on the
+ *   upload's meta, which budgets count the upload (`budget.tenant`, `budget.global`), and only
+ *   marked uploads' releases and deletions touch budget keys; with no budget configured the chunk
+ *   path makes the round trips it made without budgets. A budget switched on counts an upload
+ *   from its next chunk (bytes it committed before are counted from that chunk's commit on); one
+ *   switched off is no longer checked, and its keys expire once the uploads it counted are gone.
+ * - An abort changes no figure: the bytes stay staged until the part-writer releases them
+ *   (`releaseChunk`), and the upload leaves the budgets when the assembler deletes it. An expired
+ *   upload leaves them the same way (the assembler's expiry deletes it).
+ * - What a crash leaves: between an upload's commit and its budget update, the figure is stale
+ *   (the write's reservation still holds the bytes until its lease ends) until the upload's next
+ *   commit or release. An upload that vanishes without `deleteUpload` (its keys expired) leaves
+ *   an entry that lapses with the staging TTL after its last update, as the upload's own keys did
+ *   (independently of the tenant's open uploads, which only a tenant with maxOpenUploads keeps).
+ *   All four keys of a budget expire together after a staging TTL without writes.
+ * - Errs on the safe side only: when two commits of one upload reach a budget in the opposite
+ *   order, the newer figure holds the older commit's bytes while that write's reservation does
+ *   too, until its own update drops it. A budget never lets more through than its limit.
  */
 export const SEGMENT_SIZE = 1024 * 1024;
+
+/** How long a deleted upload's tombstone stays in a budget, refusing late updates. @default 1 h */
+export const BUDGET_TOMBSTONE_MS = 3_600_000;
+
+/** The four keys of one staged-byte budget, all under one hash tag (see the table above). */
+export interface BudgetKeys {
+  /** Upload id → "bytes:seq", the upload's staged-byte figure; "gone" once the upload is deleted. */
+  readonly staged: string;
+  /** Write id → bytes reserved by a chunk write in flight. */
+  readonly reserved: string;
+  /** "u:<upload id>" and "w:<write id>" → when the entry lapses (ms on Redis's clock). */
+  readonly lapse: string;
+  /** `staged` and `reserved`: the sums of the two hashes. */
+  readonly totals: string;
+}
+
+/** A staged-byte budget: one tenant's (its `maxStagedBytes`), or the global one. */
+export type Budget = { readonly kind: 'tenant'; readonly tenant: string } | { readonly kind: 'global' };
+
+function budgetKeys(prefix: string): BudgetKeys {
+  return {
+    staged: `${prefix}:staged`,
+    reserved: `${prefix}:reserved`,
+    lapse: `${prefix}:lapse`,
+    totals: `${prefix}:totals`,
+  };
+}
 
 /** The consumers that keep a hash of their own per upload, and that hash's suffix. */
 export const CONSUMER_STATE = Object.freeze({ partWriter: 'pw', assembler: 'asm' } as const);
@@ -71,6 +140,11 @@ export function stagingKeys(namespace = 'sluice') {
     openUploads: (tenant: string): string => `${namespace}:tenant:{${tenant}}:open`,
     /** The tenant's token bucket of chunk calls. */
     chunkRate: (tenant: string): string => `${namespace}:tenant:{${tenant}}:rate`,
+    /** A staged-byte budget's keys: the tenant's under its hash tag, the global one under `{budget}`. */
+    budget: (budget: Budget): BudgetKeys =>
+      budgetKeys(
+        budget.kind === 'tenant' ? `${namespace}:tenant:{${budget.tenant}}` : `${namespace}:{budget}`,
+      ),
   } as const;
 }
 export type StagingKeys = ReturnType<typeof stagingKeys>;

@@ -2,14 +2,27 @@
  * Staging in memory, for unit tests of the domain logic that runs on staging (ingest's intake,
  * the part-writer's reads and releases). It keeps the same records under the same key names as
  * `RedisStaging` and follows the same rules (`test/staging-store.suite.ts` runs against both);
- * it has no TTL, keeps no consumer's state (those stores are Redis's alone), and every call is
- * atomic because nothing else runs between its steps.
+ * it has no TTL (a budget's entries of uploads, and their tombstones, stay until changed), keeps
+ * no consumer's state (those stores are Redis's alone), and every call is atomic because nothing
+ * else runs between its steps.
  */
 import { DataLossError } from '@sluice/errors';
-import { SEGMENT_SIZE, segmentSlices, segmentsOfRecord, stagingKeys, type StagingKeys } from './keys.ts';
+import {
+  SEGMENT_SIZE,
+  segmentSlices,
+  segmentsOfRecord,
+  stagingKeys,
+  type Budget,
+  type StagingKeys,
+} from './keys.ts';
+import { MemoryBudgets } from './memory-budgets.ts';
 import { newUploadMeta, type ChunkRecord, type UploadMeta } from './records.ts';
 import { SegmentWriter } from './segment-writer.ts';
 import type {
+  BudgetMarks,
+  BudgetReservation,
+  BudgetReserveResult,
+  BudgetUsage,
   ChunkWrite,
   ChunkWriteOptions,
   CommitResult,
@@ -17,6 +30,7 @@ import type {
   Reservation,
   ReserveResult,
   SealResult,
+  StagedFigure,
   StagedSegments,
   StagingStore,
 } from './staging-store.ts';
@@ -35,6 +49,10 @@ interface UploadEntry {
   readonly released: Set<number>;
   /** Write id → bytes reserved and when the lease ends. */
   readonly reserved: Map<string, { bytes: number; until: number }>;
+  /** Sequence number of the staged-bytes figure (`stagedSeq` in Redis). */
+  seq: number;
+  /** The budgets that count the upload (`budget.tenant`, `budget.global` in Redis). */
+  marks: BudgetMarks;
 }
 
 export class MemoryStaging implements StagingStore {
@@ -46,10 +64,12 @@ export class MemoryStaging implements StagingStore {
   /** Tenant → its open uploads (no TTL here: they leave only when closed). */
   readonly #open = new Map<string, Set<string>>();
   readonly #buckets = new Map<string, { tokens: number; at: number }>();
+  readonly #budgets: MemoryBudgets;
 
   constructor(options: MemoryStagingOptions = {}) {
     this.keys = stagingKeys(options.namespace);
     this.segmentSize = options.segmentSize ?? SEGMENT_SIZE;
+    this.#budgets = new MemoryBudgets(this.keys);
   }
 
   createUpload(upload: NewUpload, now = Date.now()): Promise<{ created: boolean; meta: UploadMeta }> {
@@ -65,7 +85,14 @@ export class MemoryStaging implements StagingStore {
       }
     }
     const meta = newUploadMeta(upload, uploadId, now);
-    this.#uploads.set(uploadId, { meta, chunks: new Map(), released: new Set(), reserved: new Map() });
+    this.#uploads.set(uploadId, {
+      meta,
+      chunks: new Map(),
+      released: new Set(),
+      reserved: new Map(),
+      seq: 0,
+      marks: { tenant: false, global: false },
+    });
     return Promise.resolve({ created: true, meta });
   }
 
@@ -115,7 +142,38 @@ export class MemoryStaging implements StagingStore {
       }
     }
     entry.reserved.set(writeId, { bytes: r.bytes, until: now + Math.max(1, Math.ceil(r.leaseMs)) });
+    if (r.cap !== undefined && r.budgets) {
+      entry.marks = {
+        tenant: entry.marks.tenant || r.budgets.tenant,
+        global: entry.marks.global || r.budgets.global,
+      };
+    }
     return Promise.resolve({ result: 'ok' });
+  }
+
+  reserveBudget(budget: Budget, writeId: string, r: BudgetReservation): Promise<BudgetReserveResult> {
+    return Promise.resolve(this.#budgets.reserve(budget, writeId, r));
+  }
+
+  releaseBudget(budget: Budget, writeId: string): Promise<void> {
+    this.#budgets.release(budget, writeId);
+    return Promise.resolve();
+  }
+
+  settleBudget(budget: Budget, uploadId: string, figure: StagedFigure, writeId: string): Promise<void> {
+    this.#budgets.settle(budget, uploadId, figure, writeId);
+    return Promise.resolve();
+  }
+
+  budgetUsage(budget: Budget): Promise<BudgetUsage> {
+    return Promise.resolve(this.#budgets.usage(budget));
+  }
+
+  /** Settles every budget that counts the upload. */
+  #settleMarked(entry: UploadEntry, figure: StagedFigure | 'gone'): void {
+    const { uploadId, tenant } = entry.meta;
+    if (entry.marks.tenant) this.#budgets.settle({ kind: 'tenant', tenant }, uploadId, figure, '');
+    if (entry.marks.global) this.#budgets.settle({ kind: 'global' }, uploadId, figure, '');
   }
 
   openUpload(
@@ -180,7 +238,8 @@ export class MemoryStaging implements StagingStore {
       updatedAt: now,
       firstChunkAt: entry.meta.firstChunkAt === 0 ? now : entry.meta.firstChunkAt,
     };
-    return Promise.resolve({ result: 'ok' });
+    entry.seq += 1;
+    return Promise.resolve({ result: 'ok', staged: { bytes: entry.meta.stagedBytes, seq: entry.seq } });
   }
 
   markChunkEmitted(uploadId: string, chunk: number, writeId: string): Promise<boolean> {
@@ -266,10 +325,16 @@ export class MemoryStaging implements StagingStore {
 
   releaseChunk(uploadId: string, chunk: number, size: number): Promise<number> {
     const entry = this.#uploads.get(uploadId);
-    if (!entry || entry.released.has(chunk)) return Promise.resolve(0);
-    entry.released.add(chunk);
-    entry.meta = { ...entry.meta, stagedBytes: entry.meta.stagedBytes - size };
-    return Promise.resolve(size);
+    if (!entry) return Promise.resolve(0);
+    const first = !entry.released.has(chunk);
+    if (first) {
+      entry.released.add(chunk);
+      entry.meta = { ...entry.meta, stagedBytes: entry.meta.stagedBytes - size };
+      entry.seq += 1;
+    }
+    // Also when done before, as in Redis: a retry brings the budgets up to date.
+    this.#settleMarked(entry, { bytes: entry.meta.stagedBytes, seq: entry.seq });
+    return Promise.resolve(first ? size : 0);
   }
 
   async *uploadIds(): AsyncGenerator<string[]> {
@@ -280,6 +345,7 @@ export class MemoryStaging implements StagingStore {
   async deleteUpload(uploadId: string): Promise<void> {
     const entry = this.#uploads.get(uploadId);
     if (!entry) return;
+    this.#settleMarked(entry, 'gone');
     for (const record of entry.chunks.values()) await this.deleteSegments(this.segmentsOf(uploadId, record));
     if (entry.meta.clientRequestId)
       this.#requests.delete(this.keys.request(entry.meta.tenant, entry.meta.clientRequestId));

@@ -2,7 +2,8 @@
  * Staging in Redis. Key layout and owners: `keys.ts`. Chunk bytes are ~1 MiB segments under a
  * fresh write id (`SegmentWriter`); the upload's state and chunk records change only through
  * the scripts in `scripts.ts`, each of which touches one upload's keys (one slot). Segment bytes
- * travel on a connection of their own, so state commands never queue behind megabytes.
+ * travel on a connection of their own, so state commands never queue behind megabytes. The
+ * staged-byte budgets that span uploads are `RedisBudgets`' (`redis-budgets.ts`), one slot each.
  */
 import { DataLossError } from '@sluice/errors';
 import type { Redis } from 'ioredis';
@@ -12,9 +13,11 @@ import {
   segmentSlices,
   segmentsOfRecord,
   stagingKeys,
+  type Budget,
   type StagingKeys,
 } from './keys.ts';
 import { newUploadMeta, type ChunkRecord, type UploadMeta } from './records.ts';
+import { marksOf, marksText, RedisBudgets } from './redis-budgets.ts';
 import { stagingCall, stagingScript } from './redis-call.ts';
 import {
   ABORT,
@@ -29,6 +32,9 @@ import {
 import { sendSegmentSet } from './segment-write.ts';
 import { SegmentWriter } from './segment-writer.ts';
 import type {
+  BudgetReservation,
+  BudgetReserveResult,
+  BudgetUsage,
   ChunkWrite,
   ChunkWriteOptions,
   CommitResult,
@@ -36,6 +42,7 @@ import type {
   Reservation,
   ReserveResult,
   SealResult,
+  StagedFigure,
   StagedSegments,
   StagingStore,
 } from './staging-store.ts';
@@ -72,6 +79,7 @@ export class RedisStaging implements StagingStore {
   readonly ttlMs: number;
   readonly segmentSize: number;
   readonly keys: StagingKeys;
+  readonly #budgets: RedisBudgets;
 
   constructor(options: RedisStagingOptions) {
     this.redis = options.redis;
@@ -87,6 +95,7 @@ export class RedisStaging implements StagingStore {
     this.redis.defineCommand('sluiceSeal', { numberOfKeys: 2, lua: SEAL });
     this.redis.defineCommand('sluiceAbort', { numberOfKeys: 1, lua: ABORT });
     this.redis.defineCommand('sluiceReleaseChunk', { numberOfKeys: 1, lua: RELEASE_CHUNK });
+    this.#budgets = new RedisBudgets(this.redis, this.keys, this.ttlMs);
   }
 
   /**
@@ -152,6 +161,7 @@ export class RedisStaging implements StagingStore {
       String(r.cap ?? -1),
       String(r.chunk),
       String(Math.max(1, Math.ceil(r.leaseMs))),
+      marksText(r.budgets),
     ])) as string[];
     const [result, a = '', b = '', c = '', d = ''] = reply;
     switch (result) {
@@ -199,6 +209,22 @@ export class RedisStaging implements StagingStore {
     await stagingCall(() => this.redis.hdel(this.keys.reservations(uploadId), writeId));
   }
 
+  reserveBudget(budget: Budget, writeId: string, r: BudgetReservation): Promise<BudgetReserveResult> {
+    return this.#budgets.reserve(budget, writeId, r);
+  }
+
+  releaseBudget(budget: Budget, writeId: string): Promise<void> {
+    return this.#budgets.release(budget, writeId);
+  }
+
+  settleBudget(budget: Budget, uploadId: string, figure: StagedFigure, writeId: string): Promise<void> {
+    return this.#budgets.settle(budget, uploadId, figure, writeId);
+  }
+
+  budgetUsage(budget: Budget): Promise<BudgetUsage> {
+    return this.#budgets.usage(budget);
+  }
+
   openChunkWrite(uploadId: string, chunk: number, options: ChunkWriteOptions = {}): ChunkWrite {
     return new SegmentWriter(this, uploadId, chunk, options);
   }
@@ -228,10 +254,10 @@ export class RedisStaging implements StagingStore {
       String(this.ttlMs),
       String(now),
       record.writeId,
-    ])) as [string, string | null | undefined];
+    ])) as [string, string | null | undefined, string | undefined];
     switch (reply[0]) {
       case 'ok':
-        return { result: 'ok' };
+        return { result: 'ok', staged: { bytes: Number(reply[1]), seq: Number(reply[2]) } };
       case 'missing':
         return { result: 'missing' };
       case 'status':
@@ -342,11 +368,17 @@ export class RedisStaging implements StagingStore {
   }
 
   async releaseChunk(uploadId: string, chunk: number, size: number): Promise<number> {
-    const released = await stagingScript(this.redis, 'sluiceReleaseChunk', [
-      this.keys.meta(uploadId),
-      String(chunk),
-      String(size),
-    ]);
+    const [released = '0', bytes = '0', seq = '0', tenant = '', marks = ''] = (await stagingScript(
+      this.redis,
+      'sluiceReleaseChunk',
+      [this.keys.meta(uploadId), String(chunk), String(size)],
+    )) as string[];
+    // Only uploads a budget counts pay the extra round trips (one per budget, in parallel).
+    if (marks !== '')
+      await this.#budgets.settleMarked(marksOf(marks), tenant, uploadId, {
+        bytes: Number(bytes),
+        seq: Number(seq),
+      });
     return Number(released);
   }
 
@@ -371,7 +403,12 @@ export class RedisStaging implements StagingStore {
    * part-writer had not cleaned up yet) are left to their TTL.
    */
   async deleteUpload(uploadId: string): Promise<void> {
-    const meta = await this.getUpload(uploadId);
+    const hash = await stagingCall(() => this.redis.hgetall(this.keys.meta(uploadId)));
+    const meta = Object.keys(hash).length === 0 ? undefined : fromHash(hash);
+    // The budgets drop the upload before its meta goes: a crash in between leaves the meta that
+    // says which budgets count it, and the retry drops it there again.
+    const marks = { tenant: hash['budget.tenant'] === '1', global: hash['budget.global'] === '1' };
+    if (meta) await this.#budgets.settleMarked(marks, meta.tenant, uploadId, 'gone');
     const chunks = await this.listChunks(uploadId);
     const doomed = [
       this.keys.meta(uploadId),

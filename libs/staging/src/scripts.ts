@@ -12,8 +12,11 @@
  * taken: staged bytes leave only when parts are stored, and those parts need it.
  * The lease clock is Redis's own (TIME), so instances with skewed clocks agree on it.
  * A renewal (cap -1) extends a live reservation unchecked, and never brings back one that
- * lapsed or was committed.
- * KEYS: meta, chunks, reservations. ARGV: write id, bytes, cap (-1: renewal), chunk, lease ms.
+ * lapsed or was committed. A reservation taken marks on the meta which staged-byte budgets
+ * count the upload ('t' its tenant's, 'g' the global one), so that its releases and its deletion
+ * update them (`keys.ts`).
+ * KEYS: meta, chunks, reservations. ARGV: write id, bytes, cap (-1: renewal), chunk, lease ms,
+ * budgets ('', 't', 'g' or 'tg').
  * Returns {'ok'} | {'missing'} | {'status', status} | {'lapsed'}
  * | {'full', staged bytes, bytes reserved by other writes, first gap, '1' when chunks wait behind it}.
  */
@@ -51,16 +54,21 @@ if cap >= 0 and staged + others + bytes > cap then
 end
 redis.call('HSET', KEYS[3], ARGV[1], string.format('%d:%d', bytes, now + tonumber(ARGV[5])))
 redis.call('PEXPIRE', KEYS[3], ARGV[5])
+if cap >= 0 and ARGV[6] ~= '' then
+  if string.find(ARGV[6], 't', 1, true) then redis.call('HSET', KEYS[1], 'budget.tenant', '1') end
+  if string.find(ARGV[6], 'g', 1, true) then redis.call('HSET', KEYS[1], 'budget.global', '1') end
+end
 return {'ok'}
 `;
 
 /**
  * Records a fully staged chunk if the upload is open and the chunk still holds the
  * write the caller saw (compare-and-set on the write id: '' for "no chunk yet"). The
- * write's reservation (RESERVE) becomes staged bytes in the same step.
+ * write's reservation (RESERVE) becomes staged bytes in the same step, and the staged-bytes
+ * figure gets its next sequence number (`stagedSeq`, what the budgets order updates by).
  * KEYS: meta, chunks, reservations. ARGV: chunk, record JSON, expected write id, size, ttl ms,
  * now ms, write id.
- * Returns {'ok'} | {'missing'} | {'status', status} | {'raced', current JSON}.
+ * Returns {'ok', staged bytes, seq} | {'missing'} | {'status', status} | {'raced', current JSON}.
  */
 export const COMMIT_CHUNK = `
 local status = redis.call('HGET', KEYS[1], 'status')
@@ -75,14 +83,15 @@ end
 if currentWrite ~= ARGV[3] then return {'raced', current} end
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
 redis.call('HDEL', KEYS[3], ARGV[7])
-redis.call('HINCRBY', KEYS[1], 'stagedBytes', tonumber(ARGV[4]) - currentSize)
+local staged = redis.call('HINCRBY', KEYS[1], 'stagedBytes', tonumber(ARGV[4]) - currentSize)
+local seq = redis.call('HINCRBY', KEYS[1], 'stagedSeq', 1)
 redis.call('HSET', KEYS[1], 'updatedAt', ARGV[6])
 if tonumber(redis.call('HGET', KEYS[1], 'firstChunkAt')) == 0 then
   redis.call('HSET', KEYS[1], 'firstChunkAt', ARGV[6])
 end
 redis.call('PEXPIRE', KEYS[1], ARGV[5])
 redis.call('PEXPIRE', KEYS[2], ARGV[5])
-return {'ok'}
+return {'ok', string.format('%d', staged), string.format('%d', seq)}
 `;
 
 /**
@@ -144,14 +153,25 @@ return {'ok'}
  * Takes a stored chunk's bytes off the upload's staged-bytes count, once per chunk: the
  * part-writer calls it (through `RedisStaging.releaseChunk`) after deleting the chunk's
  * segments, and may call it again after a crash. A forced replacement keeps the size and adds
- * nothing to the count, so the bytes leave it once per chunk, not once per write.
- * KEYS: meta. ARGV: chunk, size. Returns the bytes taken off (0 when already done or no upload).
+ * nothing to the count, so the bytes leave it once per chunk, not once per write. A release
+ * gives the figure its next sequence number, as a commit does. What it returns lets the caller
+ * update the budgets that count the upload, also when the release was done before (a retry after
+ * a crash between the release and the budgets).
+ * KEYS: meta. ARGV: chunk, size.
+ * Returns {'0'} when there is no upload, else {bytes taken off ('0' when already done),
+ * staged bytes, seq, tenant, budgets ('', 't', 'g' or 'tg')}.
  */
 export const RELEASE_CHUNK = `
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-if redis.call('HSETNX', KEYS[1], 'released.' .. ARGV[1], '1') == 0 then return 0 end
-redis.call('HINCRBY', KEYS[1], 'stagedBytes', -tonumber(ARGV[2]))
-return tonumber(ARGV[2])
+if redis.call('EXISTS', KEYS[1]) == 0 then return {'0'} end
+local h = redis.call('HMGET', KEYS[1], 'tenant', 'budget.tenant', 'budget.global')
+local released = '0'
+if redis.call('HSETNX', KEYS[1], 'released.' .. ARGV[1], '1') == 1 then
+  redis.call('HINCRBY', KEYS[1], 'stagedBytes', -tonumber(ARGV[2]))
+  redis.call('HINCRBY', KEYS[1], 'stagedSeq', 1)
+  released = ARGV[2]
+end
+local f = redis.call('HMGET', KEYS[1], 'stagedBytes', 'stagedSeq')
+return {released, f[1] or '0', f[2] or '0', h[1] or '', (h[2] and 't' or '') .. (h[3] and 'g' or '')}
 `;
 
 /**

@@ -1,4 +1,4 @@
-import type { StagingKeys } from './keys.ts';
+import type { Budget, StagingKeys } from './keys.ts';
 import type { ChunkRecord, newUploadMeta, UploadMeta } from './records.ts';
 
 /** A chunk write's segments: `<prefix>:<i>` for i in [0, segmentCount), each ≤ segmentSize bytes. */
@@ -8,8 +8,22 @@ export interface StagedSegments {
   readonly segmentCount: number;
 }
 
+/**
+ * An upload's staged bytes as one commit or release left them, with the sequence number that
+ * orders such figures (each commit and release of the upload raises it): what a budget keeps of
+ * the upload, a newer figure replacing an older one, never added to.
+ */
+export interface StagedFigure {
+  readonly bytes: number;
+  readonly seq: number;
+}
+
 export type CommitResult =
-  | { readonly result: 'ok' }
+  | {
+      readonly result: 'ok';
+      /** The upload's staged bytes after this commit: what its budgets are set to (`settleBudget`). */
+      readonly staged: StagedFigure;
+    }
   | { readonly result: 'missing' }
   | { readonly result: 'status'; readonly status: string }
   | { readonly result: 'raced'; readonly current: ChunkRecord | undefined };
@@ -54,6 +68,50 @@ export interface Reservation {
   readonly cap?: number;
   /** How long the reservation lives unless renewed or committed. */
   readonly leaseMs: number;
+  /**
+   * The staged-byte budgets the write reserves on next (see {@link StagingStore.reserveBudget}).
+   * A reservation taken marks the upload as counted by them, so that its releases and its
+   * deletion keep them up to date. @default none
+   */
+  readonly budgets?: BudgetMarks;
+}
+
+/** Which staged-byte budgets count an upload: its tenant's, the global one. */
+export interface BudgetMarks {
+  readonly tenant: boolean;
+  readonly global: boolean;
+}
+
+/** One chunk write's claim on a staged-byte budget. */
+export interface BudgetReservation {
+  /** The write's whole reservation on the budget (it replaces what the write held before). */
+  readonly bytes: number;
+  /**
+   * Most bytes the budget's uploads may hold staged and reserved. Undefined renews: the lease of
+   * a live reservation is extended, unchecked; one that lapsed or was settled is not brought back.
+   */
+  readonly limit?: number;
+  /** How long the reservation lives unless renewed, settled or released. */
+  readonly leaseMs: number;
+}
+
+/** What {@link StagingStore.reserveBudget} found. */
+export type BudgetReserveResult =
+  | { readonly result: 'ok' }
+  /** A renewal found no live reservation: it lapsed, or the write was settled. */
+  | { readonly result: 'lapsed' }
+  | {
+      readonly result: 'full';
+      /** Bytes the budget's uploads hold staged (the sum of their figures). */
+      readonly stagedBytes: number;
+      /** Bytes other chunk writes hold reserved on the budget. */
+      readonly reservedBytes: number;
+    };
+
+/** A budget's use: the sum of its uploads' staged figures, and of its live reservations. */
+export interface BudgetUsage {
+  readonly stagedBytes: number;
+  readonly reservedBytes: number;
 }
 
 /** What a new upload is created from; the store fills in status, counters and times. */
@@ -145,6 +203,31 @@ export interface StagingStore {
   releaseReservation(uploadId: string, writeId: string): Promise<void>;
 
   /**
+   * Admission on a staged-byte budget shared by many uploads (`keys.ts`): sets the bytes
+   * `writeId` holds reserved on it, checked and taken in one atomic step, so any number of writes
+   * admitted at once never pass the limit together: the budget's uploads' staged figures plus
+   * every live reservation stay within it. The reservation goes at {@link settleBudget} (the
+   * commit's figure holds the bytes then) or {@link releaseBudget}, and lapses after its lease if
+   * neither comes. Unlike the upload's cap, no chunk is taken over a budget.
+   */
+  reserveBudget(
+    budget: Budget,
+    writeId: string,
+    reservation: BudgetReservation,
+  ): Promise<BudgetReserveResult>;
+  /** Drops a write's reservation on a budget; safe to call when it is gone. */
+  releaseBudget(budget: Budget, writeId: string): Promise<void>;
+  /**
+   * Sets the upload's staged-byte figure in a budget, unless the budget holds a newer one (by
+   * sequence number) or the upload was deleted, and drops `writeId`'s reservation there (''
+   * for none). Ingest calls it after each commit; {@link releaseChunk} and {@link deleteUpload}
+   * do it themselves for the budgets that count the upload.
+   */
+  settleBudget(budget: Budget, uploadId: string, figure: StagedFigure, writeId: string): Promise<void>;
+  /** What a budget holds now (lapsed entries left out). */
+  budgetUsage(budget: Budget): Promise<BudgetUsage>;
+
+  /**
    * Admits a new upload under its tenant's limit of open uploads (`limit` undefined: none), in
    * one atomic step with the count, so a burst of initiates never passes the limit. Admitting
    * an upload again succeeds. {@link closeUpload} takes it out once sealed or aborted; an upload
@@ -168,8 +251,8 @@ export interface StagingStore {
   /**
    * Records a staged chunk if the upload is open and the chunk still holds the write the caller
    * saw (compare-and-set on the write id; `expectedWriteId` is '' for a new chunk), and adds its
-   * bytes to the upload's staged bytes in place of the write's reservation.
-   * {@link ChunkWrite.commit} calls it.
+   * bytes to the upload's staged bytes in place of the write's reservation; the result carries
+   * the new figure. {@link ChunkWrite.commit} calls it.
    */
   commitChunk(
     uploadId: string,
@@ -204,7 +287,8 @@ export interface StagingStore {
    * Takes a chunk's bytes off the upload's staged-bytes count once the part-writer has stored
    * them, once per chunk whatever the number of calls or writes (a forced replacement keeps
    * the size and is not counted again). Returns the bytes taken off: 0 when already done or
-   * when the upload is gone.
+   * when the upload is gone. The budgets that count the upload get its new figure (also when the
+   * release was done before: a retry after a crash between the two brings them up to date).
    */
   releaseChunk(uploadId: string, chunk: number, size: number): Promise<number>;
   /** Pages of the ids of every upload with staged state (for expiry and reconciling). */
@@ -212,7 +296,8 @@ export interface StagingStore {
   /**
    * Deletes the upload's keys: its state, its chunk records and the segments they name, the
    * consumers' own state, and its client request id. Segments of writes no record names any
-   * more are left to expire.
+   * more are left to expire. The budgets that count the upload drop it first (a tombstone that
+   * no late update brings back).
    */
   deleteUpload(uploadId: string): Promise<void>;
 }

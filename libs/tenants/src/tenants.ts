@@ -39,6 +39,11 @@ export interface TenantLimits {
   readonly maxOpenUploads?: number;
   /** Chunk calls per second, in a bucket holding one second's worth. */
   readonly maxChunksPerSecond?: number;
+  /**
+   * Bytes the tenant's uploads may hold staged in Redis and not yet stored, together with the
+   * bytes of chunks on their way in: a chunk reserves its bytes against it before any is staged.
+   */
+  readonly maxStagedBytes?: number;
 }
 
 /** Every tenant's keys and drives. */
@@ -95,7 +100,7 @@ function sizeOf(value: unknown, field: string): number {
 
 /**
  * Parses the tenants file (JSON): `{ "tenants": [{ "name", "apiKeys": [{ "sha256" | "key" }],
- * "limits"?: { "maxOpenUploads"?, "maxChunksPerSecond"? },
+ * "limits"?: { "maxOpenUploads"?, "maxChunksPerSecond"?, "maxStagedBytes"? },
  * "drives": [{ "name", "endpoint", "region", "bucket", "keyTemplate"?, "forcePathStyle"?,
  * "checksumMode"?, "requestChecksumCalculation"?, "partSizePolicy"?: { "kind", "partSize" },
  * "credentials": { "accessKeyIdEnv", "secretAccessKeyEnv" } | { "file" } }] }] }`.
@@ -122,7 +127,7 @@ export function parseTenants(text: string, context: ResolveContext): Tenants {
     const t = obj(raw, at);
     const tenant = str(t['name'], `${at}.name`);
     if (t['limits'] !== undefined)
-      limits.set(tenant, parseLimits(obj(t['limits'], `${at}.limits`), `${at}.limits`));
+      limits.set(tenant, parseLimits(obj(t['limits'], `${at}.limits`), `${at}.limits`, tenant));
     arr(t['apiKeys'], `${at}.apiKeys`).forEach((k, j) => {
       const kf = obj(k, `${at}.apiKeys[${j}]`);
       const digest =
@@ -280,26 +285,31 @@ function credentials(spec: Record<string, unknown>, at: string, context: Resolve
   return { accessKeyId, secretAccessKey };
 }
 
-function parseLimits(l: Record<string, unknown>, at: string): TenantLimits {
-  const known = ['maxOpenUploads', 'maxChunksPerSecond'];
+function parseLimits(l: Record<string, unknown>, at: string, tenant: string): TenantLimits {
+  const known = ['maxOpenUploads', 'maxChunksPerSecond', 'maxStagedBytes'];
   for (const key of Object.keys(l)) {
     if (!known.includes(key))
-      throw new TenantsFileError(`${at}.${key} is not a limit: use ${known.join(' or ')}`);
+      throw new TenantsFileError(
+        `${at}.${key} of tenant ${tenant} is not a limit: use one of ${known.join(', ')}`,
+      );
   }
-  const positive = (key: string): number | undefined => {
+  const positive = (key: string, unit: string): number | undefined => {
     const v = l[key];
     if (v === undefined) return undefined;
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1)
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1)
       throw new TenantsFileError(
-        `${at}.${key} must be a whole number of at least 1 (leave it out for no limit)`,
+        `${at}.${key} of tenant ${tenant} is ${JSON.stringify(v)}; it must be a whole number of ${unit} of ` +
+          'at least 1 (leave it out for no limit)',
       );
     return v;
   };
-  const maxOpenUploads = positive('maxOpenUploads');
-  const maxChunksPerSecond = positive('maxChunksPerSecond');
+  const maxOpenUploads = positive('maxOpenUploads', 'uploads');
+  const maxChunksPerSecond = positive('maxChunksPerSecond', 'chunk calls');
+  const maxStagedBytes = positive('maxStagedBytes', 'bytes');
   return {
     ...(maxOpenUploads === undefined ? {} : { maxOpenUploads }),
     ...(maxChunksPerSecond === undefined ? {} : { maxChunksPerSecond }),
+    ...(maxStagedBytes === undefined ? {} : { maxStagedBytes }),
   };
 }
 

@@ -127,16 +127,39 @@ describe('tenants file', () => {
 
   it("reads a tenant's limits, none when left out, and names a wrong one", () => {
     const tenants = parseTenants(
-      file([docs], { limits: { maxOpenUploads: 100, maxChunksPerSecond: 50 } }),
+      file([docs], {
+        limits: { maxOpenUploads: 100, maxChunksPerSecond: 50, maxStagedBytes: 8_589_934_592 },
+      }),
       context,
     );
-    assert.deepEqual(tenants.limits('acme'), { maxOpenUploads: 100, maxChunksPerSecond: 50 });
+    assert.deepEqual(tenants.limits('acme'), {
+      maxOpenUploads: 100,
+      maxChunksPerSecond: 50,
+      maxStagedBytes: 8_589_934_592,
+    });
     assert.deepEqual(tenants.limits('globex'), {});
     const zero = caught(() => parseTenants(file([docs], { limits: { maxOpenUploads: 0 } }), context));
     assert.ok(zero instanceof TenantsFileError);
-    assert.match(zero.message, /tenants\[0\]\.limits\.maxOpenUploads must be a whole number of at least 1/);
+    assert.match(
+      zero.message,
+      /tenants\[0\]\.limits\.maxOpenUploads of tenant acme is 0; it must be a whole number of uploads of at least 1/,
+    );
+    for (const bad of [0, -1, 1.5, '2GiB', 2 ** 53]) {
+      const e = caught(() => parseTenants(file([docs], { limits: { maxStagedBytes: bad } }), context));
+      assert.ok(e instanceof TenantsFileError, `maxStagedBytes ${String(bad)} is refused`);
+      assert.ok(
+        e.message.startsWith(
+          `tenants[0].limits.maxStagedBytes of tenant acme is ${JSON.stringify(bad)}; ` +
+            'it must be a whole number of bytes of at least 1',
+        ),
+        e.message,
+      );
+    }
     const unknown = caught(() => parseTenants(file([docs], { limits: { maxBytes: 5 } }), context));
-    assert.match((unknown as Error).message, /tenants\[0\]\.limits\.maxBytes is not a limit/);
+    assert.match(
+      (unknown as Error).message,
+      /tenants\[0\]\.limits\.maxBytes of tenant acme is not a limit: use one of maxOpenUploads, maxChunksPerSecond, maxStagedBytes/,
+    );
   });
 
   it('renders object keys from the template', () => {
