@@ -63,11 +63,13 @@ export function newTraceparent(): string {
  * for the span that handles the record; the root context when it has none.
  */
 export function recordTraceContext(
-  headers: ReadonlyMap<Buffer, Buffer> | Iterable<[Buffer, Buffer]>,
+  headers: ReadonlyMap<Buffer, Buffer | undefined> | Iterable<[Buffer, Buffer | undefined]>,
 ): Context {
   let traceparent: string | undefined;
   let tracestate: string | undefined;
   for (const [name, value] of headers) {
+    // Kafka allows a header without a value; the client hands it on as undefined.
+    if (!value) continue;
     const key = name.toString('utf8');
     if (key === TRACEPARENT_HEADER) traceparent = value.toString('utf8');
     else if (key === TRACESTATE_HEADER) tracestate = value.toString('utf8');

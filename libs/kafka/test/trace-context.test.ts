@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { newTraceparent, parseTraceparent } from '../src/index.ts';
+import { traceHeadersOf } from '@sluice/telemetry';
+import { newTraceparent, parseTraceparent, recordTraceContext } from '../src/index.ts';
 
 describe('trace context', () => {
   it('parses the W3C example and refuses invalid values', () => {
@@ -31,5 +32,15 @@ describe('trace context', () => {
     assert.notEqual(a, b);
     assert.equal(parseTraceparent(a)?.version, '00');
     assert.equal(parseTraceparent(a)?.flags, '01');
+  });
+
+  it('reads a record whose traceparent header has no value as one without a trace', () => {
+    const valid = new Map([[Buffer.from('traceparent'), Buffer.from(newTraceparent())]]);
+    assert.ok(traceHeadersOf(recordTraceContext(valid)), 'a valid one is read');
+    const headers = new Map<Buffer, Buffer | undefined>([
+      [Buffer.from('traceparent'), undefined],
+      [Buffer.from('other'), Buffer.from('x')],
+    ]);
+    assert.equal(traceHeadersOf(recordTraceContext(headers)), undefined);
   });
 });
