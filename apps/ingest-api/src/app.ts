@@ -14,6 +14,7 @@ import { ingestMetrics } from './metrics.ts';
 import { addReflection, ServingState } from './serving.ts';
 import { StatusReader, type ProjectedUploads } from './status.ts';
 import { UploadLifecycle } from './upload-lifecycle.ts';
+import type { DecidedOutcomes } from './decided-outcomes.ts';
 import type { WatchTiming } from './upload-watch.ts';
 import type { ChunkEvents } from './uploads.ts';
 import { tolerantDecoding } from './request-decoding.ts';
@@ -32,6 +33,8 @@ export interface AppDeps {
   readonly stagingFull: () => boolean;
   /** The projector's view of uploads, for status after staging and for ListUploads. */
   readonly projected?: ProjectedUploads;
+  /** The outcomes the assembler announced, for status before the projection has them. */
+  readonly outcomes?: DecidedOutcomes;
   readonly readiness?: readonly ReadinessCheck[];
   readonly watch?: WatchTiming;
 }
@@ -58,7 +61,7 @@ export function buildApp(deps: AppDeps): App {
     intakeHandlers({
       chunks: new ChunkIntake({ ...deps, metrics }),
       lifecycle: new UploadLifecycle(deps),
-      status: new StatusReader(deps.staging, deps.projected),
+      status: new StatusReader(deps.staging, deps.projected, deps.outcomes),
       tenants: deps.tenants,
       limits: deps.limits,
       metrics,

@@ -32,6 +32,7 @@ import { startUploadSpan } from './upload-trace.ts';
 import type { IngestLimits } from './limits.ts';
 import type { IngestMetrics } from './metrics.ts';
 import { requireOpen, uploadOf, type ChunkEvents } from './uploads.ts';
+import type { ProjectedUploads } from './status.ts';
 
 /** How far ahead of the bytes a chunk of unknown size reserves room under the staging cap. */
 const RESERVE_STEP = 4 * 1024 * 1024;
@@ -70,6 +71,8 @@ export interface ChunkIntakeDeps {
   readonly logger: Logger;
   /** Each tenant's limits (chunk calls per second, staged bytes). */
   readonly tenants: Pick<Tenants, 'limits'>;
+  /** The projection, to tell an upload whose staged state was lost from a missing one. */
+  readonly projected?: Pick<ProjectedUploads, 'find'>;
 }
 
 /** A staged-byte budget a chunk reserves on, and its limit. */
@@ -147,7 +150,7 @@ export class ChunkIntake {
     }
     const expected = header.sha256 ? parseSha256(header.sha256).toString('hex') : '';
     await this.#pace(tenant);
-    const meta = await uploadOf(d.staging, tenant, uploadId);
+    const meta = await uploadOf(d.staging, tenant, uploadId, d.projected);
     requireOpen(meta);
     if (meta.fixedChunkSize > 0 && header.size > meta.fixedChunkSize) {
       throw new InvalidArgumentError(

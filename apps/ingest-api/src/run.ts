@@ -20,6 +20,7 @@ import { ingestEnv } from './config.ts';
 import { grpcComponent } from './grpc-component.ts';
 import { serverCredentials } from './tls.ts';
 import { stagingBudgetRisks, stagingCapRisk, type IngestLimits } from './limits.ts';
+import { assemblerOutcomes } from './decided-outcomes.ts';
 import { projectedUploads } from './projected-uploads.ts';
 
 // Chunks arrive as buffers of many MiB: without this, nearly each one costs a full collection.
@@ -135,6 +136,7 @@ const app = buildApp({
   limits,
   stagingFull: () => gate.full,
   projected: projectedUploads(new UploadQueries({ pool: mysql, queryTimeoutMs: 5000 })),
+  outcomes: assemblerOutcomes(redis, staging.keys),
   readiness: [
     { name: 'redis', probe: async () => void (await Promise.all([redis.ping(), bulkRedis.ping()])) },
   ],

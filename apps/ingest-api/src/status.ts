@@ -1,6 +1,7 @@
 import { FailedPreconditionError, UnavailableError } from '@sluice/errors';
 import { UploadStatus, type UploadState } from '@sluice/proto';
 import type { StagingStore, UploadMeta } from '@sluice/staging';
+import type { DecidedOutcomes } from './decided-outcomes.ts';
 import { isUploadId, uploadNotFound } from './uploads.ts';
 
 /**
@@ -33,6 +34,7 @@ const RANK: Readonly<Record<number, number>> = {
   [UploadStatus.UPLOAD_STATUS_ABORTED]: 5,
   [UploadStatus.UPLOAD_STATUS_EXPIRED]: 5,
 };
+const FINAL = 5;
 
 /**
  * The state of an upload as ingest knows it: from Redis while the upload is in flight,
@@ -41,10 +43,12 @@ const RANK: Readonly<Record<number, number>> = {
 export class StatusReader {
   readonly #staging: StagingStore;
   readonly #projected: ProjectedUploads | undefined;
+  readonly #outcomes: DecidedOutcomes | undefined;
 
-  constructor(staging: StagingStore, projected?: ProjectedUploads) {
+  constructor(staging: StagingStore, projected?: ProjectedUploads, outcomes?: DecidedOutcomes) {
     this.#staging = staging;
     this.#projected = projected;
+    this.#outcomes = outcomes;
   }
 
   /**
@@ -64,8 +68,12 @@ export class StatusReader {
     ]);
     const mine = live?.tenant === tenant ? live : undefined;
     if (!mine) {
-      // Without Redis state the projection is the answer. A projection that could not be
-      // read is not evidence that the upload does not exist.
+      // Without Redis state the projection is the answer, unless the projector is behind the
+      // assembler's announced outcome. A projection that could not be read is not evidence
+      // that the upload does not exist.
+      if (projected && (RANK[projected.status] ?? 0) >= FINAL) return projected;
+      const decided = await this.#outcomes?.find(tenant, uploadId);
+      if (decided) return decided;
       if (projected) return projected;
       if (projectionError !== undefined) {
         throw new UnavailableError(

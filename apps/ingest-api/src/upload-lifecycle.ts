@@ -13,6 +13,7 @@ import { uploadAbortRequested, uploadInitiated, uploadSealed } from './events.ts
 import type { IngestLimits } from './limits.ts';
 import { inUploadTrace, newUploadTraceparent } from './upload-trace.ts';
 import { uploadOf, type ChunkEvents } from './uploads.ts';
+import type { ProjectedUploads } from './status.ts';
 
 /** What InitiateUpload takes, as the upload keeps it; only the drive must be non-empty. */
 export type InitiateRequest = Pick<
@@ -34,6 +35,8 @@ export interface LifecycleDeps {
   readonly limits: IngestLimits;
   /** Each upload's life at info: initiated, sealed, aborted (once each, when it happens). */
   readonly logger: Logger;
+  /** The projection, to tell an upload whose staged state was lost from a missing one. */
+  readonly projected?: Pick<ProjectedUploads, 'find'>;
 }
 
 const MAX_METADATA_BYTES = 16 * 1024;
@@ -155,7 +158,7 @@ export class UploadLifecycle {
         `total_chunks ${totalChunks} is out of range (0 to ${this.#d.limits.maxChunkNumber + 1})`,
       );
     }
-    const before = await uploadOf(this.#d.staging, tenant, uploadId);
+    const before = await uploadOf(this.#d.staging, tenant, uploadId, this.#d.projected);
     return inUploadTrace(before, 'seal upload', () => this.#seal(before, totalChunks, shaHex));
   }
 
@@ -197,7 +200,7 @@ export class UploadLifecycle {
     }
     if (this.#d.tenants.limits(tenant).maxOpenUploads !== undefined)
       await this.#d.staging.closeUpload(tenant, uploadId);
-    const meta = await uploadOf(this.#d.staging, tenant, uploadId);
+    const meta = await uploadOf(this.#d.staging, tenant, uploadId, this.#d.projected);
     if (!meta.emitted.sealed) {
       await this.#d.events.produce(uploadSealed(meta));
       await this.#d.staging.markEmitted(uploadId, 'sealed');
@@ -208,7 +211,7 @@ export class UploadLifecycle {
 
   /** Marks the upload aborted and asks the pipeline to clean up. Idempotent. */
   async abort(tenant: string, uploadId: string, reason: string): Promise<UploadMeta> {
-    const before = await uploadOf(this.#d.staging, tenant, uploadId);
+    const before = await uploadOf(this.#d.staging, tenant, uploadId, this.#d.projected);
     return inUploadTrace(before, 'abort upload', () => this.#abort(before, reason));
   }
 
@@ -219,7 +222,7 @@ export class UploadLifecycle {
     if (result === 'missing') throw new NotFoundError('UPLOAD_NOT_FOUND', `upload ${uploadId} expired`);
     if (this.#d.tenants.limits(tenant).maxOpenUploads !== undefined)
       await this.#d.staging.closeUpload(tenant, uploadId);
-    const meta = await uploadOf(this.#d.staging, tenant, uploadId);
+    const meta = await uploadOf(this.#d.staging, tenant, uploadId, this.#d.projected);
     if (!meta.emitted.aborted) {
       await this.#d.events.produce(uploadAbortRequested(meta));
       await this.#d.staging.markEmitted(uploadId, 'aborted');

@@ -1,6 +1,7 @@
-import { FailedPreconditionError, NotFoundError } from '@sluice/errors';
-import type { ChunkEvent } from '@sluice/proto';
+import { DataLossError, FailedPreconditionError, NotFoundError } from '@sluice/errors';
+import { FINAL_STATUSES, type ChunkEvent } from '@sluice/proto';
 import type { StagingStore, UploadMeta } from '@sluice/staging';
+import type { ProjectedUploads } from './status.ts';
 
 /** Where ingest's events go: resolves once the event is durable. */
 export interface ChunkEvents {
@@ -9,12 +10,34 @@ export interface ChunkEvents {
 
 /**
  * The caller's upload. Someone else's upload is reported exactly like a missing one,
- * so upload ids reveal nothing across tenants.
+ * so upload ids reveal nothing across tenants. One that the projection knows as still open
+ * but that staging no longer has lost its staged state (a Redis restarted without
+ * persistence, or its keys expired): that is said, not NOT_FOUND.
  */
-export async function uploadOf(staging: StagingStore, tenant: string, uploadId: string): Promise<UploadMeta> {
+export async function uploadOf(
+  staging: StagingStore,
+  tenant: string,
+  uploadId: string,
+  projected?: Pick<ProjectedUploads, 'find'>,
+): Promise<UploadMeta> {
   const meta = isUploadId(uploadId) ? await staging.getUpload(uploadId) : undefined;
-  if (!meta || meta.tenant !== tenant) throw uploadNotFound(uploadId);
-  return meta;
+  if (meta && meta.tenant === tenant) return meta;
+  if (meta === undefined && projected && isUploadId(uploadId)) {
+    // Only on this error path; a projection that cannot be read leaves the answer as it was.
+    const known = await projected.find(tenant, uploadId).catch(() => undefined);
+    if (known && !FINAL_STATUSES.has(known.status)) throw stagingLost(uploadId);
+  }
+  throw uploadNotFound(uploadId);
+}
+
+/** The answer for an open upload whose staged state is gone. */
+export function stagingLost(uploadId: string): DataLossError {
+  return new DataLossError(
+    'STAGING_LOST',
+    `upload ${uploadId} is open, but its staged chunks and state are gone from the staging store ` +
+      '(Redis lost its data, or the upload sat idle past the staging TTL): the bytes sent so far are lost; ' +
+      'upload the file again with a new InitiateUpload',
+  );
 }
 
 const UPLOAD_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
