@@ -210,8 +210,7 @@ function kindsOf(r: SeededRandom, topic: EventTopic, codecs: EventCodecs): Kind[
     {
       kind: 'event without an upload id',
       value: () => valid({ uploadId: '' }),
-      // The part-writer does nothing for an event no upload owns (part-writer.ts handle).
-      fates: { 'part-writer': PASSED, assembler: NO_UPLOAD, projector: EVENT_INVALID },
+      fates: { 'part-writer': NO_UPLOAD, assembler: NO_UPLOAD, projector: EVENT_INVALID },
     },
   ];
   switch (topic) {

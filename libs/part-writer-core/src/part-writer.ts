@@ -1,4 +1,4 @@
-import { InternalError, toSluiceError, type SluiceError } from '@sluice/errors';
+import { InternalError, InvalidArgumentError, toSluiceError, type SluiceError } from '@sluice/errors';
 import { forUpload, type Logger } from '@sluice/logging';
 import { DEFAULT_PART_SIZE } from '@sluice/parts';
 import {
@@ -99,7 +99,15 @@ export class PartWriter {
    */
   async handle(event: ChunkEvent, signal?: AbortSignal): Promise<Deferred | void> {
     const body = event.event;
-    if (body === undefined || event.uploadId === '') return;
+    if (event.uploadId === '') {
+      // No upload can own it: dead-lettered (never dropped), like the assembler does.
+      throw new InvalidArgumentError(
+        `an intake.chunks event (${event.eventId || 'no event id'}) has no upload id; ` +
+          'it cannot belong to any upload: find the producer that wrote it',
+      );
+    }
+    // A kind this version does not know (a newer ingest's): nothing here to do with it.
+    if (body === undefined) return;
     const ref = uploadRefOf(event);
     if (body.$case === 'uploadAbortRequested') return this.#abort(ref, body.value.reason);
 
