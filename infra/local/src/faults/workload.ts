@@ -106,12 +106,21 @@ export class Workload {
    */
   async settle(s3: S3Client, deadlineMs: number): Promise<WorkloadSummary> {
     const deadline = AbortSignal.timeout(deadlineMs);
-    await Promise.all(this.uploads.map((u) => this.#settleOne(u, s3, deadline)));
+    // 16 at a time: hundreds of watches and reads at once would only queue in the clients.
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: 16 }, async () => {
+        while (next < this.uploads.length)
+          await this.#settleOne(this.uploads[next++] as UploadRecord, s3, deadline);
+      }),
+    );
     const reasons = new Map<string, number>();
     const lostDetail: string[] = [];
     for (const u of this.uploads) {
       if (u.outcome === 'failed') {
-        const reason = (u.finalState ?? u.clientError ?? '').replace(/[0-9a-f]{8}-[0-9a-f-]{27}/g, '<id>');
+        // What the client was told when it stopped, else how the upload ended.
+        const told = u.clientError === undefined ? undefined : `client told ${u.clientError}`;
+        const reason = (told ?? u.finalState ?? '').replace(/[0-9a-f]{8}-[0-9a-f-]{27}/g, '<id>');
         reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
       }
       if (u.outcome === 'lost' || u.outcome === 'corrupt') {
