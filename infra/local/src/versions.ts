@@ -17,6 +17,11 @@ export const VERSIONS = Object.freeze({
   versitygw: 'v1.8.0',
   /** Jaeger (v2, on the OpenTelemetry Collector), built from the Go module proxy. */
   jaeger: 'v1.75.0',
+  /** The Kubernetes schemas `infra/k8s` is checked against (PyPI), and the KEDA whose CRD it uses. */
+  kubernetesValidate: '1.37.0',
+  keda: 'v2.18.1',
+  /** The oldest Kubernetes the manifests must be valid for. */
+  kubernetes: '1.33',
   /** Toxiproxy (TCP fault and link-shaping proxy), built from the Go module proxy. */
   toxiproxy: 'v2.12.0',
   /** Used by the generated Maven pom; resolves with the machines' Maven 3.8. */
