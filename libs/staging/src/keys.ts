@@ -26,6 +26,9 @@
  *   <ns>:tenant:{<tenant>}:totals     HASH    staging (ingest)      the tenant's budget: sums (staged, reserved)
  *   <ns>:{budget}:staged|reserved|lapse|totals                      the global budget (SLUICE_INGEST_STAGED_BYTES_MAX),
  *                                     …       staging (ingest)      the same four keys under one fixed hash tag
+ *   <ns>:live:{live-<h>}              ZSET    staging (ingest)      live-upload index: upload id → when created (ms), in
+ *                                                                   16 shards by the id's first hex digit (their own slots);
+ *                                                                   how expiry and the reconciler find uploads (below)
  *   <ns>:assembler:expiry-lease       STRING  assembler             which instance sweeps for idle uploads
  *
  * One writer per hash: a fact that crosses owners goes through the owner's methods (the
@@ -34,6 +37,14 @@
  * The one exception is the end of an upload's life: the assembler, which decides that end,
  * deletes every key of the upload with `RedisStaging.deleteUpload`, which takes the list of
  * per-upload consumer hashes from {@link CONSUMER_STATE} here.
+ *
+ * Expiry and the reconciler find uploads through the live-upload index, not by SCAN: on Redis
+ * Cluster a SCAN sees one node's keys only, and on any Redis it walks every segment key. An
+ * upload enters the index before its meta is written and leaves it after its keys are deleted,
+ * so a crash in between leaves an entry without an upload, never an upload without an entry;
+ * `uploadIds()` prunes such entries once they are a minute old (an upload is written well within
+ * that), and those of uploads whose keys Redis expired. Uploads staged before the index existed
+ * are not in it: they end by their keys' TTL, without an UploadExpired event.
  *
  * A chunk's bytes are written under a fresh write id before its record names them, so a crash
  * mid-write leaves only unreferenced segments (which expire), and a forced replacement never
@@ -102,6 +113,18 @@ function budgetKeys(prefix: string): BudgetKeys {
   };
 }
 
+/** Shards of the live-upload index. */
+export const LIVE_SHARDS = 16;
+
+function liveShardOf(uploadId: string): number {
+  const digit = Number.parseInt(uploadId.charAt(0), 16);
+  return Number.isNaN(digit) ? 0 : digit;
+}
+
+function liveShardKey(namespace: string, shard: number): string {
+  return `${namespace}:live:{live-${shard.toString(16)}}`;
+}
+
 /** The consumers that keep a hash of their own per upload, and that hash's suffix. */
 export const CONSUMER_STATE = Object.freeze({ partWriter: 'pw', assembler: 'asm' } as const);
 export type ConsumerState = keyof typeof CONSUMER_STATE;
@@ -136,6 +159,11 @@ export function stagingKeys(namespace = 'sluice') {
     request: (tenant: string, clientRequestId: string): string =>
       `${namespace}:req:{${tenant}}:${clientRequestId}`,
     expiryLease: (): string => `${namespace}:assembler:expiry-lease`,
+    /** The live-upload index shard of `uploadId` (by its first hex digit; 0 for anything else). */
+    liveUploads: (uploadId: string): string => liveShardKey(namespace, liveShardOf(uploadId)),
+    /** Every shard of the live-upload index. */
+    liveUploadShards: (): string[] =>
+      Array.from({ length: LIVE_SHARDS }, (_, i) => liveShardKey(namespace, i)),
     /** The tenant's open uploads, for its limit on them. */
     openUploads: (tenant: string): string => `${namespace}:tenant:{${tenant}}:open`,
     /** The tenant's token bucket of chunk calls. */

@@ -22,6 +22,7 @@ import { stagingCall, stagingScript } from './redis-call.ts';
 import {
   ABORT,
   COMMIT_CHUNK,
+  FORGET_LIVE,
   MARK_CHUNK_EMITTED,
   OPEN_UPLOAD,
   RELEASE_CHUNK,
@@ -67,6 +68,9 @@ export interface RedisStagingOptions {
   readonly namespace?: string;
 }
 
+/** How old an index entry without an upload must be before it is pruned (creation takes far less). */
+const LIVE_ENTRY_GRACE_MS = 60_000;
+
 /**
  * Staging of uploads in Redis (layout in `keys.ts`): upload state, chunk records and
  * chunk bytes as ~1 MiB segments. Redis values of about 1 MiB move three to five
@@ -95,6 +99,7 @@ export class RedisStaging implements StagingStore {
     this.redis.defineCommand('sluiceSeal', { numberOfKeys: 2, lua: SEAL });
     this.redis.defineCommand('sluiceAbort', { numberOfKeys: 1, lua: ABORT });
     this.redis.defineCommand('sluiceReleaseChunk', { numberOfKeys: 1, lua: RELEASE_CHUNK });
+    this.redis.defineCommand('sluiceForgetLive', { numberOfKeys: 1, lua: FORGET_LIVE });
     this.#budgets = new RedisBudgets(this.redis, this.keys, this.ttlMs);
   }
 
@@ -117,6 +122,8 @@ export class RedisStaging implements StagingStore {
     }
     const meta = newUploadMeta(upload, uploadId, now);
     const key = this.keys.meta(uploadId);
+    // Into the index first: a crash before the meta leaves an entry the next sweep prunes.
+    await stagingCall(() => this.redis.zadd(this.keys.liveUploads(uploadId), now, uploadId));
     await stagingCall(() => this.redis.multi().hset(key, toHash(meta)).pexpire(key, this.ttlMs).exec());
     return { created: true, meta };
   }
@@ -382,18 +389,37 @@ export class RedisStaging implements StagingStore {
     return Number(released);
   }
 
-  /** Pages of upload ids, found by SCAN over every upload's meta key on this Redis. */
-  async *uploadIds(): AsyncGenerator<string[]> {
-    let cursor = '0';
-    do {
-      const [next, keys] = await stagingCall(
-        () => this.redis.scan(cursor, 'MATCH', this.keys.metaPattern(), 'COUNT', 500),
-        'Redis SCAN',
-      );
-      cursor = next;
-      const ids = keys.map((k) => this.keys.uploadIdOfMeta(k)).filter((id) => id !== undefined);
-      if (ids.length > 0) yield ids;
-    } while (cursor !== '0');
+  /**
+   * Pages of the ids of every upload with staged state, from the live-upload index (never a
+   * SCAN). Entries whose upload is gone (expired by Redis, or a crash between the index and
+   * the meta) are pruned once they are a minute old, and not listed.
+   */
+  async *uploadIds(now = Date.now()): AsyncGenerator<string[]> {
+    for (const shard of this.keys.liveUploadShards()) {
+      let cursor = '0';
+      do {
+        const [next, flat] = await stagingCall(
+          () => this.redis.zscan(shard, cursor, 'COUNT', 500),
+          'Redis ZSCAN',
+        );
+        cursor = next;
+        const entries: { id: string; score: string }[] = [];
+        for (let i = 0; i + 1 < flat.length; i += 2) entries.push({ id: flat[i]!, score: flat[i + 1]! });
+        const present = await Promise.all(
+          entries.map(({ id }) => stagingCall(() => this.redis.exists(this.keys.meta(id)))),
+        );
+        const live: string[] = [];
+        for (const [i, { id, score }] of entries.entries()) {
+          if (present[i] === 1) live.push(id);
+          else if (Number(score) < now - LIVE_ENTRY_GRACE_MS) await this.#forgetLive(id, score);
+        }
+        if (live.length > 0) yield live;
+      } while (cursor !== '0');
+    }
+  }
+
+  async #forgetLive(uploadId: string, score: string): Promise<void> {
+    await stagingScript(this.redis, 'sluiceForgetLive', [this.keys.liveUploads(uploadId), uploadId, score]);
   }
 
   /**
@@ -430,6 +456,8 @@ export class RedisStaging implements StagingStore {
       const batch = doomed.slice(Math.max(0, i - 1000), i);
       await stagingCall(() => this.redis.unlink(...batch));
     }
+    // Out of the index last: a crash before this leaves an entry the next sweep prunes.
+    await stagingCall(() => this.redis.zrem(this.keys.liveUploads(uploadId), uploadId));
   }
 }
 

@@ -217,3 +217,15 @@ redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', tostring(now))
 redis.call('PEXPIRE', KEYS[1], math.ceil(2000 + 1000 / rate))
 return wait
 `;
+
+/**
+ * Drops an upload from the live-upload index (KEYS[1]) if its entry still has the score the
+ * caller read (ARGV[2] for ARGV[1]): an entry a new createUpload wrote since is kept.
+ */
+export const FORGET_LIVE = `
+local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if score and tonumber(score) == tonumber(ARGV[2]) then
+  return redis.call('ZREM', KEYS[1], ARGV[1])
+end
+return 0
+`;

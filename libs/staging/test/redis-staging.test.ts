@@ -28,6 +28,45 @@ async function commitCounted(s: RedisStaging, uploadId: string, tenant: string, 
 stagingStoreSuite('RedisStaging', staging);
 
 describe('RedisStaging', () => {
+  it('finds uploads through the live-upload index, in 16 shards of their own slots, never by SCAN', async (t) => {
+    const s = await staging(t);
+    const ids = new Set<string>();
+    for (let i = 0; i < 40; i++) ids.add((await s.createUpload(newUpload())).meta.uploadId);
+    // A meta key the index does not name (as a SCAN would find) is not listed.
+    const stray = randomUUID();
+    await s.redis.hset(s.keys.meta(stray), 'uploadId', stray);
+    const listed = new Set<string>();
+    for await (const page of s.uploadIds()) for (const id of page) listed.add(id);
+    assert.deepEqual(listed, ids);
+    const tags = s.keys.liveUploadShards().map((key) => /\{([^}]*)\}/.exec(key)?.[1]);
+    assert.equal(new Set(tags).size, 16, 'each shard has a hash tag of its own');
+    for (const id of ids) assert.equal((await s.redis.zscore(s.keys.liveUploads(id), id)) !== null, true);
+  });
+
+  it('prunes index entries of uploads that are gone once a minute old, and deleteUpload removes its own', async (t) => {
+    const s = await staging(t);
+    const kept = (await s.createUpload(newUpload())).meta.uploadId;
+    const expired = (await s.createUpload(newUpload())).meta.uploadId;
+    const deleted = (await s.createUpload(newUpload())).meta.uploadId;
+    await s.deleteUpload(deleted);
+    assert.equal(
+      await s.redis.zscore(s.keys.liveUploads(deleted), deleted),
+      null,
+      'deleteUpload leaves the index',
+    );
+    await s.redis.del(s.keys.meta(expired)); // as when Redis expires an idle upload's keys
+    const list = async (now: number): Promise<string[]> => {
+      const out: string[] = [];
+      for await (const page of s.uploadIds(now)) out.push(...page);
+      return out;
+    };
+    assert.deepEqual(await list(Date.now()), [kept], 'an upload that is gone is not listed');
+    assert.notEqual(await s.redis.zscore(s.keys.liveUploads(expired), expired), null, 'a young entry stays');
+    assert.deepEqual(await list(Date.now() + 61_000), [kept]);
+    assert.equal(await s.redis.zscore(s.keys.liveUploads(expired), expired), null, 'an old one is pruned');
+    assert.notEqual(await s.redis.zscore(s.keys.liveUploads(kept), kept), null);
+  });
+
   it('deletes every key of an upload by name, the consumers’ hashes with it', async (t) => {
     const s = await staging(t);
     const { meta } = await s.createUpload(newUpload());
