@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { before, it } from 'node:test';
 import { AssemblyStore, completedOutcome, failedOutcome } from '@sluice/assembler-core';
 import { DataLossError } from '@sluice/errors';
-import { PartEvent_AllPartsStored, UploadStatus } from '@sluice/proto';
+import { PartEvent_AllPartsStored, UploadState, UploadStatus } from '@sluice/proto';
 import { MemoryStaging, RedisStaging } from '@sluice/staging';
 import { createRedisPrefix, requireServices } from '@sluice/testing';
 import { assemblerOutcomes } from '../src/decided-outcomes.ts';
@@ -60,7 +60,10 @@ it('answers COMPLETED with the object from the announced outcome, and nothing be
 it('answers FAILED with the reason, and wins over a projection that is behind', async (t) => {
   const uploadId = randomUUID();
   const behind: ProjectedUploads = {
-    find: () => Promise.resolve({ ...blankState(), uploadId, status: UploadStatus.UPLOAD_STATUS_SEALED }),
+    find: () =>
+      Promise.resolve(
+        UploadState.fromPartial({ uploadId, drive: 'docs', status: UploadStatus.UPLOAD_STATUS_SEALED }),
+      ),
     list: () => Promise.reject(new Error('not used')),
   };
   const { store, reader } = setup(t, behind);
@@ -79,26 +82,3 @@ it('answers FAILED with the reason, and wins over a projection that is behind', 
   assert.equal(state.errorCode, 'STAGING_LOST');
   assert.match(state.errorMessage, /staged bytes are gone/);
 });
-
-/** An UploadState with nothing set. */
-function blankState() {
-  return {
-    uploadId: '',
-    nodeId: '',
-    drive: 'docs',
-    status: UploadStatus.UPLOAD_STATUS_UNSPECIFIED,
-    filename: '',
-    chunksStaged: 0,
-    bytesStaged: 0n,
-    partsStored: 0,
-    bytesStored: 0n,
-    totalChunks: 0,
-    stagedChunks: [],
-    bucket: '',
-    key: '',
-    errorCode: '',
-    errorMessage: '',
-    createdAt: undefined,
-    updatedAt: undefined,
-  };
-}

@@ -49,5 +49,5 @@ export {
   withGrafanaVariables,
   type DashboardQuery,
 } from './dashboards.ts';
-export { stopProcess, waitForReady, type WaitForReadyOptions } from './processes.ts';
+export { killProcess, stopProcess, waitForReady, type WaitForReadyOptions } from './processes.ts';
 export { makeTlsFiles, writeTlsFiles, type TlsFiles } from './tls.ts';

@@ -11,6 +11,14 @@ export async function stopProcess(child: ChildProcess, graceMs = 10_000): Promis
   clearTimeout(force);
 }
 
+/** SIGKILLs a child process and resolves once it has exited; at once when it already had. */
+export async function killProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, 'exit');
+  child.kill('SIGKILL');
+  await exited;
+}
+
 /** Options of {@link waitForReady}. */
 export interface WaitForReadyOptions {
   /** @default 60 000 */

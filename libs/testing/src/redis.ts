@@ -4,13 +4,13 @@
  * leaves behind would stay until `npm run infra -- reset redis`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis, type RedisOptions } from 'ioredis';
 import { serviceUrl } from './endpoints.ts';
 import { uniqueName, type AfterHook } from './names.ts';
 import { freePort } from './ports.ts';
+import { killProcess } from './processes.ts';
 
 /** A Redis client for the configured server, disconnected after the test. */
 export function redisClient(t: AfterHook, options: RedisOptions = {}): Redis {
@@ -70,11 +70,7 @@ export async function startRedisServer(
 ): Promise<number> {
   const port = await freePort();
   const server = await launchRedisServer(port, args, options);
-  t.after(async () => {
-    if (server.exitCode !== null || server.signalCode !== null) return;
-    server.kill('SIGKILL');
-    await once(server, 'exit');
-  });
+  t.after(() => killProcess(server));
   return port;
 }
 

@@ -4,13 +4,13 @@
  * while the workload uploads. A scenario's fault resolves once the fault is over and the
  * faulty part is back.
  */
-import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ChildProcess } from 'node:child_process';
 import { Redis } from 'ioredis';
 import type { AppName, ServiceName } from '@sluice/config';
 import {
   freePort,
+  killProcess,
   launchRedisServer,
   serviceEndpoint,
   type Pipeline,
@@ -19,7 +19,7 @@ import {
 } from '@sluice/testing';
 import { ensureUp, getStatus } from '../orchestrator.ts';
 import { startS3ErrorProxy } from './s3-error-proxy.ts';
-import { createLink } from './toxiproxy.ts';
+import { createLink, type ToxicLink } from './toxiproxy.ts';
 
 /** What a fault gets to work with. */
 export interface FaultContext {
@@ -61,10 +61,7 @@ function killApp(app: AppName, quick: boolean): Scenario {
         fault: async ({ pipeline, random, log }) => {
           for (let i = 1; i <= 3; i++) {
             await between(random, 2_000, 8_000);
-            const child = pipeline.processes.get(app) as ChildProcess;
-            const exited = once(child, 'exit');
-            child.kill('SIGKILL');
-            await exited;
+            await killProcess(pipeline.processes.get(app) as ChildProcess);
             log(`${app} killed (${i} of 3)`);
             await pipeline.restart(app);
             log(`${app} ready again`);
@@ -141,13 +138,19 @@ const s3Errors: Scenario = {
   },
 };
 
+/** A Toxiproxy link to a local service, removed when the scenario ends. */
+async function linkTo(service: ServiceName, after: SetupContext['after']): Promise<ToxicLink> {
+  const { host, port } = serviceEndpoint(service);
+  const link = await createLink(`sluice-faults-${service}-${process.pid}`, `${host}:${port}`);
+  after(() => link.remove());
+  return link;
+}
+
 const s3Resets: Scenario = {
   name: 'S3 connections reset mid-request for 25 s',
   quick: false,
   async setup({ after, random }) {
-    const s3 = serviceEndpoint('s3');
-    const link = await createLink(`sluice-faults-s3-${process.pid}`, `${s3.host}:${s3.port}`);
-    after(() => link.remove());
+    const link = await linkTo('s3', after);
     return {
       options: { s3Endpoint: `http://${link.listen}` },
       fault: async ({ log }) => {
@@ -185,11 +188,7 @@ async function ownRedis(
 ): Promise<{ port: number; server: () => ChildProcess; relaunch: () => Promise<void> }> {
   const port = await freePort();
   let server = await launchRedisServer(port, args);
-  after(async () => {
-    if (server.exitCode !== null || server.signalCode !== null) return;
-    server.kill('SIGKILL');
-    await once(server, 'exit');
-  });
+  after(() => killProcess(server));
   return {
     port,
     server: () => server,
@@ -208,10 +207,7 @@ const redisRestarted: Scenario = {
       options: { commonEnv: { SLUICE_REDIS_URL: `redis://127.0.0.1:${redis.port}` } },
       fault: async ({ log }) => {
         await between(random, 6_000, 12_000);
-        const server = redis.server();
-        const exited = once(server, 'exit');
-        server.kill('SIGKILL');
-        await exited;
+        await killProcess(redis.server());
         log('redis killed');
         await sleep(2_000);
         await redis.relaunch();
@@ -265,8 +261,7 @@ const projectorDbDown: Scenario = {
   quick: false,
   async setup({ after, random }) {
     const mysql = serviceEndpoint('mysql');
-    const link = await createLink(`sluice-faults-mysql-${process.pid}`, `${mysql.host}:${mysql.port}`);
-    after(() => link.remove());
+    const link = await linkTo('mysql', after);
     return {
       options: {
         databaseUrlFor: (app, url) =>
