@@ -5,7 +5,14 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { SERVICE_NAMES, SERVICES, type ServiceName } from '@sluice/config';
+import {
+  profileServiceNames,
+  SERVICE_NAMES,
+  SERVICE_PROFILES,
+  SERVICES,
+  type ServiceName,
+  type ServiceProfile,
+} from '@sluice/config';
 import {
   ensureUp,
   getStatus,
@@ -16,17 +23,22 @@ import {
 } from './orchestrator.ts';
 import { infraPaths } from './paths.ts';
 
-const USAGE = `usage: npm run infra -- <command> [service...]
+const USAGE = `usage: npm run infra -- <command> [--profile <profile>] [service...]
 
 commands:
   up [service...]         install what is missing, start, and wait until healthy
                           (no service named: all but the optional ones)
   down [service...]       stop what \`up\` started
-  status [--json]         probe every service
+  status [--json] [service...]
+                          probe every service (or those named)
   logs <service> [-f] [-n <lines>]
                           print (or follow) a service's log
   reset [service...]      stop and delete data, configuration and logs
   env                     print \`export VAR=value\` lines for apps and tests
+
+--profile <profile>       with up, down, status and reset: the default services, the
+                          profile's optional ones, and any named. Profiles:
+${SERVICE_PROFILES.map((p) => `                            ${p}: ${profileExtras(p).join(', ')}`).join('\n')}
 
 services: ${SERVICE_NAMES.join(', ')} (optional: ${SERVICE_NAMES.filter((n) => SERVICES[n].optional).join(', ')})
 state: $SLUICE_INFRA_DIR (default $SLUICE_CACHE/run); installs: $SLUICE_CACHE/tools`;
@@ -83,14 +95,40 @@ async function main(argv: readonly string[]): Promise<number> {
 
 class UsageError extends Error {}
 
+/**
+ * The services a command acts on: those named, and with `--profile <profile>` the profile's
+ * services too; undefined (the command's default) when neither is given.
+ */
 function serviceArgs(args: readonly string[]): ServiceName[] | undefined {
-  if (args.length === 0) return undefined;
-  return args.map((arg) => {
+  const { profile, names } = profileArg(args);
+  const named = names.map((arg) => {
     if (!(SERVICE_NAMES as readonly string[]).includes(arg)) {
       throw new UsageError(`unknown service "${arg}": choose from ${SERVICE_NAMES.join(', ')}`);
     }
     return arg as ServiceName;
   });
+  if (profile === undefined) return named.length === 0 ? undefined : named;
+  return [...new Set([...profileServiceNames(profile), ...named])];
+}
+
+function profileArg(args: readonly string[]): { profile?: ServiceProfile; names: string[] } {
+  const at = args.findIndex((arg) => arg === '--profile' || arg.startsWith('--profile='));
+  if (at < 0) return { names: [...args] };
+  const flag = args[at] ?? '';
+  const value = flag.includes('=') ? flag.slice(flag.indexOf('=') + 1) : args[at + 1];
+  if (!(SERVICE_PROFILES as readonly (string | undefined)[]).includes(value)) {
+    throw new UsageError(`--profile takes one of ${SERVICE_PROFILES.join(', ')}; got ${value ?? 'nothing'}`);
+  }
+  const names = args.filter((_, i) => i !== at && (flag.includes('=') || i !== at + 1));
+  if (names.some((arg) => arg === '--profile' || arg.startsWith('--profile='))) {
+    throw new UsageError('give --profile once');
+  }
+  return { profile: value as ServiceProfile, names };
+}
+
+/** The optional services a profile adds to the default ones. */
+function profileExtras(profile: ServiceProfile): ServiceName[] {
+  return SERVICE_NAMES.filter((name) => SERVICES[name].profile === profile);
 }
 
 async function logs(args: readonly string[]): Promise<number> {

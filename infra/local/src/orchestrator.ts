@@ -8,15 +8,10 @@
  * service and its log file. Only processes recorded in our pid files are ever stopped.
  */
 import { rmSync } from 'node:fs';
-import { connect } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   DEFAULT_SERVICE_NAMES,
-  JAEGER_OTLP_PORT_ENV,
-  KAFKA_CONTROLLER_PORT_ENV,
-  KAFKA_MTLS_PORT_ENV,
-  KAFKA_TLS_PORT_ENV,
   LOCAL_DEFAULTS,
   S3_ENV,
   SERVICE_NAMES,
@@ -30,12 +25,15 @@ import { readLogTail } from './log-tail.ts';
 import { infraPaths, type InfraPaths } from './paths.ts';
 import { isRunning, runningProcess, spawnDetached, stopProcess, type PidRecord } from './processes.ts';
 import type { ServiceContext, ServiceDriver } from './service-driver.ts';
+import { assertPortsFree } from './service-ports.ts';
 import { apicurio } from './services/apicurio.ts';
-import { kafka, kafkaControllerPort, kafkaTlsPorts } from './services/kafka.ts';
+import { kafka } from './services/kafka.ts';
+import { kafkaCluster } from './services/kafka-cluster.ts';
 import { mariadb } from './services/mysql.ts';
-import { jaeger, jaegerOtlpPort } from './services/jaeger.ts';
+import { jaeger } from './services/jaeger.ts';
 import { prometheus } from './services/prometheus.ts';
 import { redis } from './services/redis.ts';
+import { redisCluster } from './services/redis-cluster.ts';
 import { s3 } from './services/s3.ts';
 import { toxiproxy } from './services/toxiproxy.ts';
 
@@ -49,6 +47,8 @@ export const DRIVERS: Readonly<Record<ServiceName, ServiceDriver>> = Object.free
   prometheus,
   jaeger,
   toxiproxy,
+  'redis-cluster': redisCluster,
+  'kafka-cluster': kafkaCluster,
 });
 
 /** Options shared by every operation. */
@@ -339,43 +339,6 @@ function startFailure(ctx: ServiceContext, reason: string): Error {
       `  log: ${ctx.paths.logFile}${tail ? `\n  last lines:\n${tail.replace(/^/gm, '    ')}` : ''}\n` +
       `  Fix the cause, then \`npm run infra -- down ${ctx.name}\` and \`npm run infra -- up ${ctx.name}\`.`,
   );
-}
-
-async function assertPortsFree(ctx: ServiceContext): Promise<void> {
-  const ports = [{ port: ctx.port, variable: SERVICES[ctx.name].portEnv }];
-  if (ctx.name === 'kafka') {
-    const tls = kafkaTlsPorts(ctx.env);
-    ports.push(
-      { port: kafkaControllerPort(ctx.env), variable: KAFKA_CONTROLLER_PORT_ENV },
-      { port: tls.tls, variable: KAFKA_TLS_PORT_ENV },
-      { port: tls.mtls, variable: KAFKA_MTLS_PORT_ENV },
-    );
-  }
-  if (ctx.name === 'jaeger') ports.push({ port: jaegerOtlpPort(ctx.env), variable: JAEGER_OTLP_PORT_ENV });
-  for (const { port, variable } of ports) {
-    if (await portAnswers(ctx.host, port)) {
-      throw new Error(
-        `${ctx.name}: port ${port} on ${ctx.host} is taken by a process that is not a healthy ` +
-          `${SERVICES[ctx.name].title}: stop it, or move ${ctx.name} with ${variable}=<another port>`,
-      );
-    }
-  }
-}
-
-function portAnswers(host: string, port: number): Promise<boolean> {
-  return new Promise((resolvePort) => {
-    const socket = connect({ host, port });
-    socket.setTimeout(1000);
-    socket.once('connect', () => {
-      socket.destroy();
-      resolvePort(true);
-    });
-    socket.once('timeout', () => {
-      socket.destroy();
-      resolvePort(false);
-    });
-    socket.once('error', () => resolvePort(false));
-  });
 }
 
 function seconds(ms: number): string {

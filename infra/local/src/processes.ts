@@ -77,13 +77,21 @@ export async function spawnDetached(spec: DetachedSpec): Promise<PidRecord> {
     closeSync(log);
   }
   if (pid === undefined) throw new Error(`could not start ${spec.command}: no pid was assigned`);
+  return recordProcess(spec.pidFile, pid, spec.command);
+}
+
+/**
+ * Writes the pid file of a process that has just started (its start time is read now), for
+ * processes started otherwise than by `spawnDetached`: the nodes a cluster supervisor runs.
+ */
+export function recordProcess(pidFile: string, pid: number, command: string): PidRecord {
   const record: PidRecord = {
     pid,
     startTime: procStartTime(pid) ?? '',
-    command: spec.command,
+    command,
     startedAt: new Date().toISOString(),
   };
-  writePidFile(spec.pidFile, record);
+  writePidFile(pidFile, record);
   return record;
 }
 

@@ -2,12 +2,21 @@
  * infra/compose must offer what infra/local offers: every catalogue service under its
  * catalogue name, published on 127.0.0.1 at `${portEnv:-port}`, labelled with the
  * variable apps read, with LOCAL_DEFAULTS credentials; and Prometheus scraping every app.
+ * A cluster service is one compose service per node, under the compose profile of its
+ * catalogue profile, each node on its fixed catalogue port (see the compose file for why).
  * The YAML is read with a line scanner for the subset this file uses (no YAML dependency).
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
-import { APPS, LOCAL_DEFAULTS, SERVICE_NAMES, SERVICES, type AppName } from '@sluice/config';
+import {
+  APPS,
+  LOCAL_DEFAULTS,
+  SERVICE_NAMES,
+  SERVICES,
+  type AppName,
+  type ServiceName,
+} from '@sluice/config';
 
 const composeDir = new URL('../../compose/', import.meta.url);
 
@@ -74,6 +83,10 @@ const services = composeServices(readFileSync(new URL('docker-compose.yml', comp
 describe('infra/compose/docker-compose.yml follows the service catalogue', () => {
   for (const name of SERVICE_NAMES) {
     const spec = SERVICES[name];
+    if ((spec.nodes ?? 1) > 1) {
+      clusterTests(name);
+      continue;
+    }
     test(`${name} is published on 127.0.0.1 at \${${spec.portEnv}:-${spec.port}}`, () => {
       const service = services.get(name);
       assert.ok(service !== undefined, `no service named ${name}`);
@@ -129,6 +142,19 @@ describe('infra/compose/docker-compose.yml follows the service catalogue', () =>
     assert.equal(command[command.indexOf('--maxmemory-policy') + 1], 'noeviction');
   });
 
+  test('the Redis Cluster nodes never evict and fail over after 3 s', () => {
+    const conf = readFileSync(new URL('redis-cluster.conf', composeDir), 'utf8');
+    assert.match(conf, /^maxmemory-policy noeviction$/m);
+    assert.match(conf, /^cluster-node-timeout 3000$/m);
+    for (const node of nodesOf('redis-cluster')) {
+      const command = node.service.scalars.get('command') ?? '';
+      assert.ok(
+        command.includes('/usr/local/etc/redis/redis.conf'),
+        `${node.name} runs without the shared conf`,
+      );
+    }
+  });
+
   test('Prometheus scrapes every app on its HTTP port, labelled with its name', () => {
     const config = readFileSync(new URL('prometheus.yml', composeDir), 'utf8');
     const targets = [
@@ -142,3 +168,38 @@ describe('infra/compose/docker-compose.yml follows the service catalogue', () =>
     assert.deepEqual(scraped, expected);
   });
 });
+
+/** The compose services that are nodes of a catalogue service: labelled with its name, in file order. */
+function nodesOf(name: ServiceName): { name: string; service: ComposeService }[] {
+  return [...services]
+    .filter(([, service]) => service.maps.get('labels')?.get('dev.sluice.service') === name)
+    .map(([node, service]) => ({ name: node, service }));
+}
+
+function clusterTests(name: ServiceName): void {
+  const spec = SERVICES[name];
+  const count = spec.nodes ?? 1;
+  const ports = Array.from({ length: count }, (_, i) => spec.port + i);
+  test(`${name} is ${count} nodes on 127.0.0.1 at ${ports.join(', ')}, under the ${spec.profile} profile`, () => {
+    const nodes = nodesOf(name);
+    assert.equal(nodes[0]?.name, name, `the first node of ${name} should carry the catalogue name`);
+    assert.deepEqual(
+      nodes.map((node) => node.service.lists.get('ports') ?? []),
+      ports.map((port) => [`127.0.0.1:${port}:${port}`]),
+    );
+    // Every compose service of the cluster (nodes, the job that creates it) is in the profile.
+    const members = [...services].filter(([service]) => service === name || service.startsWith(`${name}-`));
+    for (const [member, service] of members) {
+      assert.equal(
+        service.scalars.get('profiles'),
+        `[${spec.profile}]`,
+        `${member} is not in the ${spec.profile} profile`,
+      );
+    }
+  });
+  test(`${name} is labelled with the variable apps read (${spec.urlEnv})`, () => {
+    const labels = services.get(name)?.maps.get('labels');
+    assert.equal(labels?.get('dev.sluice.service'), name);
+    assert.equal(labels?.get('dev.sluice.url-env'), spec.urlEnv);
+  });
+}

@@ -23,6 +23,14 @@ export interface ServiceSpec {
    * `npm run test:faults` and the benchmark's shaped S3 link.)
    */
   readonly optional?: boolean;
+  /**
+   * How many processes serve the service, on consecutive ports from `port` (a cluster's nodes
+   * or brokers). `url` names the first few as seeds; clients learn the rest from them.
+   * @default 1
+   */
+  readonly nodes?: number;
+  /** The profile that adds this optional service to the default ones (`up --profile <name>`). */
+  readonly profile?: ServiceProfile;
 }
 
 export const SERVICE_NAMES = [
@@ -34,8 +42,18 @@ export const SERVICE_NAMES = [
   'prometheus',
   'jaeger',
   'toxiproxy',
+  'redis-cluster',
+  'kafka-cluster',
 ] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
+
+/**
+ * Named sets of optional services that `npm run infra -- up --profile <name>` adds to the
+ * default ones (and `docker compose --profile <name>` starts). `cluster`: the multi-node Redis
+ * and Kafka, for tests of failover, replication and a lost broker.
+ */
+export const SERVICE_PROFILES = ['cluster'] as const;
+export type ServiceProfile = (typeof SERVICE_PROFILES)[number];
 
 /** Credentials and names the local services are provisioned with. Development only. */
 export const LOCAL_DEFAULTS = Object.freeze({
@@ -68,6 +86,14 @@ export const S3_ENV = Object.freeze({
   bucket: 'SLUICE_S3_BUCKET',
   region: 'SLUICE_S3_REGION',
 });
+
+/**
+ * How far above a cluster broker's port its KRaft controller listens: the local Kafka cluster's
+ * brokers are on 19192–19194 and their controllers on 19292–19294.
+ */
+export const KAFKA_CLUSTER_CONTROLLER_OFFSET = 100;
+/** How many of the local Redis Cluster's nodes are masters; each other node replicates one. */
+export const REDIS_CLUSTER_MASTERS = 3;
 
 /** Variable that moves the port of the local Kafka's KRaft controller listener. */
 export const KAFKA_CONTROLLER_PORT_ENV = 'SLUICE_KAFKA_CONTROLLER_PORT';
@@ -143,12 +169,46 @@ export const SERVICES: Readonly<Record<ServiceName, ServiceSpec>> = Object.freez
     url: (host, port) => `http://${host}:${port}`,
     optional: true,
   },
+  'redis-cluster': {
+    name: 'redis-cluster',
+    title: 'Redis Cluster (3 masters, 3 replicas)',
+    port: 17001,
+    portEnv: 'SLUICE_REDIS_CLUSTER_PORT',
+    urlEnv: 'SLUICE_REDIS_CLUSTER_URL',
+    // The first three nodes (the masters, as created) as seeds; apps parse the form
+    // `redis+cluster://[user:pass@]host:port,host:port,...`.
+    url: (host, port) => `redis+cluster://${seeds(host, port, 3).join(',')}`,
+    optional: true,
+    nodes: 6,
+    profile: 'cluster',
+  },
+  'kafka-cluster': {
+    name: 'kafka-cluster',
+    title: 'Kafka cluster (3 KRaft brokers)',
+    port: 19192,
+    portEnv: 'SLUICE_KAFKA_CLUSTER_PORT',
+    urlEnv: 'SLUICE_KAFKA_CLUSTER_BROKERS',
+    url: (host, port) => seeds(host, port, 3).join(','),
+    optional: true,
+    nodes: 3,
+    profile: 'cluster',
+  },
 });
 
 /** The services a bare `npm run infra -- up` starts: every one but the optional ones. */
 export const DEFAULT_SERVICE_NAMES: readonly ServiceName[] = SERVICE_NAMES.filter(
   (name) => SERVICES[name].optional !== true,
 );
+
+/**
+ * The services `npm run infra -- up --profile <name>` starts: the default ones and the
+ * optional ones of that profile.
+ */
+export function profileServiceNames(profile: ServiceProfile): readonly ServiceName[] {
+  return SERVICE_NAMES.filter(
+    (name) => SERVICES[name].optional !== true || SERVICES[name].profile === profile,
+  );
+}
 
 /** The apps and the ports their HTTP (and, for ingest-api, gRPC) servers listen on. */
 export const APPS = Object.freeze({
@@ -168,4 +228,8 @@ export type AppName = keyof typeof APPS;
 export function defaultServiceUrl(name: ServiceName): string {
   const spec = SERVICES[name];
   return spec.url(LOCAL_DEFAULTS.host, spec.port);
+}
+
+function seeds(host: string, port: number, count: number): string[] {
+  return Array.from({ length: count }, (_, i) => `${host}:${port + i}`);
 }

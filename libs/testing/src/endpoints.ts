@@ -57,9 +57,9 @@ export function jaegerOtlpUrl(env: Env = process.env): string {
   return `http://${LOCAL_DEFAULTS.host}:${portFromEnv(env, JAEGER_OTLP_PORT_ENV, LOCAL_DEFAULTS.jaegerOtlpPort)}`;
 }
 
-/** Kafka bootstrap brokers as `host:port` strings. */
-export function kafkaBrokers(env: Env = process.env): string[] {
-  return serviceUrl('kafka', env)
+/** Kafka bootstrap brokers as `host:port` strings: the local Kafka's, or the local cluster's. */
+export function kafkaBrokers(env: Env = process.env, service: 'kafka' | 'kafka-cluster' = 'kafka'): string[] {
+  return serviceUrl(service, env)
     .split(',')
     .map((broker) => broker.trim())
     .filter((broker) => broker !== '');

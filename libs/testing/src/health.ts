@@ -2,13 +2,16 @@
  * Health probes that talk each service's own protocol, so "healthy" means a real client
  * got a real answer: Redis PING, MySQL `SELECT 1` as the app user, Kafka metadata with at
  * least one broker, Apicurio's system info, S3 ListBuckets with the configured keys, and
- * Prometheus' readiness endpoint. Each probe is bounded by a timeout and never retries.
+ * Prometheus' readiness endpoint. A cluster is healthy only whole: the Redis Cluster with
+ * every slot served and every node up, the Kafka cluster with all its brokers registered.
+ * Each probe is bounded by a timeout and never retries.
  */
 import { Admin } from '@platformatic/kafka';
 import { ListBucketsCommand } from '@aws-sdk/client-s3';
-import { Redis } from 'ioredis';
+import { parseRedisUrl, type RedisTarget } from '@sluice/redis';
+import { Redis, type RedisOptions } from 'ioredis';
 import mysql from 'mysql2/promise';
-import { SERVICE_NAMES, SERVICES, type ServiceName } from '@sluice/config';
+import { REDIS_CLUSTER_MASTERS, SERVICE_NAMES, SERVICES, type ServiceName } from '@sluice/config';
 import { kafkaBrokers, serviceEndpoint, type Env } from './endpoints.ts';
 import { s3Client } from './s3.ts';
 
@@ -80,19 +83,14 @@ type Probe = (env: Env, timeoutMs: number) => Promise<void>;
 
 const PROBES: Record<ServiceName, Probe> = {
   async kafka(env, timeoutMs) {
-    const admin = new Admin({
-      clientId: 'sluice-health',
-      bootstrapBrokers: kafkaBrokers(env),
-      connectTimeout: timeoutMs,
-      timeout: timeoutMs,
-      retries: 0,
-    });
-    try {
-      const metadata = await admin.metadata({ topics: [] });
-      if (metadata.brokers.size === 0) throw new Error('the cluster reports no brokers');
-    } finally {
-      await admin.close().catch(() => undefined);
-    }
+    const brokers = await kafkaBrokerCount(kafkaBrokers(env), timeoutMs);
+    if (brokers === 0) throw new Error('the cluster reports no brokers');
+  },
+
+  async 'kafka-cluster'(env, timeoutMs) {
+    const expected = SERVICES['kafka-cluster'].nodes ?? 1;
+    const brokers = await kafkaBrokerCount(kafkaBrokers(env, 'kafka-cluster'), timeoutMs);
+    if (brokers !== expected) throw new Error(`the cluster reports ${brokers} of its ${expected} brokers`);
   },
 
   async apicurio(env, timeoutMs) {
@@ -111,29 +109,34 @@ const PROBES: Record<ServiceName, Probe> = {
     }
   },
 
+  // SLUICE_REDIS_URL may name a Redis Cluster (redis+cluster://): then its first seed must say
+  // the cluster serves every slot.
   async redis(env, timeoutMs) {
-    const redis = new Redis(serviceEndpoint('redis', env).url, {
-      lazyConnect: true,
-      connectTimeout: timeoutMs,
-      maxRetriesPerRequest: 0,
-      enableOfflineQueue: false,
-      retryStrategy: () => null,
-    });
-    // A refused connection is emitted as an event and the promise only says "Connection is
-    // closed."; the event's error says why.
-    let cause: unknown;
-    redis.on('error', (error) => {
-      cause ??= error;
-    });
-    try {
-      await redis.connect();
+    const target = parseRedisUrl(serviceEndpoint('redis', env).url);
+    if (target.kind === 'cluster') {
+      await withRedis(firstSeed(target), timeoutMs, async (redis) =>
+        assertClusterServes(String(await redis.call('CLUSTER', 'INFO'))),
+      );
+      return;
+    }
+    await withRedis(target.url, timeoutMs, async (redis) => {
       const reply = await redis.ping();
       if (reply !== 'PONG') throw new Error(`PING answered ${String(reply)}`);
-    } catch (error) {
-      throw cause ?? error;
-    } finally {
-      redis.disconnect();
+    });
+  },
+
+  async 'redis-cluster'(env, timeoutMs) {
+    const { url, name } = serviceEndpoint('redis-cluster', env);
+    const target = parseRedisUrl(url);
+    if (target.kind !== 'cluster') {
+      throw new Error(
+        `${SERVICES[name].urlEnv}=${url} is not a redis+cluster:// URL of the cluster's seed nodes`,
+      );
     }
+    await withRedis(firstSeed(target), timeoutMs, async (redis) => {
+      assertClusterServes(String(await redis.call('CLUSTER', 'INFO')));
+      assertClusterWhole(String(await redis.call('CLUSTER', 'NODES')), SERVICES['redis-cluster'].nodes ?? 1);
+    });
   },
 
   async mysql(env, timeoutMs) {
@@ -169,6 +172,94 @@ const PROBES: Record<ServiceName, Probe> = {
     await response.body?.cancel();
   },
 };
+
+async function kafkaBrokerCount(bootstrapBrokers: string[], timeoutMs: number): Promise<number> {
+  const admin = new Admin({
+    clientId: 'sluice-health',
+    bootstrapBrokers,
+    connectTimeout: timeoutMs,
+    timeout: timeoutMs,
+    retries: 0,
+  });
+  try {
+    return (await admin.metadata({ topics: [] })).brokers.size;
+  } finally {
+    await admin.close().catch(() => undefined);
+  }
+}
+
+/** Connection options for a cluster's first seed node. */
+function firstSeed(target: Extract<RedisTarget, { kind: 'cluster' }>): RedisOptions {
+  const [first] = target.seeds;
+  return {
+    host: first?.host,
+    port: first?.port,
+    username: target.username,
+    password: target.password,
+    ...(target.tls ? { tls: {} } : {}),
+  };
+}
+
+/** Runs `work` on a Redis connection that neither retries nor queues, then disconnects. */
+async function withRedis(
+  target: string | RedisOptions,
+  timeoutMs: number,
+  work: (redis: Redis) => Promise<void>,
+): Promise<void> {
+  const options: RedisOptions = {
+    lazyConnect: true,
+    connectTimeout: timeoutMs,
+    maxRetriesPerRequest: 0,
+    enableOfflineQueue: false,
+    retryStrategy: () => null,
+  };
+  const redis =
+    typeof target === 'string' ? new Redis(target, options) : new Redis({ ...target, ...options });
+  // A refused connection is emitted as an event and the promise only says "Connection is
+  // closed."; the event's error says why.
+  let cause: unknown;
+  redis.on('error', (error) => {
+    cause ??= error;
+  });
+  try {
+    await redis.connect();
+    await work(redis);
+  } catch (error) {
+    throw cause ?? error;
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** Throws unless CLUSTER INFO says every slot is assigned and the cluster serves them. */
+function assertClusterServes(info: string): void {
+  const field = (name: string): string | undefined => new RegExp(`^${name}:(\\S+)`, 'm').exec(info)?.[1];
+  const state = field('cluster_state');
+  const assigned = field('cluster_slots_assigned');
+  if (assigned === '0') throw new Error('no slot is assigned: the cluster was never created');
+  if (state !== 'ok' || assigned !== '16384') {
+    throw new Error(
+      `CLUSTER INFO says cluster_state:${state}, cluster_slots_assigned:${assigned} (want ok, 16384)`,
+    );
+  }
+}
+
+/** Throws unless CLUSTER NODES lists `nodes` nodes, none failing, REDIS_CLUSTER_MASTERS of them masters. */
+function assertClusterWhole(listing: string, nodes: number): void {
+  // Each line: <id> <ip:port@bus> <flags,...> <master> <ping> <pong> <epoch> <link> <slots...>
+  const flags = listing
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => (line.split(' ')[2] ?? '').split(','));
+  const failing = flags.filter((f) => f.includes('fail') || f.includes('fail?')).length;
+  const masters = flags.filter((f) => f.includes('master')).length;
+  if (flags.length !== nodes || failing > 0 || masters !== REDIS_CLUSTER_MASTERS) {
+    throw new Error(
+      `CLUSTER NODES lists ${flags.length} nodes, ${masters} masters, ${failing} failing ` +
+        `(want ${nodes} nodes, ${REDIS_CLUSTER_MASTERS} masters, none failing)`,
+    );
+  }
+}
 
 async function withTimeout<T>(work: Promise<T>, ms: number, message: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;

@@ -58,3 +58,15 @@ test('S3 settings default to the local credentials and follow their variables', 
   });
   assert.deepEqual([moved.bucket, moved.accessKeyId, moved.region], ['other', 'ak', 'eu-west-1']);
 });
+
+test('the local Kafka cluster: brokers from the catalogue, moved by their variable', () => {
+  assert.deepEqual(kafkaBrokers({}, 'kafka-cluster'), [
+    '127.0.0.1:19192',
+    '127.0.0.1:19193',
+    '127.0.0.1:19194',
+  ]);
+  assert.deepEqual(
+    kafkaBrokers({ SLUICE_KAFKA_CLUSTER_PORT: '29192' }, 'kafka-cluster')[2],
+    '127.0.0.1:29194',
+  );
+});

@@ -1,0 +1,55 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import {
+  DEFAULT_SERVICE_NAMES,
+  LOCAL_DEFAULTS,
+  profileServiceNames,
+  SERVICE_NAMES,
+  SERVICE_PROFILES,
+  SERVICES,
+} from '../src/index.ts';
+
+test('a bare `up` leaves out the optional services, the clusters among them', () => {
+  assert.deepEqual(DEFAULT_SERVICE_NAMES, ['kafka', 'apicurio', 's3', 'redis', 'mysql', 'prometheus']);
+  assert.ok(!DEFAULT_SERVICE_NAMES.includes('redis-cluster'));
+  assert.ok(!DEFAULT_SERVICE_NAMES.includes('kafka-cluster'));
+});
+
+test('the cluster profile is the default services plus the Redis and Kafka clusters', () => {
+  assert.deepEqual(profileServiceNames('cluster'), [
+    ...DEFAULT_SERVICE_NAMES,
+    'redis-cluster',
+    'kafka-cluster',
+  ]);
+  for (const name of SERVICE_NAMES) {
+    const profile = SERVICES[name].profile;
+    if (profile === undefined) continue;
+    assert.ok(SERVICE_PROFILES.includes(profile));
+    assert.equal(SERVICES[name].optional, true, `${name} is in a profile, so a bare up must leave it out`);
+  }
+});
+
+test('the clusters keep their own variables: the single Redis and Kafka keep theirs', () => {
+  const urlEnvs = SERVICE_NAMES.map((name) => SERVICES[name].urlEnv);
+  assert.equal(
+    new Set(urlEnvs).size,
+    urlEnvs.length,
+    `two services share a URL variable: ${urlEnvs.join(', ')}`,
+  );
+  const host = LOCAL_DEFAULTS.host;
+  const redis = SERVICES['redis-cluster'];
+  assert.equal(
+    redis.url(host, redis.port),
+    'redis+cluster://127.0.0.1:17001,127.0.0.1:17002,127.0.0.1:17003',
+  );
+  const kafka = SERVICES['kafka-cluster'];
+  assert.equal(kafka.url(host, kafka.port), '127.0.0.1:19192,127.0.0.1:19193,127.0.0.1:19194');
+});
+
+test('no two services listen on the same port', () => {
+  const ports = SERVICE_NAMES.flatMap((name) => {
+    const spec = SERVICES[name];
+    return Array.from({ length: spec.nodes ?? 1 }, (_, i) => spec.port + i);
+  });
+  assert.equal(new Set(ports).size, ports.length, `ports overlap: ${ports.join(', ')}`);
+});
