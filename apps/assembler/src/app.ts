@@ -13,13 +13,12 @@ import { buildHttpServer, type ReadinessCheck } from '@sluice/http';
 import type { Logger } from '@sluice/logging';
 import type { EventBackbone } from '@sluice/kafka';
 import type { Component } from '@sluice/startup';
-import { RedisStaging } from '@sluice/staging';
+import { RedisStaging, type RedisClient } from '@sluice/staging';
 import type { ObjectStores } from '@sluice/storage';
 import type { StreamProcessor } from '@sluice/kafka';
 import type { PartEvent } from '@sluice/proto';
 import type { Tenants } from '@sluice/tenants';
 import type { FastifyInstance } from 'fastify';
-import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 
 /** How the assembler behaves; main.ts fills it from SLUICE_ASSEMBLER_*. */
@@ -47,7 +46,7 @@ export interface AppDeps {
   readonly logger: Logger;
   readonly registry: Registry;
   readonly backbone: EventBackbone;
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   /** Namespace of the staging keys. @default 'sluice' */
   readonly namespace?: string;
   readonly tenants: Tenants;

@@ -29,8 +29,8 @@ export interface AppDeps {
   readonly checksums: ChecksumPool;
   readonly tenants: Tenants;
   readonly limits: IngestLimits;
-  /** True while Redis is above its high watermark. */
-  readonly stagingFull: () => boolean;
+  /** True while the Redis (cluster master) holding the upload is above its high watermark. */
+  readonly stagingFull: (uploadId: string) => boolean;
   /** The projector's view of uploads, for status after staging and for ListUploads. */
   readonly projected?: ProjectedUploads;
   /** The outcomes the assembler announced, for status before the projection has them. */

@@ -65,8 +65,11 @@ export interface ChunkIntakeDeps {
   /** Where chunks are hashed, off the thread that serves gRPC. */
   readonly checksums: ChecksumPool;
   readonly limits: IngestLimits;
-  /** True while Redis is above its high watermark. */
-  readonly stagingFull: () => boolean;
+  /**
+   * True while the Redis that would hold the upload's keys is above its high watermark (on a
+   * Redis Cluster, the master of the upload's slot).
+   */
+  readonly stagingFull: (uploadId: string) => boolean;
   readonly metrics: IngestMetrics;
   readonly logger: Logger;
   /** Each tenant's limits (chunk calls per second, staged bytes). */
@@ -166,7 +169,7 @@ export class ChunkIntake {
     }
     if (existing && header.force) await requireReplaceable(d.staging, meta, existing);
     const staging = !existing || header.force;
-    if (staging) this.#admit();
+    if (staging) this.#admit(uploadId);
     const receiver = new Receiver(d, meta, header, expected, existing, this.#budgets(tenant));
     if (staging) {
       try {
@@ -204,9 +207,9 @@ export class ChunkIntake {
   }
 
   /** Back-pressure on the whole of staging: refuse before any byte is staged. */
-  #admit(): void {
+  #admit(uploadId: string): void {
     const d = this.#d;
-    if (!d.stagingFull()) return;
+    if (!d.stagingFull(uploadId)) return;
     d.metrics.refused.inc({ code: 'STAGING_FULL' });
     throw new ResourceExhaustedError(
       'STAGING_FULL',
@@ -477,7 +480,7 @@ class Receiver implements ChunkReceiver {
 
   /** Back-pressure while a chunk streams in: each segment is refused once staging is full. */
   #admitSegment(): void {
-    if (!this.#d.stagingFull()) return;
+    if (!this.#d.stagingFull(this.#meta.uploadId)) return;
     this.#d.metrics.refused.inc({ code: 'STAGING_FULL' });
     throw new ResourceExhaustedError(
       'STAGING_FULL',

@@ -8,8 +8,7 @@
 import { parseOutcome } from '@sluice/assembler-core';
 import { MemoryProjection, toProjectionEvent, toUploadState, toUploadView } from '@sluice/projection';
 import type { UploadState } from '@sluice/proto';
-import { stagingCall, type StagingKeys } from '@sluice/staging';
-import type { Redis } from 'ioredis';
+import { stagingCall, type StagingKeys, type RedisClient } from '@sluice/staging';
 
 /** The outcomes the assembler has announced, by upload. */
 export interface DecidedOutcomes {
@@ -18,7 +17,7 @@ export interface DecidedOutcomes {
 }
 
 /** Reads the assembler's outcome records from the staging Redis. */
-export function assemblerOutcomes(redis: Redis, keys: StagingKeys): DecidedOutcomes {
+export function assemblerOutcomes(redis: RedisClient, keys: StagingKeys): DecidedOutcomes {
   return {
     async find(tenant, uploadId) {
       const [record, published] = await stagingCall(() =>

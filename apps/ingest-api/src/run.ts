@@ -4,16 +4,9 @@ import { parseEnvOrExit } from '@sluice/config';
 import { createMetricsRegistry, httpComponent } from '@sluice/http';
 import { createLogger } from '@sluice/logging';
 import { UploadQueries } from '@sluice/projection';
-import {
-  countBuffersInHeapLimits,
-  mysqlSsl,
-  printableUrl,
-  redisOptions,
-  runComponents,
-} from '@sluice/startup';
-import { MemoryGate, RedisStaging, redisMemory } from '@sluice/staging';
+import { countBuffersInHeapLimits, mysqlSsl, printableUrl, runComponents } from '@sluice/startup';
+import { MemoryGate, RedisStaging, mastersMemory } from '@sluice/staging';
 import type { ServerCredentials } from '@grpc/grpc-js';
-import { Redis, type RedisOptions } from 'ioredis';
 import { createPool } from 'mysql2/promise';
 import { buildApp } from './app.ts';
 import { ingestEnv } from './config.ts';
@@ -53,24 +46,24 @@ const fatal = (message: string): never => startup.fatal(message);
 const tenants = startup.tenants(config.SLUICE_TENANTS_FILE);
 
 const redisUrl = printableUrl(config.SLUICE_REDIS_URL);
-let redisConnection: RedisOptions = {};
-try {
-  redisConnection = redisOptions(config);
-} catch (err) {
-  fatal((err as Error).message);
-}
-const redis = new Redis(config.SLUICE_REDIS_URL, redisConnection);
-const memory = await redisMemory(redis).catch((err: unknown) =>
+const redis = await startup.redis(config);
+// Chunk bytes travel on their own connection, so state commands never wait behind them.
+const bulkRedis = await startup.redis(config, 'chunk bytes');
+// Every master of a cluster is checked: one that evicts could drop any upload's chunks.
+const memories = await mastersMemory(redis).catch((err: unknown) =>
   fatal(`Redis at ${redisUrl} cannot be reached: ${(err as Error).message}`),
 );
-if (memory.policy !== 'noeviction') {
-  fatal(
-    `Redis at ${redisUrl} has maxmemory-policy ${memory.policy}: it would evict staged chunks. ` +
-      'Set maxmemory-policy noeviction.',
-  );
+for (const [node, memory] of memories) {
+  const where = memories.size > 1 ? `Redis master ${node} of ${redisUrl}` : `Redis at ${redisUrl}`;
+  if (memory.policy !== 'noeviction') {
+    fatal(
+      `${where} has maxmemory-policy ${memory.policy}: it would evict staged chunks. ` +
+        'Set maxmemory-policy noeviction.',
+    );
+  }
+  if (memory.max === 0)
+    logger.warn(`${where} has no maxmemory: back-pressure cannot tell when it is full; set maxmemory`);
 }
-if (memory.max === 0)
-  logger.warn('Redis has no maxmemory: back-pressure cannot tell when it is full; set maxmemory');
 
 const gate = new MemoryGate({
   redis,
@@ -78,9 +71,6 @@ const gate = new MemoryGate({
   lowWatermark:
     Math.min(config.SLUICE_INGEST_REDIS_LOW_WATERMARK, config.SLUICE_INGEST_REDIS_HIGH_WATERMARK - 1) / 100,
 });
-// Chunk bytes travel on their own connection, so state commands never wait behind them.
-const bulkRedis = redis.duplicate();
-bulkRedis.on('error', (err: Error) => logger.warn({ err }, 'Redis connection error (chunk bytes)'));
 const staging = new RedisStaging({
   redis,
   bulkRedis,
@@ -134,7 +124,7 @@ const app = buildApp({
   events: backbone.producer('intake.chunks'),
   tenants,
   limits,
-  stagingFull: () => gate.full,
+  stagingFull: (uploadId) => gate.fullFor(staging.keys.meta(uploadId)),
   projected: projectedUploads(new UploadQueries({ pool: mysql, queryTimeoutMs: 5000 })),
   outcomes: assemblerOutcomes(redis, staging.keys),
   readiness: [

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { status } from '@grpc/grpc-js';
+import { masterOf, masters, nodeName } from '@sluice/redis';
 import { MemoryGate, redisMemory } from '@sluice/staging';
 import { createRedisPrefix, requireServices } from '@sluice/testing';
 import { startIngest } from './harness.ts';
@@ -12,10 +13,21 @@ describe('back-pressure', { timeout: 120_000 }, () => {
   it('refuses chunks above the Redis high watermark with a retry hint, and takes them again once Redis drains', async (t) => {
     await requireServices(['redis']);
     const { redis } = createRedisPrefix(t);
-    const before = await redisMemory(redis);
+    // The gate needs the upload's Redis, known once ingest has created the upload.
+    const gates: MemoryGate[] = [];
+    const h = await startIngest(t, {
+      stagingFull: (id) => gates[0]?.fullFor(h.staging.keys.meta(id)) ?? false,
+      limits: { retryPushbackMs: 250 },
+    });
+    const up = await h.rpc.initiate({ drive: 'docs' }, h.auth());
+    const uploadId = up.res?.uploadId ?? '';
+    // The Redis that holds the upload: on a Redis Cluster, the master of its slot.
+    await redis.ping();
+    const home = masterOf(redis, h.staging.keys.meta(uploadId));
+    const before = await redisMemory(masters(redis).find((node) => nodeName(node) === home)!);
     assert.equal(before.policy, 'noeviction');
     assert.ok(before.max > 0, 'the local Redis has a maxmemory');
-    // Watermarks just above what Redis holds now, so a few chunks cross them.
+    // Watermarks just above what that Redis holds now, so a few chunks cross them.
     const gate = new MemoryGate({
       redis,
       highWatermark: (before.used + 40 * MiB) / before.max,
@@ -24,9 +36,7 @@ describe('back-pressure', { timeout: 120_000 }, () => {
     });
     await gate.start();
     t.after(() => gate.close());
-    const h = await startIngest(t, { stagingFull: () => gate.full, limits: { retryPushbackMs: 250 } });
-    const up = await h.rpc.initiate({ drive: 'docs' }, h.auth());
-    const uploadId = up.res?.uploadId ?? '';
+    gates.push(gate);
 
     let refused: Awaited<ReturnType<typeof h.rpc.chunk>>['err'] = null;
     let accepted = 0;

@@ -94,7 +94,7 @@ export async function startIngest(
   t: TestContext,
   options: {
     limits?: Partial<IngestLimits>;
-    stagingFull?: () => boolean;
+    stagingFull?: (uploadId: string) => boolean;
     /** Wraps the real producer, e.g. to make it fail at a chosen moment. */
     events?: (real: ChunkEvents) => ChunkEvents;
     /** The projection status and ListUploads read when Redis has no state. @default none */

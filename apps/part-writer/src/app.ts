@@ -9,10 +9,9 @@ import {
 import type { EventBackbone } from '@sluice/kafka';
 import type { ChunkEvent } from '@sluice/proto';
 import type { Component } from '@sluice/startup';
-import type { RedisStaging } from '@sluice/staging';
+import type { RedisStaging, RedisClient } from '@sluice/staging';
 import type { StreamProcessor } from '@sluice/kafka';
 import type { FastifyInstance } from 'fastify';
-import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 
 /** The consumer group of every part-writer process. */
@@ -22,7 +21,7 @@ export const PART_WRITER_GROUP = 'sluice-part-writer';
 export interface AppDeps {
   readonly logger: Logger;
   readonly registry: Registry;
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   readonly staging: RedisStaging;
   readonly store: PartStateStore;
   /** The upload's drive by its tenant and name (names repeat across tenants). */

@@ -24,12 +24,13 @@ import {
   createRedisPrefix,
   kafkaAdmin,
   kafkaBrokers,
+  redisMemoryInfo,
   requireServices,
   s3Client,
   serviceUrl,
   uniqueName,
 } from '@sluice/testing';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@sluice/redis';
 import { Registry } from 'prom-client';
 import { buildApp, type App } from '../src/app.ts';
 import type { SimulatedUpload } from './simulated-upload.ts';
@@ -81,7 +82,7 @@ export class PartsLog {
 export interface Harness {
   readonly topicPrefix: string;
   readonly namespace: string;
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   readonly staging: RedisStaging;
   readonly store: PartStateStore;
   readonly bucket: string;
@@ -130,9 +131,7 @@ export async function harness(t: TestContext): Promise<Harness> {
 
 /** Fails early, with the numbers, when the shared Redis has less than `bytes` of room left. */
 export async function requireRedisRoom(h: Harness, bytes: number): Promise<void> {
-  const info = await h.redis.info('memory');
-  const field = (name: string): number => Number(new RegExp(`^${name}:(\\d+)`, 'm').exec(info)?.[1] ?? 0);
-  const [used, max] = [field('used_memory'), field('maxmemory')];
+  const { used, max } = await redisMemoryInfo(h.redis);
   if (max > 0 && max - used < bytes * 1.2) {
     throw new Error(
       `Redis has ${Math.round((max - used) / MiB)} MiB free of ${Math.round(max / MiB)} MiB; this test stages up to ` +

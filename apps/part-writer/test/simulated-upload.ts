@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { crc32, crc32c, crc64nvme } from '@sluice/checksums';
 import { checksumModeToWire, type ChecksumMode, type ChunkEvent } from '@sluice/proto';
 import type { ChunkRecord, UploadMeta } from '@sluice/staging';
-import { serviceUrl } from '@sluice/testing';
+import { scanKeys, serviceUrl } from '@sluice/testing';
 import { MiB, type Harness } from './harness.ts';
 
 /** How a simulated upload is set up. */
@@ -179,20 +179,7 @@ export class SimulatedUpload {
 
   /** Segment keys of the upload still in Redis. */
   async segmentKeys(): Promise<string[]> {
-    const keys: string[] = [];
-    let cursor = '0';
-    do {
-      const [next, found] = await this.h.redis.scan(
-        cursor,
-        'MATCH',
-        `${this.h.namespace}:{${this.uploadId}}:c:*`,
-        'COUNT',
-        1000,
-      );
-      cursor = next;
-      keys.push(...found);
-    } while (cursor !== '0');
-    return keys;
+    return scanKeys(this.h.redis, `${this.h.namespace}:{${this.uploadId}}:c:*`);
   }
 
   #envelope(eventId: string, event: NonNullable<ChunkEvent['event']>): ChunkEvent {

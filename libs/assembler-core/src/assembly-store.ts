@@ -17,8 +17,13 @@
  * of deciding again. Once an outcome exists no script writes `:asm` again, so late events
  * cannot bring a finished upload's keys back.
  */
-import { stagingCall, stagingScript, type RedisStaging, type StagingKeys } from '@sluice/staging';
-import type { Redis } from 'ioredis';
+import {
+  stagingCall,
+  stagingScript,
+  type RedisStaging,
+  type StagingKeys,
+  type RedisClient,
+} from '@sluice/staging';
 import type {
   AssemblerState,
   AssemblyState,
@@ -44,7 +49,7 @@ export interface AssemblyStoreOptions {
 
 /** The {@link AssemblerState} in Redis (layout at the top of this file). */
 export class AssemblyStore implements AssemblerState {
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   readonly keys: StagingKeys;
   readonly outcomeTtlMs: number;
   readonly #ttlMs: number;

@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { stagingCall, stagingScript } from '@sluice/staging';
-import type { Redis } from 'ioredis';
+import { stagingCall, stagingScript, type RedisClient } from '@sluice/staging';
 import { RELEASE_LEASE, RENEW_LEASE } from './scripts.ts';
 
 /** Options of {@link Lease}. */
 export interface LeaseOptions {
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   /** The lease's key; every instance that competes uses the same one. */
   readonly key: string;
   /** How long the lease lasts unless renewed. */

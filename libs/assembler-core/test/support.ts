@@ -28,8 +28,15 @@ import {
 import type { StreamRecord } from '@sluice/kafka';
 import type { ChecksumMode } from '@sluice/proto';
 import { parseTenants, type Drive, type Tenants } from '@sluice/tenants';
-import { createBucket, createRedisPrefix, requireServices, s3Settings, uniqueName } from '@sluice/testing';
-import type { Redis } from 'ioredis';
+import {
+  createBucket,
+  createRedisPrefix,
+  requireServices,
+  s3Settings,
+  scanKeys,
+  uniqueName,
+} from '@sluice/testing';
+import type { RedisClient } from '@sluice/redis';
 import {
   Assembler,
   AssemblyStore,
@@ -161,7 +168,7 @@ export function memoryState(): {
 
 /** Redis with a namespace of the test's own, staging and the assembler's store on it. */
 export interface TestRedis {
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   readonly namespace: string;
   /** The part-writer's state, which the store asks for multipart uploads. */
   readonly partWriter: PartStateStore;
@@ -180,20 +187,7 @@ export async function testRedis(t: TestContext): Promise<TestRedis> {
 
 /** Every key of the upload left in Redis (ingest's, the part-writer's, the assembler's). */
 export async function uploadKeys(r: TestRedis, uploadId: string): Promise<string[]> {
-  const keys: string[] = [];
-  let cursor = '0';
-  do {
-    const [next, found] = await r.redis.scan(
-      cursor,
-      'MATCH',
-      r.staging.keys.uploadPattern(uploadId),
-      'COUNT',
-      1000,
-    );
-    cursor = next;
-    keys.push(...found);
-  } while (cursor !== '0');
-  return keys;
+  return scanKeys(r.redis, r.staging.keys.uploadPattern(uploadId));
 }
 
 /** Events produced, in order. */

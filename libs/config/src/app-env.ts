@@ -55,7 +55,8 @@ export function kafkaEnv() {
 /** The staging Redis. */
 export function redisEnv() {
   return {
-    SLUICE_REDIS_URL: env.url(['redis:', 'rediss:'], defaultServiceUrl('redis')),
+    /** One Redis (redis://, rediss://) or a Redis Cluster's seed nodes (redis+cluster://h:p,h:p,…). */
+    SLUICE_REDIS_URL: env.redisUrl(defaultServiceUrl('redis')),
     /** With rediss://: the PEM CA that signed the server's certificate (the system's CAs when unset). */
     SLUICE_REDIS_TLS_CA: env.file(''),
     /** With rediss://: a client certificate and its key, for a Redis that asks for one. */

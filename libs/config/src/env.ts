@@ -154,6 +154,24 @@ export const env = {
       },
       def,
     ),
+  /**
+   * A Redis server (`redis://`, `rediss://`) or a Redis Cluster given by seed nodes
+   * (`redis+cluster://[user:password@]host:port,host:port,…`, `rediss+cluster://` over TLS).
+   */
+  redisUrl: (def?: string) =>
+    field(
+      'a URL starting with redis:// or rediss://, or redis+cluster://host:port,host:port,… (rediss+cluster:// for TLS)',
+      (raw) => {
+        if (/^rediss?\+cluster:\/\/([^@/]*@)?[^\s:,/@]+:\d{1,5}(,[^\s:,/@]+:\d{1,5})*\/?$/i.test(raw))
+          return raw;
+        try {
+          return ['redis:', 'rediss:'].includes(new URL(raw).protocol) ? raw : undefined;
+        } catch {
+          return undefined;
+        }
+      },
+      def,
+    ),
   /** A comma-separated list of `host:port`. */
   hostPorts: (def?: readonly string[]) =>
     field(

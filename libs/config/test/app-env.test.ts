@@ -37,4 +37,18 @@ describe('service variables', () => {
     assert.equal(cfg.SLUICE_TOPIC_PREFIX, '');
     assert.match(cfg.SLUICE_MYSQL_URL, /^mysql:\/\/sluice:sluice@127\.0\.0\.1:13306\/sluice$/);
   });
+
+  it('take a Redis Cluster as redis+cluster:// seed nodes, and refuse a seed without a port', () => {
+    const seeds = 'redis+cluster://:pw@10.0.0.1:7000,10.0.0.2:7000';
+    assert.equal(parseEnv(redisEnv(), { SLUICE_REDIS_URL: seeds }).SLUICE_REDIS_URL, seeds);
+    assert.equal(
+      parseEnv(redisEnv(), { SLUICE_REDIS_URL: 'rediss+cluster://h:1/' }).SLUICE_REDIS_URL,
+      'rediss+cluster://h:1/',
+    );
+    assert.throws(
+      () => parseEnv(redisEnv(), { SLUICE_REDIS_URL: 'redis+cluster://h1:7000,h2' }),
+      (e: unknown) =>
+        e instanceof ConfigError && /SLUICE_REDIS_URL=.*redis\+cluster:\/\/host:port/.test(e.message),
+    );
+  });
 });

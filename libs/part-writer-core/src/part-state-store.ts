@@ -23,16 +23,15 @@
  * is not touched here: it is ingest's, and the part-writer lowers it through
  * `StagingStore.releaseChunk`.
  */
-import type { Redis } from 'ioredis';
 import { UnavailableError } from '@sluice/errors';
-import { stagingCall, stagingScript, type StagingKeys } from '@sluice/staging';
+import { stagingCall, stagingScript, type StagingKeys, type RedisClient } from '@sluice/staging';
 import type { MultipartRef } from '@sluice/storage';
 import type { ChunkFacts, StoredPart } from '@sluice/part-ledger';
 import type { FailureFacts, PartState, StoredUploadState, UploadInit } from './part-state.ts';
 
 /** Options of {@link PartStateStore}. */
 export interface PartStateStoreOptions {
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   /** Staging's key builders: the state is `keys.consumerState(uploadId, 'partWriter')`. */
   readonly stagingKeys: StagingKeys;
   /** Idle time after which the state expires. @default 48 h (ingest's staging TTL) */
@@ -69,7 +68,7 @@ return 1
 
 /** The part-writer's per-upload state in Redis (layout at the top of this file). */
 export class PartStateStore implements PartState {
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   readonly ttlMs: number;
   readonly #stagingKeys: StagingKeys;
 

@@ -12,7 +12,7 @@ import { InvalidArgumentError } from '@sluice/errors';
 import { createLogger } from '@sluice/logging';
 import type { PartEvent } from '@sluice/proto';
 import { RedisStaging } from '@sluice/staging';
-import { createBucket, createRedisPrefix, requireServices, s3Client } from '@sluice/testing';
+import { createBucket, createRedisPrefix, requireServices, s3Client, scanKeys } from '@sluice/testing';
 import { Registry } from 'prom-client';
 import { S3ObjectStore, checksumFields } from '@sluice/storage';
 import { PartStateStore, PartWriter } from '../src/index.ts';
@@ -65,14 +65,7 @@ function writer(
 }
 
 async function segmentKeys(s: Setup, uploadId: string): Promise<string[]> {
-  const [, keys] = await s.staging.redis.scan(
-    '0',
-    'MATCH',
-    `${s.namespace}:{${uploadId}}:c:*`,
-    'COUNT',
-    10_000,
-  );
-  return keys;
+  return scanKeys(s.staging.redis, `${s.namespace}:{${uploadId}}:c:*`);
 }
 
 describe('PartWriter', () => {

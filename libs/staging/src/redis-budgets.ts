@@ -3,7 +3,7 @@
  * under the budget's own hash tag, changed only by the scripts of `budget-scripts.ts`, one
  * budget per script. `RedisStaging` takes its budget methods from here.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@sluice/redis';
 import { BUDGET_RELEASE, BUDGET_RESERVE, BUDGET_SET, BUDGET_USAGE } from './budget-scripts.ts';
 import { BUDGET_TOMBSTONE_MS, type Budget, type StagingKeys } from './keys.ts';
 import { stagingScript } from './redis-call.ts';
@@ -16,12 +16,12 @@ import type {
 } from './staging-store.ts';
 
 export class RedisBudgets {
-  readonly #redis: Redis;
+  readonly #redis: RedisClient;
   readonly #keys: StagingKeys;
   readonly #ttlMs: number;
 
   /** `ttlMs`: the staging TTL, how long an upload's figure outlives its last update. */
-  constructor(redis: Redis, keys: StagingKeys, ttlMs: number) {
+  constructor(redis: RedisClient, keys: StagingKeys, ttlMs: number) {
     this.#redis = redis;
     this.#keys = keys;
     this.#ttlMs = ttlMs;

@@ -1,5 +1,5 @@
 import { InternalError, ResourceExhaustedError, SluiceError, UnavailableError } from '@sluice/errors';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@sluice/redis';
 
 /** How long a caller refused by a full Redis is told to wait before trying again. */
 export const OOM_PUSHBACK_MS = 1000;
@@ -35,7 +35,7 @@ export async function stagingCall<T>(op: () => Promise<T>, context?: string): Pr
 
 /** Runs the Lua script `redis.defineCommand` registered as `name`, through {@link stagingCall}. */
 export function stagingScript(
-  redis: Redis,
+  redis: RedisClient,
   name: string,
   args: readonly string[],
   context?: string,

@@ -6,7 +6,7 @@
  * staged-byte budgets that span uploads are `RedisBudgets`' (`redis-budgets.ts`), one slot each.
  */
 import { DataLossError } from '@sluice/errors';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@sluice/redis';
 import {
   CONSUMER_STATE,
   SEGMENT_SIZE,
@@ -51,7 +51,7 @@ import type {
 /** Options for {@link RedisStaging}. */
 export interface RedisStagingOptions {
   /** A connected ioredis client (its `keyPrefix` must be empty). */
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   /**
    * A second connection to the same Redis for chunk bytes (segment writes and reads), so
    * the small state commands on `redis` never queue behind megabytes of segments. Measured
@@ -59,7 +59,7 @@ export interface RedisStagingOptions {
    * for other chunks' segments, and Redis spent three times the CPU per byte it spends when
    * the segments stream on their own connection. @default redis
    */
-  readonly bulkRedis?: Redis;
+  readonly bulkRedis?: RedisClient;
   /** Idle time after which Redis drops an upload's keys; refreshed on activity. @default 48 h */
   readonly ttlMs?: number;
   /** Bytes per staged segment. @default 1 MiB */
@@ -77,9 +77,9 @@ const LIVE_ENTRY_GRACE_MS = 60_000;
  * times faster than 16 MiB ones, big values stall the server, and strings stop at 512 MB.
  */
 export class RedisStaging implements StagingStore {
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   /** Where segment bytes go and come from (see {@link RedisStagingOptions.bulkRedis}). */
-  readonly bulkRedis: Redis;
+  readonly bulkRedis: RedisClient;
   readonly ttlMs: number;
   readonly segmentSize: number;
   readonly keys: StagingKeys;
@@ -356,11 +356,14 @@ export class RedisStaging implements StagingStore {
    */
   async segmentsPresent(writes: readonly Pick<StagedSegments, 'prefix'>[]): Promise<boolean[]> {
     const present: boolean[] = [];
+    // Commands, not a pipeline: the writes belong to many uploads, so on a Redis Cluster to many
+    // slots, which one pipeline may not span. ioredis still sends them without waiting.
     for (let i = 0; i < writes.length; i += 1000) {
-      const pipeline = this.redis.pipeline();
-      for (const write of writes.slice(i, i + 1000)) pipeline.exists(this.keys.segment(write.prefix, 0));
-      const results = await stagingCall(() => execPipeline(pipeline));
-      for (const n of results) present.push(n === 1);
+      const batch = writes.slice(i, i + 1000);
+      const found = await stagingCall(() =>
+        Promise.all(batch.map((write) => this.redis.exists(this.keys.segment(write.prefix, 0)))),
+      );
+      for (const n of found) present.push(n === 1);
     }
     return present;
   }
@@ -461,7 +464,7 @@ export class RedisStaging implements StagingStore {
   }
 }
 
-async function execPipeline(pipeline: ReturnType<Redis['pipeline']>): Promise<unknown[]> {
+async function execPipeline(pipeline: ReturnType<RedisClient['pipeline']>): Promise<unknown[]> {
   const results = (await pipeline.exec()) ?? [];
   return results.map(([err, value]) => {
     if (err) throw err;

@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
-import { Command, type Redis } from 'ioredis';
+import { Command } from 'ioredis';
+import type { RedisClient } from '@sluice/redis';
 
 /**
  * `SET key value PX ttl` whose value goes to the socket as it is. ioredis otherwise copies
@@ -36,7 +37,12 @@ class SegmentSet extends Command {
 }
 
 /** Sets `key` to `value` with a TTL, without copying `value` (see {@link SegmentSet}). */
-export async function sendSegmentSet(redis: Redis, key: string, value: Buffer, ttlMs: number): Promise<void> {
+export async function sendSegmentSet(
+  redis: RedisClient,
+  key: string,
+  value: Buffer,
+  ttlMs: number,
+): Promise<void> {
   if (redis.options.enableAutoPipelining || value.length === 0) {
     await redis.set(key, value, 'PX', ttlMs);
     return;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { describe, it, type TestContext } from 'node:test';
-import { createRedisPrefix, requireServices } from '@sluice/testing';
+import { createRedisPrefix, requireServices, scanKeys } from '@sluice/testing';
 import { CONSUMER_STATE, RedisStaging, type BudgetKeys, type ConsumerState } from '../src/index.ts';
 import { newUpload, record, stageChunk, stagingStoreSuite } from './staging-store.suite.ts';
 
@@ -73,9 +73,9 @@ describe('RedisStaging', () => {
     await stageChunk(s, meta.uploadId, 0, randomBytes(3000));
     for (const consumer of Object.keys(CONSUMER_STATE) as ConsumerState[])
       await s.redis.hset(s.keys.consumerState(meta.uploadId, consumer), 'x', '1');
-    assert.equal((await s.redis.keys(s.keys.uploadPattern(meta.uploadId))).length, 2 + 3 + 2);
+    assert.equal((await scanKeys(s.redis, s.keys.uploadPattern(meta.uploadId))).length, 2 + 3 + 2);
     await s.deleteUpload(meta.uploadId);
-    assert.deepEqual(await s.redis.keys(s.keys.uploadPattern(meta.uploadId)), []);
+    assert.deepEqual(await scanKeys(s.redis, s.keys.uploadPattern(meta.uploadId)), []);
   });
 
   it('stages segments with the staging TTL, on the bulk connection', async (t) => {

@@ -3,6 +3,7 @@
  * TLS, trusting the system's CAs or SLUICE_REDIS_TLS_CA, with a client certificate when
  * SLUICE_REDIS_TLS_CERT and _KEY name one. Half a configuration is refused with what to set.
  */
+import { isTlsRedisUrl, printableRedisUrl } from '@sluice/redis';
 import type { RedisOptions } from 'ioredis';
 import { clientTlsFiles } from './tls-files.ts';
 
@@ -17,11 +18,18 @@ export interface RedisConfig {
 /** ioredis options for the configured Redis. @throws Error naming the variable to fix */
 export function redisOptions(config: RedisConfig): RedisOptions {
   const base: RedisOptions = { maxRetriesPerRequest: 2, lazyConnect: true };
-  const tls = new URL(config.SLUICE_REDIS_URL).protocol === 'rediss:';
+  let tls: boolean;
+  try {
+    tls = isTlsRedisUrl(config.SLUICE_REDIS_URL);
+  } catch (err) {
+    throw new Error(`SLUICE_REDIS_URL: ${(err as Error).message}`, { cause: err });
+  }
   const { SLUICE_REDIS_TLS_CA: ca, SLUICE_REDIS_TLS_CERT: cert, SLUICE_REDIS_TLS_KEY: key } = config;
   if (!tls) {
     if (ca || cert || key) {
-      throw new Error('SLUICE_REDIS_TLS_* is set but SLUICE_REDIS_URL is redis://: use rediss:// for TLS');
+      throw new Error(
+        'SLUICE_REDIS_TLS_* is set but SLUICE_REDIS_URL is not a TLS URL: use rediss:// (or rediss+cluster://) for TLS',
+      );
     }
     return base;
   }
@@ -35,6 +43,7 @@ export function printableUrl(url: string): string {
     if (parsed.password) parsed.password = '***';
     return parsed.toString();
   } catch {
-    return '<unparsable URL>';
+    // redis+cluster://host:port,host:port is not a WHATWG URL.
+    return printableRedisUrl(url);
   }
 }

@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { SluiceError } from '@sluice/errors';
 import { EventBackbone, type KafkaConnectionOptions } from '@sluice/kafka';
 import { parseTenants, type Tenants } from '@sluice/tenants';
-import { Redis, type RedisOptions } from 'ioredis';
+import { connectRedis, type RedisClient } from '@sluice/redis';
+import type { RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { kafkaConnection, type KafkaTlsConfig } from './kafka-options.ts';
@@ -46,8 +48,12 @@ export class Startup {
     }
   }
 
-  /** A connected ioredis client; reconnects by itself later, logging the errors it meets. */
-  async redis(config: RedisConfig): Promise<Redis> {
+  /**
+   * A connected client of the configured Redis or Redis Cluster (`SLUICE_REDIS_URL`, see
+   * `connectRedis`); it reconnects by itself later, logging the errors it meets.
+   * @param purpose what this connection is for, in its error log lines
+   */
+  async redis(config: RedisConfig, purpose?: string): Promise<RedisClient> {
     const url = printableUrl(config.SLUICE_REDIS_URL);
     let options: RedisOptions;
     try {
@@ -55,8 +61,14 @@ export class Startup {
     } catch (err) {
       return this.fatal((err as Error).message);
     }
-    const redis = new Redis(config.SLUICE_REDIS_URL, options);
-    redis.on('error', (err: Error) => this.logger.warn({ err }, 'Redis connection error'));
+    let redis: RedisClient;
+    try {
+      redis = connectRedis(config.SLUICE_REDIS_URL, options);
+    } catch (err) {
+      return this.fatal(`SLUICE_REDIS_URL: ${(err as Error).message}`);
+    }
+    const what = purpose ? `Redis connection error (${purpose})` : 'Redis connection error';
+    redis.on('error', (err: Error) => this.logger.warn({ err }, what));
     // ioredis keeps retrying a refused first connection: give it a bounded time, then say so.
     const timeout = new Promise<never>((_, reject) =>
       setTimeout(() => reject(new Error('no connection within 10 s')), 10_000).unref(),
@@ -70,7 +82,10 @@ export class Startup {
     return redis;
   }
 
-  /** The event backbone from the shared Kafka variables (`kafkaEnv()`). */
+  /**
+   * The event backbone from the shared Kafka variables (`kafkaEnv()`). Its Kafka client id is
+   * `<name>-<host>-<pid>`, so each instance can be told apart in a consumer group.
+   */
   async backbone(
     config: {
       readonly SLUICE_KAFKA_BROKERS: readonly string[];
@@ -80,8 +95,11 @@ export class Startup {
       readonly SLUICE_KAFKA_REPLICATION: number;
     } & KafkaTlsConfig,
     metrics: Registry,
-    clientId: string = this.app,
+    name: string = this.app,
   ): Promise<EventBackbone> {
+    // The host and pid tell an operator (and `kafka-consumer-groups --describe`) which
+    // instance holds which partitions.
+    const clientId = `${name}-${hostname()}-${process.pid}`;
     let connection: KafkaConnectionOptions;
     try {
       connection = kafkaConnection(config);

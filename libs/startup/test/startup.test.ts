@@ -113,9 +113,11 @@ describe('Redis over TLS', { timeout: 60_000 }, () => {
     );
     assert.throws(
       () => redisOptions(redisConfig('redis://h:1', { SLUICE_REDIS_TLS_CA: '/ca.pem' })),
-      /use rediss:\/\/ for TLS/,
+      /use rediss:\/\/ \(or rediss\+cluster:\/\/\) for TLS/,
     );
     assert.equal(redisOptions(redisConfig('redis://h:1')).tls, undefined);
     assert.equal(printableUrl('rediss://:hunter2@h:6380/0'), 'rediss://:***@h:6380/0');
+    assert.equal(printableUrl('redis+cluster://:hunter2@h:1,h:2'), 'redis+cluster://:***@h:1,h:2');
+    assert.ok(redisOptions(redisConfig('rediss+cluster://h:1,h:2')).tls);
   });
 });

@@ -38,6 +38,8 @@ export {
   deleteKeys,
   launchRedisServer,
   redisClient,
+  redisMemoryInfo,
+  scanKeys,
   startRedisServer,
   type RedisPrefix,
 } from './redis.ts';

@@ -6,15 +6,19 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Redis, type RedisOptions } from 'ioredis';
+import { connectRedis, masterOf, masters, nodeName, type RedisClient } from '@sluice/redis';
+import type { RedisOptions } from 'ioredis';
 import { serviceUrl } from './endpoints.ts';
 import { uniqueName, type AfterHook } from './names.ts';
 import { freePort } from './ports.ts';
 import { killProcess } from './processes.ts';
 
-/** A Redis client for the configured server, disconnected after the test. */
-export function redisClient(t: AfterHook, options: RedisOptions = {}): Redis {
-  const redis = new Redis(serviceUrl('redis'), { maxRetriesPerRequest: 1, ...options });
+/**
+ * A client of the configured Redis (`SLUICE_REDIS_URL`: one server, or a Redis Cluster as
+ * `redis+cluster://…`), disconnected after the test.
+ */
+export function redisClient(t: AfterHook, options: RedisOptions = {}): RedisClient {
+  const redis = connectRedis(serviceUrl('redis'), { maxRetriesPerRequest: 1, ...options });
   t.after(async () => {
     await redis.quit().catch(() => redis.disconnect());
   });
@@ -25,7 +29,7 @@ export function redisClient(t: AfterHook, options: RedisOptions = {}): Redis {
 export interface RedisPrefix {
   /** Ends with `:`; every key the test writes should start with it. */
   readonly prefix: string;
-  readonly redis: Redis;
+  readonly redis: RedisClient;
 }
 
 /**
@@ -34,7 +38,7 @@ export interface RedisPrefix {
  */
 export function createRedisPrefix(t: AfterHook, options: { readonly prefix?: string } = {}): RedisPrefix {
   const prefix = `${uniqueName(options.prefix ?? 'test')}:`;
-  const redis = new Redis(serviceUrl('redis'), { maxRetriesPerRequest: 1 });
+  const redis = connectRedis(serviceUrl('redis'), { maxRetriesPerRequest: 1 });
   t.after(async () => {
     try {
       await deleteKeys(redis, `${prefix}*`);
@@ -45,16 +49,36 @@ export function createRedisPrefix(t: AfterHook, options: { readonly prefix?: str
   return { prefix, redis };
 }
 
-/** Deletes every key matching a SCAN pattern. Returns how many were deleted. */
-export async function deleteKeys(redis: Redis, pattern: string): Promise<number> {
-  let cursor = '0';
+/** Every key matching a SCAN pattern, from every master of a cluster. */
+export async function scanKeys(redis: RedisClient, pattern: string): Promise<string[]> {
+  const keys: string[] = [];
+  for (const node of masters(redis)) {
+    let cursor = '0';
+    do {
+      const [next, found] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+      cursor = next;
+      keys.push(...found);
+    } while (cursor !== '0');
+  }
+  return keys;
+}
+
+/** Deletes every key matching a SCAN pattern, on every master of a cluster. Returns how many were deleted. */
+export async function deleteKeys(redis: RedisClient, pattern: string): Promise<number> {
+  const keys = await scanKeys(redis, pattern);
   let deleted = 0;
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length > 0) deleted += await redis.unlink(...keys);
-  } while (cursor !== '0');
+  // One key per command: on a cluster the keys span many slots. ioredis sends them without waiting.
+  for (let i = 0; i < keys.length; i += 1000)
+    for (const n of await Promise.all(keys.slice(i, i + 1000).map((key) => redis.unlink(key)))) deleted += n;
   return deleted;
+}
+
+/** The memory figures of the Redis that holds `key` (on a cluster, that key's master). */
+export async function redisMemoryInfo(redis: RedisClient, key = ''): Promise<{ used: number; max: number }> {
+  const node = masters(redis).find((n) => nodeName(n) === masterOf(redis, key)) ?? masters(redis)[0];
+  const info = node ? await node.info('memory') : '';
+  const field = (name: string): number => Number(new RegExp(`^${name}:(\\d+)`, 'm').exec(info)?.[1] ?? 0);
+  return { used: field('used_memory'), max: field('maxmemory') };
 }
 
 /**
