@@ -34,12 +34,19 @@ export interface PipelineOptions {
   readonly databaseUrlFor?: (app: AppName, url: string) => string;
   /** Where the apps' stdout and stderr go (appended). @default this process's own */
   readonly logFile?: string;
+  /**
+   * Instances of each app. The consumers share their groups; each ingest-api has a gRPC port of
+   * its own (`grpcAddresses`). @default 1
+   */
+  readonly instances?: number;
 }
 
 /** A running pipeline. */
 export interface Pipeline {
-  /** ingest-api's gRPC address, `127.0.0.1:<port>`. */
+  /** ingest-api's gRPC address, `127.0.0.1:<port>` (the first instance's). */
   readonly grpcAddress: string;
+  /** Every ingest-api instance's gRPC address, by instance. */
+  readonly grpcAddresses: readonly string[];
   readonly apiKey: string;
   /** The tenant's drive name. */
   readonly drive: string;
@@ -47,10 +54,14 @@ export interface Pipeline {
   readonly topicPrefix: string;
   readonly redisNamespace: string;
   readonly mysqlUrl: string;
+  /** The first instance's HTTP port of each app. */
   readonly httpPorts: Readonly<Record<AppName, number>>;
+  /** The first instance's process of each app. */
   readonly processes: ReadonlyMap<AppName, ChildProcess>;
-  /** Starts an app again (after a test killed it), with the same settings. */
-  restart(app: AppName): Promise<void>;
+  /** Every instance of an app: its process and HTTP port, by instance. */
+  instancesOf(app: AppName): readonly { readonly process: ChildProcess; readonly httpPort: number }[];
+  /** Starts an instance of an app again (after a test killed it), with the same settings. @default instance 0 */
+  restart(app: AppName, instance?: number): Promise<void>;
 }
 
 /** Starts ingest-api, part-writer, assembler and projector and waits until each is ready. */
@@ -89,9 +100,10 @@ export async function startPipeline(t: AfterHook, options: PipelineOptions = {})
   );
   const db = await createDatabase(t, { prefix: 'e2e' });
   const apps = Object.keys(APPS) as AppName[];
-  const httpPorts = {} as Record<AppName, number>;
-  for (const app of apps) httpPorts[app] = await freePort();
-  const grpcPort = await freePort();
+  const count = options.instances ?? 1;
+  const ports = {} as Record<AppName, number[]>;
+  for (const app of apps) ports[app] = await Promise.all(Array.from({ length: count }, () => freePort()));
+  const grpcPorts = await Promise.all(Array.from({ length: count }, () => freePort()));
   const common: Record<string, string> = {
     SLUICE_LOG_LEVEL: process.env['SLUICE_E2E_LOG_LEVEL'] ?? 'warn',
     SLUICE_TENANTS_FILE: tenantsFile,
@@ -103,34 +115,47 @@ export async function startPipeline(t: AfterHook, options: PipelineOptions = {})
     SLUICE_S3_SECRET_KEY: s3.secretAccessKey,
     SLUICE_PART_WRITER_GROUP_ID: `${id}-part-writer`,
     SLUICE_PROJECTOR_GROUP_ID: `${id}-projector`,
-    SLUICE_INGEST_PORT: String(grpcPort),
     ...options.commonEnv,
   };
   const log = options.logFile === undefined ? undefined : openSync(options.logFile, 'a');
   if (log !== undefined) t.after(() => closeSync(log));
+  const running = new Map<AppName, ChildProcess[]>(apps.map((app) => [app, []]));
+  /** The first instance of each app. */
   const processes = new Map<AppName, ChildProcess>();
-  const start = async (app: AppName): Promise<void> => {
+  const httpPort = (app: AppName, instance: number): number => ports[app][instance] as number;
+  const start = async (app: AppName, instance = 0): Promise<void> => {
+    if (!(instance >= 0 && instance < count)) throw new RangeError(`${app} has no instance ${instance}`);
     const child = spawn(process.execPath, [join(root, 'apps', app, 'src', 'main.ts')], {
       env: {
         ...process.env,
         ...common,
-        [APPS[app].httpPortEnv]: String(httpPorts[app]),
+        [APPS[app].httpPortEnv]: String(httpPort(app, instance)),
+        SLUICE_INGEST_PORT: String(grpcPorts[instance]),
         SLUICE_MYSQL_URL: options.databaseUrlFor?.(app, db.url) ?? db.url,
         ...options.env?.[app],
       },
       stdio: ['ignore', log ?? 'inherit', log ?? 'inherit'],
     });
-    processes.set(app, child);
-    await waitForReady(`http://127.0.0.1:${httpPorts[app]}/readyz`, { child, name: app });
+    (running.get(app) as ChildProcess[])[instance] = child;
+    if (instance === 0) processes.set(app, child);
+    const name = count === 1 ? app : `${app}#${instance}`;
+    await waitForReady(`http://127.0.0.1:${httpPort(app, instance)}/readyz`, { child, name });
   };
   t.after(async () => {
-    await Promise.all([...processes.values()].map((child) => stopProcess(child)));
+    await Promise.all([...running.values()].flat().map((child) => stopProcess(child)));
   });
+  const from = (app: AppName, first: number): Promise<void>[] =>
+    Array.from({ length: count - first }, (_, i) => start(app, first + i));
   // ingest-api first: it provisions the topics and registers the schemas the others use.
   await start('ingest-api');
-  await Promise.all(apps.filter((a) => a !== 'ingest-api').map((a) => start(a)));
+  await Promise.all([
+    ...from('ingest-api', 1),
+    ...apps.filter((a) => a !== 'ingest-api').flatMap((a) => from(a, 0)),
+  ]);
+  const httpPorts = Object.fromEntries(apps.map((app) => [app, httpPort(app, 0)])) as Record<AppName, number>;
   return {
-    grpcAddress: `127.0.0.1:${grpcPort}`,
+    grpcAddress: `127.0.0.1:${grpcPorts[0]}`,
+    grpcAddresses: grpcPorts.map((port) => `127.0.0.1:${port}`),
     apiKey,
     drive: 'e2e',
     tenant: 'e2e',
@@ -139,6 +164,11 @@ export async function startPipeline(t: AfterHook, options: PipelineOptions = {})
     mysqlUrl: db.url,
     httpPorts,
     processes,
+    instancesOf: (app) =>
+      (running.get(app) ?? []).map((child, instance) => ({
+        process: child,
+        httpPort: httpPort(app, instance),
+      })),
     restart: start,
   };
 }
