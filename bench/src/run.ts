@@ -277,6 +277,10 @@ const same = (a: Cell, b: Cell | undefined): boolean =>
 const head = results.find((r) => same(r.cell, HEADLINE));
 const ackCell = results.find((r) => same(r.cell, ACK_CELL));
 const perGiB = (cpu: number, bytes: number): number => cpu / (bytes / GiB);
+// Over every cell: what each app spends per GiB whatever the file, chunk and concurrency mix.
+const allBytes = results.reduce((sum, r) => sum + r.bytes, 0);
+const appCpu = new Map<string, number>();
+for (const a of results.flatMap((r) => r.apps)) appCpu.set(a.name, (appCpu.get(a.name) ?? 0) + a.cpuSeconds);
 const summary = {
   machine: {
     cores: cpus().length,
@@ -313,6 +317,8 @@ const summary = {
   sluice_idle_cpu_s_per_s: idleCpuPerSecond,
   cpu_s_per_gib_libstorage: head ? perGiB(head.libstorage_cpu_s, head.bytes) : null,
   cpu_s_per_gib_tus: head ? perGiB(head.tus_cpu_s, head.bytes) : null,
+  /** Each Sluice app's CPU and the client's, summed over all cells, per GiB summed over all cells. */
+  cpu_s_per_gib_by_app: Object.fromEntries([...appCpu].map(([name, cpu]) => [name, perGiB(cpu, allBytes)])),
   failures,
   cells: results,
 };
@@ -397,6 +403,12 @@ const markdown = [
   '## Per app',
   '',
   appTable,
+  '',
+  `CPU s per GiB over all cells: ${
+    Object.entries(summary.cpu_s_per_gib_by_app)
+      .map(([name, v]) => `${name} ${v.toFixed(2)}`)
+      .join(' · ') || '-'
+  }.`,
   '',
   failures.length > 0 ? `## Failures\n\n${failures.map((f) => `- ${f}`).join('\n')}\n` : '',
   '![throughput](throughput.svg)',
