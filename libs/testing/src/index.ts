@@ -53,3 +53,4 @@ export {
 } from './dashboards.ts';
 export { killProcess, stopProcess, waitForReady, type WaitForReadyOptions } from './processes.ts';
 export { makeTlsFiles, writeTlsFiles, type TlsFiles } from './tls.ts';
+export { createLink, ToxicLink, type Toxic } from './toxiproxy.ts';

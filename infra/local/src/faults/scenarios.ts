@@ -16,10 +16,11 @@ import {
   type Pipeline,
   type PipelineOptions,
   type SeededRandom,
+  createLink,
+  type ToxicLink,
 } from '@sluice/testing';
 import { ensureUp, getStatus } from '../orchestrator.ts';
 import { startS3ErrorProxy } from './s3-error-proxy.ts';
-import { createLink, type ToxicLink } from './toxiproxy.ts';
 
 /** What a fault gets to work with. */
 export interface FaultContext {

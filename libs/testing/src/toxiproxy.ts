@@ -1,8 +1,9 @@
 /**
- * A client of Toxiproxy's HTTP API, for the links a fault run cuts, resets or slows: one
- * proxy per link, listening on a free port of 127.0.0.1, removed when the run ends.
+ * A client of Toxiproxy's HTTP API, for the links a fault run cuts, resets or slows and the
+ * benchmark shapes: one proxy per link, listening on a free port of 127.0.0.1, removed when the
+ * run ends.
  */
-import { serviceEndpoint } from '@sluice/testing';
+import { serviceEndpoint } from './endpoints.ts';
 
 /** A toxic as Toxiproxy takes it (`latency`, `bandwidth`, `reset_peer`, `limit_data`, …). */
 export interface Toxic {
