@@ -1,16 +1,19 @@
 /**
- * Debian packages for Redis, MariaDB and Prometheus (and Maven when it is missing).
+ * Debian packages for Redis, MariaDB, PostgreSQL and Prometheus (and Maven when it is missing).
  * Installed only when their programs are not on the machine, all in one apt-get run, with
  * services kept from starting: there is no init system here, and a packaged MariaDB or
  * Redis started on its default port would be a second, unmanaged copy.
  */
-import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { findExecutable, runCommand } from './run-command.ts';
 
 /** The Debian packages `up` may install, and the programs each must provide. */
 export const APT_PACKAGES = Object.freeze({
   'redis-server': ['redis-server'],
   'mariadb-server': ['mariadbd', 'mariadb-install-db'],
+  // Not on PATH: see postgresBinDir.
+  postgresql: ['initdb', 'postgres'],
   prometheus: ['prometheus'],
   maven: ['mvn'],
 } as const);
@@ -18,7 +21,37 @@ export type AptPackage = keyof typeof APT_PACKAGES;
 
 /** True when every program of the package is on the machine. */
 export function aptPackagePresent(name: AptPackage): boolean {
+  if (name === 'postgresql') return postgresBinDir() !== undefined;
   return APT_PACKAGES[name].every((program) => findExecutable(program) !== undefined);
+}
+
+const POSTGRES_LIB = '/usr/lib/postgresql';
+
+/**
+ * Where the PostgreSQL server's programs are: Debian keeps them off PATH, one folder per major
+ * version (`/usr/lib/postgresql/15/bin`). Those of `major` when given, else of the newest major
+ * that has them; undefined when there are none.
+ */
+export function postgresBinDir(major?: string): string | undefined {
+  let majors: string[];
+  try {
+    majors = readdirSync(POSTGRES_LIB).filter((entry) => /^\d+$/.test(entry) && (major ?? entry) === entry);
+  } catch {
+    return undefined;
+  }
+  return majors
+    .sort((a, b) => Number(b) - Number(a))
+    .map((major) => join(POSTGRES_LIB, major, 'bin'))
+    .find((dir) => APT_PACKAGES.postgresql.every((program) => isExecutable(join(dir, program))));
+}
+
+function isExecutable(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 const POLICY_RC_D = '/usr/sbin/policy-rc.d';

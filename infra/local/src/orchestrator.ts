@@ -30,6 +30,7 @@ import { apicurio } from './services/apicurio.ts';
 import { kafka } from './services/kafka.ts';
 import { kafkaCluster } from './services/kafka-cluster.ts';
 import { mariadb } from './services/mysql.ts';
+import { postgres } from './services/postgres.ts';
 import { jaeger } from './services/jaeger.ts';
 import { prometheus } from './services/prometheus.ts';
 import { redis } from './services/redis.ts';
@@ -44,6 +45,7 @@ export const DRIVERS: Readonly<Record<ServiceName, ServiceDriver>> = Object.free
   s3,
   redis,
   mysql: mariadb,
+  postgres,
   prometheus,
   jaeger,
   toxiproxy,

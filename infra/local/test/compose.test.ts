@@ -137,6 +137,15 @@ describe('infra/compose/docker-compose.yml follows the service catalogue', () =>
     assert.equal(mysql?.get('MYSQL_PASSWORD'), LOCAL_DEFAULTS.mysqlPassword);
   });
 
+  test('PostgreSQL gets the local role, which may create databases, and the database it owns', () => {
+    const volumes = services.get('postgres')?.lists.get('volumes') ?? [];
+    assert.ok(volumes.includes('./postgres-init:/docker-entrypoint-initdb.d:ro'), volumes.join(', '));
+    const init = readFileSync(new URL('postgres-init/01-create-sluice.sql', composeDir), 'utf8');
+    const { postgresUser: user, postgresPassword: password, postgresDatabase: database } = LOCAL_DEFAULTS;
+    assert.match(init, new RegExp(`^CREATE ROLE ${user} LOGIN CREATEDB PASSWORD '${password}';$`, 'm'));
+    assert.match(init, new RegExp(`^CREATE DATABASE ${database} OWNER ${user};$`, 'm'));
+  });
+
   test('Redis never evicts', () => {
     const command = services.get('redis')?.lists.get('command') ?? [];
     assert.equal(command[command.indexOf('--maxmemory-policy') + 1], 'noeviction');

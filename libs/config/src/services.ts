@@ -39,6 +39,7 @@ export const SERVICE_NAMES = [
   's3',
   'redis',
   'mysql',
+  'postgres',
   'prometheus',
   'jaeger',
   'toxiproxy',
@@ -65,6 +66,9 @@ export const LOCAL_DEFAULTS = Object.freeze({
   mysqlUser: 'sluice',
   mysqlPassword: 'sluice',
   mysqlDatabase: 'sluice',
+  postgresUser: 'sluice',
+  postgresPassword: 'sluice',
+  postgresDatabase: 'sluice',
   kafkaControllerPort: 19093,
   /** The local Kafka's TLS listener (server certificate only), and its mutual-TLS one. */
   kafkaTlsPort: 19094,
@@ -142,6 +146,15 @@ export const SERVICES: Readonly<Record<ServiceName, ServiceSpec>> = Object.freez
     urlEnv: 'SLUICE_MYSQL_URL',
     url: (host, port) =>
       `mysql://${LOCAL_DEFAULTS.mysqlUser}:${LOCAL_DEFAULTS.mysqlPassword}@${host}:${port}/${LOCAL_DEFAULTS.mysqlDatabase}`,
+  },
+  postgres: {
+    name: 'postgres',
+    title: 'PostgreSQL',
+    port: 15432,
+    portEnv: 'SLUICE_POSTGRES_PORT',
+    urlEnv: 'SLUICE_POSTGRES_URL',
+    url: (host, port) =>
+      `postgres://${LOCAL_DEFAULTS.postgresUser}:${LOCAL_DEFAULTS.postgresPassword}@${host}:${port}/${LOCAL_DEFAULTS.postgresDatabase}`,
   },
   prometheus: {
     name: 'prometheus',

@@ -10,7 +10,15 @@ import {
 } from '../src/index.ts';
 
 test('a bare `up` leaves out the optional services, the clusters among them', () => {
-  assert.deepEqual(DEFAULT_SERVICE_NAMES, ['kafka', 'apicurio', 's3', 'redis', 'mysql', 'prometheus']);
+  assert.deepEqual(DEFAULT_SERVICE_NAMES, [
+    'kafka',
+    'apicurio',
+    's3',
+    'redis',
+    'mysql',
+    'postgres',
+    'prometheus',
+  ]);
   assert.ok(!DEFAULT_SERVICE_NAMES.includes('redis-cluster'));
   assert.ok(!DEFAULT_SERVICE_NAMES.includes('kafka-cluster'));
 });
@@ -52,4 +60,11 @@ test('no two services listen on the same port', () => {
     return Array.from({ length: spec.nodes ?? 1 }, (_, i) => spec.port + i);
   });
   assert.equal(new Set(ports).size, ports.length, `ports overlap: ${ports.join(', ')}`);
+});
+
+test('PostgreSQL is a default service, reached as the local user on its own database', () => {
+  const spec = SERVICES.postgres;
+  assert.equal(spec.optional, undefined);
+  assert.equal(spec.url(LOCAL_DEFAULTS.host, spec.port), 'postgres://sluice:sluice@127.0.0.1:15432/sluice');
+  assert.deepEqual([spec.portEnv, spec.urlEnv], ['SLUICE_POSTGRES_PORT', 'SLUICE_POSTGRES_URL']);
 });

@@ -1,16 +1,17 @@
 /**
  * Health probes that talk each service's own protocol, so "healthy" means a real client
- * got a real answer: Redis PING, MySQL `SELECT 1` as the app user, Kafka metadata with at
- * least one broker, Apicurio's system info, S3 ListBuckets with the configured keys, and
- * Prometheus' readiness endpoint. A cluster is healthy only whole: the Redis Cluster with
- * every slot served and every node up, the Kafka cluster with all its brokers registered.
- * Each probe is bounded by a timeout and never retries.
+ * got a real answer: Redis PING, MySQL and PostgreSQL `SELECT 1` as the app user, Kafka
+ * metadata with at least one broker, Apicurio's system info, S3 ListBuckets with the
+ * configured keys, and Prometheus' readiness endpoint. A cluster is healthy only whole: the
+ * Redis Cluster with every slot served and every node up, the Kafka cluster with all its
+ * brokers registered. Each probe is bounded by a timeout and never retries.
  */
 import { Admin } from '@platformatic/kafka';
 import { ListBucketsCommand } from '@aws-sdk/client-s3';
 import { parseRedisUrl, type RedisTarget } from '@sluice/redis';
 import { Redis, type RedisOptions } from 'ioredis';
 import mysql from 'mysql2/promise';
+import { Client as PgClient } from 'pg';
 import { REDIS_CLUSTER_MASTERS, SERVICE_NAMES, SERVICES, type ServiceName } from '@sluice/config';
 import { kafkaBrokers, serviceEndpoint, type Env } from './endpoints.ts';
 import { s3Client } from './s3.ts';
@@ -148,6 +149,23 @@ const PROBES: Record<ServiceName, Probe> = {
       await connection.query('SELECT 1');
     } finally {
       connection.destroy();
+    }
+  },
+
+  async postgres(env, timeoutMs) {
+    const client = new PgClient({
+      connectionString: serviceEndpoint('postgres', env).url,
+      connectionTimeoutMillis: timeoutMs,
+      query_timeout: timeoutMs,
+    });
+    // A connection lost after connecting is emitted as an event; without a listener it
+    // would end the process instead of failing this probe.
+    client.on('error', () => undefined);
+    try {
+      await client.connect();
+      await client.query('SELECT 1');
+    } finally {
+      await client.end().catch(() => undefined);
     }
   },
 

@@ -30,6 +30,7 @@ export {
 } from './kafka.ts';
 export { freePort } from './ports.ts';
 export { createDatabase, type TestDatabase } from './mysql.ts';
+export { createPostgresDatabase, type TestPostgresDatabase } from './postgres.ts';
 export { uniqueName, type AfterHook } from './names.ts';
 export { SeededRandom } from './seeded-random.ts';
 export { startPipeline, type Pipeline, type PipelineOptions } from './pipeline.ts';
