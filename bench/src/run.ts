@@ -6,10 +6,16 @@
  * node:http2 sink). Every claim is a ratio between figures taken here, minutes apart.
  *
  *   npm run bench [-- --quick] [-- --open-loop <chunks/s>] [-- --out <dir>]
+ *                 [-- --profiles local,wan] [-- --wan-rtt-ms 40] [-- --wan-mbps 50]
  *
- * Per cell (file size × chunk size × client concurrency, a few files each): ingest ACK latency
- * (HDR histogram), ingest MB/s, first chunk → object in S3, end-to-end MB/s, and CPU seconds and
- * peak RSS of every app. Writes latest.json, latest.md and SVG plots to bench/results/.
+ * Per S3 link profile and cell (file size × chunk size × client concurrency, a few files each):
+ * ingest ACK latency (HDR histogram), the client's time (first chunk → last ACK, → seal
+ * answered), the time to the object in S3 and to UploadCompleted, end-to-end MB/s, and CPU
+ * seconds and peak RSS of every app; lib-storage and tus on the same link. `local` reaches S3
+ * directly. `wan` puts Toxiproxy between every S3 client and the S3 server (the Sluice apps,
+ * lib-storage, the tus server): `--wan-rtt-ms` of round trip (half each way) and
+ * `--wan-mbps` MB/s per connection each way. Writes latest.json, latest.md and SVG plots to
+ * bench/results/.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -18,13 +24,23 @@ import { join } from 'node:path';
 import { credentials } from '@grpc/grpc-js';
 import { DeleteObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { IntakeServiceClient } from '@sluice/proto';
-import { freePort, requireServices, s3Client, s3Settings, serviceUrl, stopProcess } from '@sluice/testing';
+import {
+  createLink,
+  freePort,
+  requireServices,
+  s3Client,
+  s3Settings,
+  serviceEndpoint,
+  serviceUrl,
+  stopProcess,
+  type ToxicLink,
+} from '@sluice/testing';
 import { grpcDiscardMbps, http2SinkMbps, redisSetMbps } from './lib/ceilings.ts';
 import { LatencyHistogram, type LatencySummary } from './lib/latency.ts';
 import { libStorageUpload, tusUpload } from './lib/peers.ts';
 import { measure, type ProcessUsage } from './lib/proc-usage.ts';
 import { node } from './lib/processes.ts';
-import { startSluice } from './lib/sluice-stack.ts';
+import { startSluice, type SluiceStack } from './lib/sluice-stack.ts';
 import { uploadToSluice } from './lib/sluice-upload.ts';
 import { table } from './lib/stats.ts';
 import { barChart } from './lib/svg.ts';
@@ -39,6 +55,20 @@ const flag = (name: string): string | undefined => {
 };
 const openLoopRate = flag('--open-loop') === undefined ? undefined : Number(flag('--open-loop'));
 const outDir = flag('--out') ?? join(import.meta.dirname, '..', 'results');
+type Profile = 'local' | 'wan';
+const profiles = (flag('--profiles') ?? 'local,wan').split(',').map((p) => p.trim());
+const wanLink = { rttMs: Number(flag('--wan-rtt-ms') ?? 40), mbps: Number(flag('--wan-mbps') ?? 50) };
+if (
+  profiles.length === 0 ||
+  !profiles.every((p): p is Profile => p === 'local' || p === 'wan') ||
+  !(wanLink.rttMs >= 0) ||
+  !(wanLink.mbps > 0)
+) {
+  process.stderr.write(
+    '--profiles takes local and/or wan (comma-separated); --wan-rtt-ms a number ≥ 0; --wan-mbps a number > 0\n',
+  );
+  process.exit(2);
+}
 
 interface Cell {
   readonly fileMiB: number;
@@ -62,12 +92,20 @@ const HEADLINE = quick
   : CELLS.find((c) => c.fileMiB === 128 && c.chunkMiB === 8 && c.concurrency === 8);
 
 interface CellResult {
+  readonly profile: Profile;
   readonly cell: Cell;
   readonly bytes: number;
   readonly ack: LatencySummary;
   readonly ingest_mbps: number;
   readonly sluice_e2e_mbps: number;
   readonly first_chunk_to_completed_s: number;
+  /** Per file: first chunk → last ACK, → seal answered (the client is done), → object in S3, → UploadCompleted. */
+  readonly sluice_last_ack_s: number;
+  readonly sluice_seal_s: number;
+  readonly sluice_object_s: number;
+  readonly sluice_completed_s: number;
+  /** Per file: lib-storage's Upload from start to the object in S3 (its client is done then too). */
+  readonly libstorage_s: number;
   readonly backpressure_retries: number;
   readonly sluice_cpu_s: number;
   readonly apps: ProcessUsage[];
@@ -100,7 +138,14 @@ async function deletePrefix(s3: S3Client, bucket: string, prefix: string): Promi
   }
 }
 
-await requireServices(['redis', 'kafka', 'apicurio', 's3', 'mysql']);
+await requireServices([
+  'redis',
+  'kafka',
+  'apicurio',
+  's3',
+  'mysql',
+  ...(profiles.includes('wan') ? (['toxiproxy'] as const) : []),
+]);
 const started = Date.now();
 const load = { start: loadavg() };
 const runId = randomUUID().slice(0, 8);
@@ -109,7 +154,7 @@ const s3 = s3Client();
 const peerPrefix = `bench/${runId}/`;
 const grpcOptions = { 'grpc.max_send_message_length': 80 * MiB, 'grpc.max_receive_message_length': 80 * MiB };
 process.stderr.write(
-  `bench ${quick ? '(quick) ' : ''}run ${runId}, load average ${load.start.map((l) => l.toFixed(2)).join(' ')}\n`,
+  `bench ${quick ? '(quick) ' : ''}run ${runId}, profiles ${profiles.join(', ')}, load average ${load.start.map((l) => l.toFixed(2)).join(' ')}\n`,
 );
 
 const failures: string[] = [];
@@ -118,27 +163,91 @@ const redisSet = await redisSetMbps(serviceUrl('redis'), MiB, 4, quick ? 300 : 1
   failures.push(`redis-benchmark: ${(err as Error).message}`);
   return Number.NaN;
 });
-const stack = await startSluice();
 const [discardPort, sinkPort, tusPort] = [await freePort(), await freePort(), await freePort()];
 const discard = node(join(import.meta.dirname, 'lib', 'discard-server.ts'), [String(discardPort)]);
 const sink = node(join(import.meta.dirname, 'lib', 'http2-sink.ts'), [String(sinkPort)]);
-// The apps' CPU at rest (consumer polls, timers) over a few seconds, so the per-GiB figure
-// can be read with and without this fixed cost.
-const idle = measure(stack.apps.map((a) => ({ name: a.name, pid: a.child.pid ?? 0 })));
-await new Promise((r) => setTimeout(r, 3000));
-const idleCpuPerSecond = idle.finish().reduce((sum, u) => sum + u.cpuSeconds, 0) / 3;
-const sluiceClient = new IntakeServiceClient(stack.grpcAddress, credentials.createInsecure(), grpcOptions);
 const discardClient = new IntakeServiceClient(
   `127.0.0.1:${discardPort}`,
   credentials.createInsecure(),
   grpcOptions,
 );
+
+/** One profile's S3 link and the Sluice stack whose drive uses it. */
+interface ProfileRun {
+  readonly profile: Profile;
+  /** Where every contender reaches S3 on this profile. */
+  readonly endpoint: string;
+  readonly stack: SluiceStack;
+  readonly sluiceClient: IntakeServiceClient;
+  /** lib-storage's client, on the profile's link. */
+  readonly s3: S3Client;
+  close(): Promise<void>;
+}
+
+async function openProfile(profile: Profile): Promise<ProfileRun> {
+  let link: ToxicLink | undefined;
+  if (profile === 'wan') {
+    const { host, port } = serviceEndpoint('s3');
+    link = await createLink(`sluice-bench-s3-${runId}`, `${host}:${port}`);
+    // Toxiproxy's rate is in KB/s of 1000 bytes, per connection and direction.
+    for (const stream of ['upstream', 'downstream'] as const) {
+      await link.addToxic({
+        name: `latency-${stream}`,
+        type: 'latency',
+        stream,
+        attributes: { latency: wanLink.rttMs / 2, jitter: 0 },
+      });
+      await link.addToxic({
+        name: `bandwidth-${stream}`,
+        type: 'bandwidth',
+        stream,
+        attributes: { rate: wanLink.mbps * 1000 },
+      });
+    }
+  }
+  const endpoint = link ? `http://${link.listen}` : settings.endpoint;
+  // As many parts of one upload in flight as lib-storage's queue at the headline cell.
+  const stack = await startSluice({
+    s3Endpoint: endpoint,
+    env: { SLUICE_PART_WRITER_UPLOAD_CONCURRENCY: '8' },
+  }).catch(async (err: unknown) => {
+    await link?.remove();
+    throw err;
+  });
+  const sluiceClient = new IntakeServiceClient(stack.grpcAddress, credentials.createInsecure(), grpcOptions);
+  const contender = link ? s3Client({ endpoint }) : s3;
+  return {
+    profile,
+    endpoint,
+    stack,
+    sluiceClient,
+    s3: contender,
+    close: async () => {
+      sluiceClient.close();
+      if (contender !== s3) contender.destroy();
+      await stack.close();
+      await link?.remove();
+    },
+  };
+}
+
+// The apps' CPU at rest (consumer polls, timers) over a few seconds, measured on the first
+// profile's stack, so the per-GiB figure can be read with and without this fixed cost.
+let idleCpuPerSecond = Number.NaN;
+async function measureIdle(run: ProfileRun): Promise<void> {
+  const idle = measure(run.stack.apps.map((a) => ({ name: a.name, pid: a.child.pid ?? 0 })));
+  await new Promise((r) => setTimeout(r, 3000));
+  idleCpuPerSecond = idle.finish().reduce((sum, u) => sum + u.cpuSeconds, 0) / 3;
+}
 const sluiceKeys: { bucket: string; key: string }[] = [];
 const results: CellResult[] = [];
 
 const label = (c: Cell): string => `${c.fileMiB}M/${c.chunkMiB}M/c${c.concurrency}`;
+const where = (r: { readonly profile: Profile; readonly cell: Cell }): string =>
+  `${r.profile} ${label(r.cell)}`;
 
-async function runCell(cell: Cell, index: number): Promise<CellResult> {
+async function runCell(cell: Cell, index: number, run: ProfileRun): Promise<CellResult> {
+  const { stack, sluiceClient } = run;
   const chunk = cell.chunkMiB * MiB;
   const files = Array.from({ length: cell.files }, () => randomBytes(cell.fileMiB * MiB));
   const bytes = files.length * cell.fileMiB * MiB;
@@ -147,6 +256,7 @@ async function runCell(cell: Cell, index: number): Promise<CellResult> {
     String(tusPort),
     String(Math.max(5 * MiB, chunk)),
     `${peerPrefix}tus/`,
+    run.endpoint,
   ]);
   await new Promise((resolve) => tusServer.stdout?.once('data', resolve));
 
@@ -154,7 +264,7 @@ async function runCell(cell: Cell, index: number): Promise<CellResult> {
     const acks = new LatencyHistogram();
     const usage = measure(stack.apps.map((a) => ({ name: a.name, pid: a.child.pid ?? 0 })));
     const cpu = clientCpu();
-    let [ingestS, e2eS, retries] = [0, 0, 0];
+    let [ingestS, sealS, e2eS, completedS, retries] = [0, 0, 0, 0, 0];
     for (const data of files) {
       const t = await uploadToSluice({
         client: sluiceClient,
@@ -169,19 +279,21 @@ async function runCell(cell: Cell, index: number): Promise<CellResult> {
       });
       sluiceKeys.push({ bucket: t.bucket, key: t.key });
       ingestS += t.ingestSeconds;
+      sealS += t.sealSeconds;
       e2eS += t.e2eSeconds;
+      completedS += t.completedSeconds;
       retries += t.retries;
     }
     const client = cpu.finish();
     const apps = [...usage.finish(), { name: 'client', cpuSeconds: client, peakRssMiB: Number.NaN }];
-    return { acks: acks.summary(), ingestS, e2eS, retries, apps };
+    return { acks: acks.summary(), ingestS, sealS, e2eS, completedS, retries, apps };
   };
   const libStorage = async () => {
     const cpu = clientCpu();
     let seconds = 0;
     for (const [i, data] of files.entries()) {
       seconds += await libStorageUpload(
-        s3,
+        run.s3,
         settings.bucket,
         `${peerPrefix}lib-storage/${index}-${i}`,
         data,
@@ -221,17 +333,29 @@ async function runCell(cell: Cell, index: number): Promise<CellResult> {
     failures.push(`${label(cell)} ${what}: ${(err as Error).message}`);
     return Number.NaN;
   };
-  const discardMbps = await grpcDiscardMbps(discardClient, data, calls, cell.concurrency, discardAcks).catch(
-    ceiling('grpc-js discard'),
-  );
-  const sinkMbps = await http2SinkMbps(sinkPort, data, calls, cell.concurrency).catch(ceiling('http2 sink'));
+  // The ceilings do not touch S3: measured once, on the local profile.
+  const local = run.profile === 'local';
+  const discardMbps = local
+    ? await grpcDiscardMbps(discardClient, data, calls, cell.concurrency, discardAcks).catch(
+        ceiling('grpc-js discard'),
+      )
+    : Number.NaN;
+  const sinkMbps = local
+    ? await http2SinkMbps(sinkPort, data, calls, cell.concurrency).catch(ceiling('http2 sink'))
+    : Number.NaN;
   return {
+    profile: run.profile,
     cell,
     bytes,
     ack: s.acks,
     ingest_mbps: bytes / 1e6 / s.ingestS,
     sluice_e2e_mbps: bytes / 1e6 / s.e2eS,
     first_chunk_to_completed_s: s.e2eS / files.length,
+    sluice_last_ack_s: s.ingestS / files.length,
+    sluice_seal_s: s.sealS / files.length,
+    sluice_object_s: s.e2eS / files.length,
+    sluice_completed_s: s.completedS / files.length,
+    libstorage_s: l.seconds / files.length,
     backpressure_retries: s.retries,
     sluice_cpu_s: s.apps.reduce((sum, a) => sum + a.cpuSeconds, 0),
     apps: s.apps,
@@ -246,24 +370,39 @@ async function runCell(cell: Cell, index: number): Promise<CellResult> {
 }
 
 try {
-  for (const [i, cell] of [...CELLS, ACK_CELL].entries()) {
+  for (const profile of profiles) {
+    process.stderr.write(
+      profile === 'wan'
+        ? `profile wan: S3 through Toxiproxy, ${wanLink.rttMs} ms round trip, ${wanLink.mbps} MB/s per connection each way\n`
+        : 'profile local: S3 reached directly\n',
+    );
+    const run = await openProfile(profile);
     try {
-      const r = await runCell(cell, i);
-      results.push(r);
-      process.stderr.write(
-        `  ${label(cell)} ×${cell.files}: sluice e2e ${r.sluice_e2e_mbps.toFixed(0)} MB/s (ingest ${r.ingest_mbps.toFixed(0)}), ` +
-          `lib-storage ${r.libstorage_mbps.toFixed(0)}, tus ${r.tus_mbps.toFixed(0)}, discard ${r.discard_mbps.toFixed(0)}, ` +
-          `ack p95 ${r.ack.p95.toFixed(1)} ms\n`,
-      );
-    } catch (err) {
-      failures.push(`${label(cell)}: ${(err as Error).message}`);
-      process.stderr.write(`  ${label(cell)} failed: ${(err as Error).message}\n`);
+      if (Number.isNaN(idleCpuPerSecond)) await measureIdle(run);
+      // The ACK cell measures ingest, which no S3 link changes: local only.
+      const cells = profile === 'local' ? [...CELLS, ACK_CELL] : CELLS;
+      for (const [i, cell] of cells.entries()) {
+        try {
+          const r = await runCell(cell, i, run);
+          results.push(r);
+          process.stderr.write(
+            `  ${where(r)} ×${cell.files}: sluice e2e ${r.sluice_e2e_mbps.toFixed(0)} MB/s (ingest ${r.ingest_mbps.toFixed(0)}), ` +
+              `client done ${r.sluice_seal_s.toFixed(2)} s, completed ${r.sluice_completed_s.toFixed(2)} s, ` +
+              `lib-storage ${r.libstorage_s.toFixed(2)} s (${r.libstorage_mbps.toFixed(0)} MB/s), tus ${r.tus_mbps.toFixed(0)} MB/s, ` +
+              `ack p95 ${r.ack.p95.toFixed(1)} ms\n`,
+          );
+        } catch (err) {
+          failures.push(`${profile} ${label(cell)}: ${(err as Error).message}`);
+          process.stderr.write(`  ${profile} ${label(cell)} failed: ${(err as Error).message}\n`);
+        }
+      }
+    } finally {
+      await run.close();
     }
   }
 } finally {
-  sluiceClient.close();
   discardClient.close();
-  await Promise.all([stack.close(), stopProcess(discard), stopProcess(sink)]);
+  await Promise.all([stopProcess(discard), stopProcess(sink)]);
   await Promise.all(
     sluiceKeys.map(({ bucket, key }) =>
       s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key })).catch(() => undefined),
@@ -274,13 +413,27 @@ try {
 
 const same = (a: Cell, b: Cell | undefined): boolean =>
   b !== undefined && a.fileMiB === b.fileMiB && a.chunkMiB === b.chunkMiB && a.concurrency === b.concurrency;
-const head = results.find((r) => same(r.cell, HEADLINE));
-const ackCell = results.find((r) => same(r.cell, ACK_CELL));
+const head = results.find((r) => r.profile === 'local' && same(r.cell, HEADLINE));
+const wanHead = results.find((r) => r.profile === 'wan' && same(r.cell, HEADLINE));
+const ackCell = results.find((r) => r.profile === 'local' && same(r.cell, ACK_CELL));
 const perGiB = (cpu: number, bytes: number): number => cpu / (bytes / GiB);
 // Over every cell: what each app spends per GiB whatever the file, chunk and concurrency mix.
-const allBytes = results.reduce((sum, r) => sum + r.bytes, 0);
+const localResults = results.filter((r) => r.profile === 'local');
+const allBytes = localResults.reduce((sum, r) => sum + r.bytes, 0);
 const appCpu = new Map<string, number>();
-for (const a of results.flatMap((r) => r.apps)) appCpu.set(a.name, (appCpu.get(a.name) ?? 0) + a.cpuSeconds);
+for (const a of localResults.flatMap((r) => r.apps))
+  appCpu.set(a.name, (appCpu.get(a.name) ?? 0) + a.cpuSeconds);
+/** The headline cell's times per profile: what the client waits for, and when the file has landed. */
+const timings = results
+  .filter((r) => same(r.cell, HEADLINE))
+  .map((r) => ({
+    profile: r.profile,
+    client_last_ack_s: r.sluice_last_ack_s,
+    client_seal_s: r.sluice_seal_s,
+    object_in_s3_s: r.sluice_object_s,
+    upload_completed_s: r.sluice_completed_s,
+    libstorage_s: r.libstorage_s,
+  }));
 const summary = {
   machine: {
     cores: cpus().length,
@@ -292,6 +445,14 @@ const summary = {
     loadavg_end: loadavg(),
   },
   mode: { quick, open_loop_chunks_per_s: openLoopRate ?? null, seconds: (Date.now() - started) / 1000 },
+  profiles: Object.fromEntries(
+    profiles.map((p) => [
+      p,
+      p === 'wan'
+        ? { s3_link: 'toxiproxy', rtt_ms: wanLink.rttMs, mbps_per_connection: wanLink.mbps }
+        : { s3_link: 'direct' },
+    ]),
+  ),
   headline_cell: HEADLINE ?? null,
   sluice_e2e_mbps: head?.sluice_e2e_mbps ?? null,
   sluice_ingest_mbps: head?.ingest_mbps ?? null,
@@ -317,13 +478,19 @@ const summary = {
   sluice_idle_cpu_s_per_s: idleCpuPerSecond,
   cpu_s_per_gib_libstorage: head ? perGiB(head.libstorage_cpu_s, head.bytes) : null,
   cpu_s_per_gib_tus: head ? perGiB(head.tus_cpu_s, head.bytes) : null,
-  /** Each Sluice app's CPU and the client's, summed over all cells, per GiB summed over all cells. */
+  /** Each Sluice app's CPU and the client's, summed over the local cells, per GiB over them. */
   cpu_s_per_gib_by_app: Object.fromEntries([...appCpu].map(([name, cpu]) => [name, perGiB(cpu, allBytes)])),
+  /** CPU s per GiB landed, Sluice ÷ lib-storage (local, headline cell). */
+  cpu_per_gib_ratio: head ? head.sluice_cpu_s / head.libstorage_cpu_s : null,
+  /** wan, headline cell: Sluice's client time (first chunk → seal answered) ÷ lib-storage's time. */
+  wan_client_time_ratio: wanHead ? wanHead.sluice_seal_s / wanHead.libstorage_s : null,
+  /** wan, headline cell: Sluice's time to UploadCompleted ÷ lib-storage's time to the object. */
+  wan_completed_time_ratio: wanHead ? wanHead.sluice_completed_s / wanHead.libstorage_s : null,
+  timings,
   failures,
   cells: results,
 };
 
-const ratio = (a: number | null, b: number | null): number => (a === null || b === null ? Number.NaN : a / b);
 const ratioTable = table(
   ['ratio', 'value'],
   [
@@ -331,14 +498,35 @@ const ratioTable = table(
     ['Sluice e2e ÷ tus (MB/s)', summary.e2e_vs_tus_ratio ?? Number.NaN],
     ['Sluice ingest ÷ grpc-js discard (MB/s)', summary.ingest_vs_discard_ratio ?? Number.NaN],
     ['grpc-js discard ÷ node:http2 sink (MB/s)', summary.discard_vs_http2_ratio ?? Number.NaN],
+    ['CPU s per GiB landed, Sluice ÷ lib-storage', summary.cpu_per_gib_ratio ?? Number.NaN],
+    ['wan: Sluice client done ÷ lib-storage (time)', summary.wan_client_time_ratio ?? Number.NaN],
     [
-      'CPU s per GiB landed, Sluice ÷ lib-storage',
-      ratio(summary.cpu_s_per_gib_sluice, summary.cpu_s_per_gib_libstorage),
+      'wan: Sluice UploadCompleted ÷ lib-storage object (time)',
+      summary.wan_completed_time_ratio ?? Number.NaN,
     ],
   ],
 );
+const timingTable = table(
+  [
+    'profile',
+    'client last ACK s',
+    'client done (seal) s',
+    'object in S3 s',
+    'UploadCompleted s',
+    'lib-storage s',
+  ],
+  timings.map((t) => [
+    t.profile,
+    t.client_last_ack_s,
+    t.client_seal_s,
+    t.object_in_s3_s,
+    t.upload_completed_s,
+    t.libstorage_s,
+  ]),
+);
 const cellTable = table(
   [
+    'profile',
     'cell (file/chunk/conc)',
     'files',
     'ack p50',
@@ -356,6 +544,7 @@ const cellTable = table(
     'lib-storage CPU s',
   ],
   results.map((r) => [
+    r.profile,
     label(r.cell),
     String(r.cell.files),
     r.ack.p50,
@@ -376,7 +565,7 @@ const cellTable = table(
 const appTable = table(
   ['cell', ...(results[0]?.apps.map((a) => `${a.name} CPU s / peak RSS MiB`) ?? [])],
   results.map((r) => [
-    label(r.cell),
+    where(r),
     ...r.apps.map(
       (a) => `${a.cpuSeconds.toFixed(2)} / ${Number.isFinite(a.peakRssMiB) ? a.peakRssMiB.toFixed(0) : '-'}`,
     ),
@@ -392,9 +581,24 @@ const markdown = [
   `Headline cell: ${HEADLINE ? label(HEADLINE) : '-'}. Redis SET 1 MiB ×4 clients (redis-benchmark): ${redisSet.toFixed(0)} MB/s.`,
   `CPU counts every Sluice app plus the client process for Sluice, the client process for lib-storage, and the tus server plus client for tus; the S3 server's own CPU is in none of them.`,
   '',
+  `Profiles: ${Object.entries(summary.profiles)
+    .map(
+      ([p, v]) =>
+        `${p} (${'rtt_ms' in v ? `S3 through Toxiproxy, ${v.rtt_ms} ms round trip, ${v.mbps_per_connection} MB/s per connection` : 'S3 direct'})`,
+    )
+    .join('; ')}.`,
+  '',
   '## Ratios',
   '',
   ratioTable,
+  '',
+  `## Time per file, headline cell (${HEADLINE ? label(HEADLINE) : '-'})`,
+  '',
+  'Client done: first chunk sent → CompleteUpload answered. lib-storage is done when its object is in S3.',
+  '',
+  timingTable,
+  '',
+  '![client time and completion per profile](profiles.svg)',
   '',
   '## Cells',
   '',
@@ -427,7 +631,7 @@ writeFileSync(
     'MB/s',
     ['Sluice e2e', 'Sluice ingest', 'lib-storage', 'tus', 'grpc-js discard'],
     results.map((r) => ({
-      label: label(r.cell),
+      label: where(r),
       values: [r.sluice_e2e_mbps, r.ingest_mbps, r.libstorage_mbps, r.tus_mbps, r.discard_mbps],
     })),
   ),
@@ -438,11 +642,23 @@ writeFileSync(
     'Ingest ACK latency per cell',
     'ms',
     ['p50', 'p95', 'p99', 'p99.9', 'discard p95'],
-    results.map((r) => ({
+    localResults.map((r) => ({
       label: label(r.cell),
       values: [r.ack.p50, r.ack.p95, r.ack.p99, r.ack.p999, r.discard_ack.p95],
     })),
   ),
 );
-console.log(`\n${cellTable}\n\n${ratioTable}\n`);
+writeFileSync(
+  join(outDir, 'profiles.svg'),
+  barChart(
+    `Seconds per file, ${HEADLINE ? label(HEADLINE) : ''}: when the client is done, and when the file has landed`,
+    's',
+    ['Sluice client done', 'Sluice object in S3', 'Sluice UploadCompleted', 'lib-storage done'],
+    timings.map((t) => ({
+      label: t.profile,
+      values: [t.client_seal_s, t.object_in_s3_s, t.upload_completed_s, t.libstorage_s],
+    })),
+  ),
+);
+console.log(`\n${cellTable}\n\n${timingTable}\n\n${ratioTable}\n`);
 console.log(`results in ${outDir}${failures.length > 0 ? ` — ${failures.length} cell(s) failed` : ''}`);

@@ -33,8 +33,11 @@ export interface SluiceStack {
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
 
-/** Writes a tenants file with one tenant and one drive on the shared bucket. */
-export function writeTenantsFile(dir: string, apiKey: string): string {
+/**
+ * Writes a tenants file with one tenant and one drive on the shared bucket, reached at
+ * `endpoint` (a shaped link in front of S3, for the `wan` profile).
+ */
+export function writeTenantsFile(dir: string, apiKey: string, endpoint = s3Settings().endpoint): string {
   const s3 = s3Settings();
   const file = join(dir, 'tenants.json');
   writeFileSync(
@@ -47,7 +50,7 @@ export function writeTenantsFile(dir: string, apiKey: string): string {
           drives: [
             {
               name: 'bench',
-              endpoint: s3.endpoint,
+              endpoint,
               bucket: s3.bucket,
               region: s3.region,
               credentials: {
@@ -74,12 +77,19 @@ function withDatabase(base: URL, database: string): string {
  * `/readyz`. `apps` narrows which ones start (the ingest-only ceiling needs ingest alone).
  */
 export async function startSluice(
-  options: { readonly apps?: readonly string[]; readonly partitions?: number } = {},
+  options: {
+    readonly apps?: readonly string[];
+    readonly partitions?: number;
+    /** Where the drive reaches S3. @default the local S3 */
+    readonly s3Endpoint?: string;
+    /** Extra variables for every app. */
+    readonly env?: Readonly<Record<string, string>>;
+  } = {},
 ): Promise<SluiceStack> {
   const wanted = options.apps ?? ['ingest-api', 'part-writer', 'assembler', 'projector'];
   const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-'));
   const apiKey = randomUUID();
-  const tenantsFile = writeTenantsFile(dir, apiKey);
+  const tenantsFile = writeTenantsFile(dir, apiKey, options.s3Endpoint);
   const id = randomUUID().replaceAll('-', '').slice(0, 10);
   const namespace = `bench-${id}`;
   const topicPrefix = `${namespace}.`;
@@ -97,6 +107,7 @@ export async function startSluice(
     SLUICE_MYSQL_URL: withDatabase(base, database),
     SLUICE_S3_ACCESS_KEY: s3.accessKeyId,
     SLUICE_S3_SECRET_KEY: s3.secretAccessKey,
+    ...options.env,
   };
   const grpcPort = await freePort();
   const httpEnv: Record<string, string> = {

@@ -1,7 +1,9 @@
 /**
  * Uploads one in-memory file to a running Sluice stack over gRPC, the way a client would:
  * InitiateUpload with a fixed chunk size, UploadChunk calls in parallel, CompleteUpload, then
- * wait until the object exists in S3 (HeadObject) — that moment is when the file has landed.
+ * wait until the object exists in S3 (HeadObject, on `s3`: the bench's own direct client) and
+ * until the upload is COMPLETED (what UploadCompleted announces; GetUploadStatus reads the
+ * assembler's announced outcome).
  *
  * Closed loop by default (each of C workers sends its next chunk when the last is acked). With
  * `ratePerSecond`, open loop: chunk i is due at start + i/rate whatever the acks do, and its
@@ -29,8 +31,12 @@ export interface SluiceUploadTiming {
   readonly bytes: number;
   /** From the first chunk sent to the last chunk acknowledged. */
   readonly ingestSeconds: number;
+  /** From the first chunk sent to CompleteUpload answered: when the client is done. */
+  readonly sealSeconds: number;
   /** From the first chunk sent to the object visible in S3. */
   readonly e2eSeconds: number;
+  /** From the first chunk sent to the upload COMPLETED (its UploadCompleted announced). */
+  readonly completedSeconds: number;
   /** Chunk calls refused with back-pressure and sent again. */
   readonly retries: number;
   /** Where the object landed (the server picks the key). */
@@ -133,38 +139,48 @@ export async function uploadToSluice(o: SluiceUploadOptions): Promise<SluiceUplo
     CompleteUploadRequest.fromPartial({ uploadId: init.uploadId, totalChunks: total, sha256 }),
     md,
   );
+  const sealSeconds = (performance.now() - t0) / 1000;
   const deadline = Date.now() + (o.timeoutMs ?? 300_000);
-  let polls = 0;
-  for (;;) {
-    const landed = await o.s3
-      .send(new HeadObjectCommand({ Bucket: init.bucket, Key: init.key }))
-      .then((head) => head.ContentLength === o.data.length)
-      .catch(() => false);
-    if (landed) break;
-    if (++polls % 50 === 0) {
+  const late = (what: string): Error =>
+    new Error(`upload ${init.uploadId} ${what} in time (is every app running?)`);
+  // Both ends watched at once: the object appears at CompleteMultipartUpload, the outcome is
+  // announced after the assembler has verified it.
+  const landed = (async (): Promise<number> => {
+    for (;;) {
+      const there = await o.s3
+        .send(new HeadObjectCommand({ Bucket: init.bucket, Key: init.key }))
+        .then((head) => head.ContentLength === o.data.length)
+        .catch(() => false);
+      if (there) return (performance.now() - t0) / 1000;
+      if (Date.now() > deadline) throw late(`did not land in s3://${init.bucket}/${init.key}`);
+      await sleep(20);
+    }
+  })();
+  const completed = (async (): Promise<number> => {
+    for (;;) {
       const state = await call<GetUploadStatusRequest, GetUploadStatusResponse>(
         o.client.getUploadStatus.bind(o.client),
         GetUploadStatusRequest.fromPartial({ uploadId: init.uploadId }),
         md,
       ).catch(() => undefined);
       const s = state?.upload?.status;
+      if (s === UploadStatus.UPLOAD_STATUS_COMPLETED) return (performance.now() - t0) / 1000;
       if (s === UploadStatus.UPLOAD_STATUS_FAILED || s === UploadStatus.UPLOAD_STATUS_ABORTED) {
         throw new Error(
           `upload ${init.uploadId} ended ${s}: ${state?.upload?.errorCode} ${state?.upload?.errorMessage}`,
         );
       }
+      if (Date.now() > deadline) throw late('was not COMPLETED');
+      await sleep(20);
     }
-    if (Date.now() > deadline) {
-      throw new Error(
-        `upload ${init.uploadId} did not land in s3://${init.bucket}/${init.key} in time (is part-writer running?)`,
-      );
-    }
-    await sleep(20);
-  }
+  })();
+  const [e2eSeconds, completedSeconds] = await Promise.all([landed, completed]);
   return {
     bytes: o.data.length,
     ingestSeconds,
-    e2eSeconds: (performance.now() - t0) / 1000,
+    sealSeconds,
+    e2eSeconds,
+    completedSeconds,
     retries,
     bucket: init.bucket,
     key: init.key,

@@ -2,7 +2,7 @@
  * The tus peer: `@tus/server` with `@tus/s3-store` on loopback, writing to the same S3 server
  * and bucket Sluice uses, run as a child process so it has its own event loop and its CPU can
  * be read from /proc like the Sluice apps':
- *   node bench/src/lib/tus-server.ts <port> <partSizeBytes> <keyPrefix>
+ *   node bench/src/lib/tus-server.ts <port> <partSizeBytes> <keyPrefix> [<s3 endpoint>]
  */
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
@@ -14,6 +14,7 @@ const port = Number(process.argv[2] ?? 0);
 const partSize = Number(process.argv[3] ?? 8 * 1024 * 1024);
 const prefix = process.argv[4] ?? 'bench-tus/';
 const s3 = s3Settings();
+const endpoint = process.argv[5] ?? s3.endpoint;
 const tus = new Server({
   path: '/files',
   namingFunction: () => `${prefix}${randomUUID()}`,
@@ -25,7 +26,7 @@ const tus = new Server({
     partSize,
     s3ClientConfig: {
       bucket: s3.bucket,
-      endpoint: s3.endpoint,
+      endpoint,
       region: s3.region,
       forcePathStyle: true,
       credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
