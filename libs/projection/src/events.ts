@@ -176,17 +176,28 @@ function id(head: Partial<EventHead>, name: string, value: string, max: number):
   return value;
 }
 
-function bounded(head: Partial<EventHead>, name: string, value: string, max: number): string {
-  if (value.length > max) throw invalid(head, `has a ${name} longer than ${max} characters`);
-  return value;
+// Text as both databases store it: PostgreSQL's text cannot hold NUL, and both drivers send
+// a lone surrogate as U+FFFD; the fold sees what the rows will hold.
+function storable(value: string): string {
+  return value.toWellFormed();
 }
 
-/** Empty (proto3's "not set") becomes null; the rest is cut to `max` characters, never inside a surrogate pair. */
+function bounded(head: Partial<EventHead>, name: string, value: string, max: number): string {
+  if (value.length > max) throw invalid(head, `has a ${name} longer than ${max} characters`);
+  if (value.includes('\u0000')) throw invalid(head, `has a NUL character in its ${name}`);
+  return storable(value);
+}
+
+/**
+ * Empty (proto3's "not set") becomes null; the rest is cut to `max` characters, never inside
+ * a surrogate pair, with NUL and lone surrogates replaced by U+FFFD (free text: what the
+ * client wrote is kept, short of what no store can hold).
+ */
 export function clip(value: string, max: number = LIMITS.text): string | null {
   if (value === '') return null;
-  if (value.length <= max) return value;
-  const cut = value.slice(0, max);
-  return /[\uD800-\uDBFF]$/.test(cut) ? cut.slice(0, -1) : cut;
+  const cut = value.length <= max ? value : value.slice(0, max);
+  const whole = /[\uD800-\uDBFF]$/.test(cut) && cut.length < value.length ? cut.slice(0, -1) : cut;
+  return storable(whole).replaceAll('\u0000', '\uFFFD');
 }
 
 function sha256Hex(head: Partial<EventHead>, bytes: Uint8Array, optional: boolean): string | null {

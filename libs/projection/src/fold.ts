@@ -1,6 +1,6 @@
 /**
  * How one event changes the rows of its upload. Pure: the rows come from and go to a
- * {@link ProjectionState}, which the MySQL store fills from the database and writes back.
+ * {@link ProjectionState}, which a store (MySQL or PostgreSQL) fills from the database and writes back.
  *
  * Events of an upload arrive from three topics in any interleaving, and any of them may
  * arrive twice, so every rule below is a merge that gives the same rows whatever the order

@@ -1,12 +1,19 @@
 /**
- * Public door of @sluice/projection: upload state in MySQL, projected from the three topics.
+ * Public door of @sluice/projection: upload state in MySQL/MariaDB or PostgreSQL, projected
+ * from the three topics.
  *
  * - Domain (pure, no I/O): `toProjectionEvent` checks and flattens a decoded envelope,
  *   `applyEvent` folds it into rows so the result does not depend on the order or the number
  *   of copies of the events, `MemoryProjection` holds rows in memory.
- * - MySQL adapter: `migrate` (versioned .sql files under a GET_LOCK), `MysqlProjectionStore`
- *   (a batch and its offsets in one transaction), `UploadQueries` (the read side: by id, and
- *   keyset-paged lists), `compareProjections` (for rebuilds).
+ * - Storage, the same on both databases: `ProjectionStore` (a batch and its offsets in one
+ *   transaction; the algorithm is `SqlProjectionStore`'s, each database brings only its SQL),
+ *   `UploadReader` (the read side: by id, and keyset-paged lists), the migration contract
+ *   (versioned .sql files per database, append-only, under a lock).
+ * - `openProjectionDatabase(url)` picks the database by scheme and hands out all three.
+ * - MySQL adapter: `MysqlProjectionStore`, `UploadQueries`, `migrate` (GET_LOCK),
+ *   `compareProjections` (for rebuilds; MySQL only).
+ * - PostgreSQL adapter: `PostgresProjectionStore`, `PostgresUploadQueries`,
+ *   `migratePostgres` (pg_advisory_lock, a transaction per file).
  */
 export { canonicalMetadata, clip, LIMITS, toProjectionEvent } from './events.ts';
 export type { EventHead, ProjectionEvent, ProjectionEventKind, SourceTopic } from './events.ts';
@@ -34,36 +41,76 @@ export type {
 export { toUploadJson, toUploadState, toUploadView } from './upload-view.ts';
 export type { UploadView } from './upload-view.ts';
 
-export { compareProjections } from './compare.ts';
-export type { CompareOptions, Comparison, Queryable, RowDifference } from './compare.ts';
-export { loadMigrations, migrate, MIGRATIONS_DIR, statementsOf } from './migrator.ts';
-export type { MigrateOptions, MigrateResult, Migration } from './migrator.ts';
-export { databaseError, isConflict, isDataError } from './mysql-errors.ts';
-export { MysqlProjectionStore } from './mysql-projection-store.ts';
-export { readProjection } from './read-projection.ts';
+export { SqlProjectionStore } from './projection-store.ts';
 export type {
   ApplyResult,
+  PartitionKey,
   PartitionPosition,
   ProjectionRecord,
-  ProjectionStoreOptions,
+  ProjectionStore,
   RecordPosition,
   Rejection,
-} from './mysql-projection-store.ts';
+  RejectionRow,
+  RowKey,
+  SqlProjectionStoreOptions,
+  StoreBackend,
+  StoreTransaction,
+} from './projection-store.ts';
 export {
   decodePageToken,
   DEFAULT_PAGE_SIZE,
   encodePageToken,
   MAX_PAGE_SIZE,
-  UploadQueries,
+  SqlUploadReader,
 } from './upload-queries.ts';
-export type { GetUploadOptions, ListUploadsQuery, UploadPage } from './upload-queries.ts';
+export type {
+  GetUploadOptions,
+  ListUploadsQuery,
+  ReadBackend,
+  Select,
+  UploadPage,
+  UploadReader,
+} from './upload-queries.ts';
+export {
+  applyPending,
+  loadMigrations,
+  MIGRATIONS_DIR,
+  POSTGRES_MIGRATIONS_DIR,
+  statementsOf,
+} from './migrator.ts';
+export type { MigrateOptions, MigrateResult, Migration, MigrationSession } from './migrator.ts';
+export { openProjectionDatabase } from './projection-database.ts';
+export type { ProjectionDatabase, ProjectionDatabaseOptions } from './projection-database.ts';
+export { readPostgresProjection, readProjection } from './read-projection.ts';
+export type { PostgresQueryable } from './read-projection.ts';
+
+export { compareProjections } from './compare.ts';
+export type { CompareOptions, Comparison, Queryable, RowDifference } from './compare.ts';
+export { migrate } from './mysql-migrator.ts';
+export { databaseError, isConflict, isDataError } from './mysql-errors.ts';
+export { MysqlProjectionStore } from './mysql-projection-store.ts';
+export type { ProjectionStoreOptions } from './mysql-projection-store.ts';
+export { UploadQueries } from './mysql-upload-queries.ts';
+export type { UploadQueriesOptions } from './mysql-upload-queries.ts';
+
+export { migratePostgres } from './postgres-migrator.ts';
+export { isPostgresConflict, isPostgresDataError, postgresError, sqlState } from './postgres-errors.ts';
+export { PostgresProjectionStore } from './postgres-projection-store.ts';
+export type { PostgresProjectionStoreOptions } from './postgres-projection-store.ts';
+export { PostgresUploadQueries } from './postgres-upload-queries.ts';
+export type { PostgresUploadQueriesOptions } from './postgres-upload-queries.ts';
+
 export {
   CHUNK_COLUMNS,
+  CHUNKS,
   PART_COLUMNS,
+  PARTS,
   READ_OPTIONS,
   UPLOAD_COLUMNS,
+  UPLOADS,
   fromSql,
+  pgTime,
   sqlTime,
   toSql,
 } from './sql-rows.ts';
-export type { Columns } from './sql-rows.ts';
+export type { Columns, Kind, Table } from './sql-rows.ts';

@@ -4,7 +4,7 @@ import type { ProjectionEvent } from './events.ts';
 import { placeholderUpload, rowKey, type ChunkRow, type PartRow, type UploadRow } from './rows.ts';
 
 /**
- * Rows in memory. The MySQL store seeds one with the rows a batch touches, folds the batch
+ * Rows in memory. A projection store seeds one with the rows a batch touches, folds the batch
  * into it and writes back what changed; tests fold whole event histories into one to state
  * what the database must hold.
  */

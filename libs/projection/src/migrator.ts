@@ -1,20 +1,19 @@
 /**
- * Versioned schema migrations: plain `.sql` files named `NNNN_name.sql` in `migrations/`,
- * applied in version order and recorded in `schema_migrations` (version, name, SHA-256 of
- * the file, when). Files are append-only: an applied file whose text changed is an error,
- * never silently skipped or re-run.
+ * Versioned schema migrations, the contract both databases keep: plain `.sql` files named
+ * `NNNN_name.sql`, one directory per database (`migrations/` for MySQL,
+ * `migrations/postgres/` for PostgreSQL), applied in version order and recorded in
+ * `schema_migrations` (version, name, SHA-256 of the file, when). Files are append-only: an
+ * applied file whose text changed is an error, never silently skipped or re-run. Two
+ * instances starting at once take turns on a lock held by their session, and the second
+ * finds nothing left to do.
  *
- * Two instances starting at once take turns on a named lock (GET_LOCK, held by the session,
- * freed when it ends even if the process dies), and the second finds nothing left to do.
- * MySQL commits DDL as it goes, so a migration cut short is not rolled back: every statement
- * is written to be re-run (`CREATE TABLE IF NOT EXISTS`), and the version is recorded last.
+ * How a file is applied and what the lock is belong to each database: mysql-migrator.ts,
+ * postgres-migrator.ts.
  */
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { FailedPreconditionError, UnavailableError } from '@sluice/errors';
-import type { Pool, PoolConnection, RowDataPacket } from 'mysql2/promise';
-import { databaseError } from './mysql-errors.ts';
+import { FailedPreconditionError } from '@sluice/errors';
 
 /** One migration file. */
 export interface Migration {
@@ -25,8 +24,11 @@ export interface Migration {
   readonly checksum: string;
 }
 
-/** Where this lib's migrations live (next to src/ and dist/, so both find them). */
+/** Where this lib's MySQL migrations live (next to src/ and dist/, so both find them). */
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../migrations/', import.meta.url));
+
+/** Where this lib's PostgreSQL migrations live. */
+export const POSTGRES_MIGRATIONS_DIR = fileURLToPath(new URL('../migrations/postgres/', import.meta.url));
 
 const FILE = /^(\d{4})_([a-z0-9_]+)\.sql$/;
 
@@ -67,15 +69,15 @@ export function statementsOf(sql: string): string[] {
     .filter((s) => s.length > 0);
 }
 
-/** Options of {@link migrate}. */
+/** Options of `migrate` (MySQL) and `migratePostgres`. */
 export interface MigrateOptions {
-  /** @default loadMigrations() */
+  /** @default loadMigrations() of the database's directory */
   readonly migrations?: readonly Migration[];
   /** How long to wait for another instance's migration. @default 60 */
   readonly lockTimeoutSeconds?: number;
 }
 
-/** What {@link migrate} did. */
+/** What a migration run did. */
 export interface MigrateResult {
   /** Versions applied by this call. */
   readonly applied: number[];
@@ -83,55 +85,23 @@ export interface MigrateResult {
   readonly unknown: number[];
 }
 
-/**
- * Brings the database of `pool` up to the latest migration.
- * @throws FailedPreconditionError CONFIG_INVALID when an applied migration's file changed.
- * @throws UnavailableError DATABASE_UNAVAILABLE when MySQL fails or the lock is not free in time.
- */
-export async function migrate(pool: Pool, options: MigrateOptions = {}): Promise<MigrateResult> {
-  const migrations = options.migrations ?? loadMigrations();
-  const conn = await pool.getConnection().catch((err: unknown) => {
-    throw databaseError(err, 'connecting to migrate');
-  });
-  try {
-    const [[db]] = await conn.query<RowDataPacket[]>('SELECT DATABASE() AS name');
-    const database = String(db?.['name'] ?? '');
-    // GET_LOCK names are server-wide and at most 64 characters.
-    const lock = `sluice-migrate-${createHash('sha256').update(database).digest('hex').slice(0, 40)}`;
-    const timeout = options.lockTimeoutSeconds ?? 60;
-    const [[got]] = await conn.query<RowDataPacket[]>('SELECT GET_LOCK(?, ?) AS got', [lock, timeout]);
-    if (got?.['got'] !== 1) {
-      throw new UnavailableError(
-        'DATABASE_UNAVAILABLE',
-        `another process has held the migration lock of database ${database} for over ${timeout}s; ` +
-          'wait for it to finish, or find the session holding it (SELECT IS_USED_LOCK(...))',
-      );
-    }
-    try {
-      return await applyPending(conn, migrations);
-    } finally {
-      await conn.query('SELECT RELEASE_LOCK(?)', [lock]);
-    }
-  } catch (err) {
-    throw databaseError(err, 'migrating');
-  } finally {
-    conn.release();
-  }
+/** A database session holding the migration lock. */
+export interface MigrationSession {
+  /** Creates `schema_migrations` when missing, and returns what it records by version. */
+  recorded(): Promise<Map<number, { readonly name: string; readonly checksum: string }>>;
+  /** Applies one migration and records it in `schema_migrations`. */
+  apply(migration: Migration): Promise<void>;
 }
 
-async function applyPending(conn: PoolConnection, migrations: readonly Migration[]): Promise<MigrateResult> {
-  await conn.query(
-    `CREATE TABLE IF NOT EXISTS schema_migrations (
-       version INT UNSIGNED NOT NULL PRIMARY KEY,
-       name VARCHAR(255) NOT NULL,
-       checksum CHAR(64) CHARACTER SET ascii NOT NULL,
-       applied_at DATETIME(3) NOT NULL
-     ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_bin`,
-  );
-  const [rows] = await conn.query<RowDataPacket[]>('SELECT version, name, checksum FROM schema_migrations');
-  const done = new Map(
-    rows.map((r) => [Number(r['version']), { name: String(r['name']), checksum: String(r['checksum']) }]),
-  );
+/**
+ * Applies the migrations `session` has not recorded, in version order.
+ * @throws FailedPreconditionError CONFIG_INVALID when an applied migration's file changed.
+ */
+export async function applyPending(
+  session: MigrationSession,
+  migrations: readonly Migration[],
+): Promise<MigrateResult> {
+  const done = await session.recorded();
   const known = new Set(migrations.map((m) => m.version));
   const applied: number[] = [];
   for (const m of migrations) {
@@ -146,12 +116,13 @@ async function applyPending(conn: PoolConnection, migrations: readonly Migration
       }
       continue;
     }
-    for (const statement of statementsOf(m.sql)) await conn.query(statement);
-    await conn.query(
-      'INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES (?, ?, ?, UTC_TIMESTAMP(3))',
-      [m.version, m.name, m.checksum],
-    );
+    await session.apply(m);
     applied.push(m.version);
   }
   return { applied, unknown: [...done.keys()].filter((v) => !known.has(v)).sort((a, b) => a - b) };
+}
+
+/** A lock name for `database`, the same in every process: 40 hex digits of its SHA-256. */
+export function lockDigest(database: string): string {
+  return createHash('sha256').update(database).digest('hex').slice(0, 40);
 }

@@ -1,33 +1,36 @@
 import type { RowDataPacket } from 'mysql2/promise';
+import type { ClientBase } from 'pg';
 import type { Queryable } from './compare.ts';
 import { MemoryProjection } from './memory-projection.ts';
-import type { ChunkRow, PartRow, UploadRow } from './rows.ts';
-import {
-  CHUNK_COLUMNS,
-  columnList,
-  fromSql,
-  PART_COLUMNS,
-  READ_OPTIONS,
-  UPLOAD_COLUMNS,
-  type Columns,
-} from './sql-rows.ts';
+import { columnList, fromSql, READ_OPTIONS, CHUNKS, PARTS, UPLOADS, type Table } from './sql-rows.ts';
 
-async function all<R>(db: Queryable, table: string, columns: Columns<R>): Promise<R[]> {
-  const [rows] = await db.query<RowDataPacket[]>({
-    sql: `SELECT ${columnList(columns)} FROM ${table}`,
-    ...READ_OPTIONS,
+type SelectAll = (sql: string) => Promise<readonly Readonly<Record<string, unknown>>[]>;
+
+/** A PostgreSQL pool or client. */
+export type PostgresQueryable = Pick<ClientBase, 'query'>;
+
+async function all<R>(select: SelectAll, table: Table<R>): Promise<R[]> {
+  const rows = await select(`SELECT ${columnList(table.columns)} FROM ${table.name}`);
+  return rows.map((r) => fromSql(table.columns, r));
+}
+
+async function read(select: SelectAll): Promise<MemoryProjection> {
+  return new MemoryProjection().seed({
+    uploads: await all(select, UPLOADS),
+    chunks: await all(select, CHUNKS),
+    parts: await all(select, PARTS),
   });
-  return rows.map((r) => fromSql(columns, r));
 }
 
 /**
- * Every row of a projection database, in memory: for tests and small tools that compare a
- * database with what an in-memory fold of the same events gives. Reads whole tables.
+ * Every row of a MySQL projection database, in memory: for tests and small tools that
+ * compare a database with what an in-memory fold of the same events gives. Reads whole tables.
  */
 export async function readProjection(db: Queryable): Promise<MemoryProjection> {
-  return new MemoryProjection().seed({
-    uploads: await all<UploadRow>(db, 'uploads', UPLOAD_COLUMNS),
-    chunks: await all<ChunkRow>(db, 'chunks', CHUNK_COLUMNS),
-    parts: await all<PartRow>(db, 'parts', PART_COLUMNS),
-  });
+  return read(async (sql) => (await db.query<RowDataPacket[]>({ sql, ...READ_OPTIONS }))[0]);
+}
+
+/** {@link readProjection} of a PostgreSQL projection database. */
+export async function readPostgresProjection(db: PostgresQueryable): Promise<MemoryProjection> {
+  return read(async (sql) => (await db.query<Record<string, unknown>>(sql)).rows);
 }

@@ -1,16 +1,29 @@
 /**
  * Rows ↔ SQL: the column list of each table and the conversions, in one place so the
- * writer, the reader and the rebuild comparison agree. Values are written as strings the
- * server parses the same whatever the connection's time zone (times as UTC text, 64-bit
- * integers as decimal), and read with the options in {@link READ_OPTIONS}.
+ * writer, the reader and the rebuild comparison agree, on MySQL and PostgreSQL alike.
+ * Values are written as strings the server parses the same whatever the connection's time
+ * zone (times as UTC text, 64-bit integers as decimal); MySQL's are read with the options
+ * in {@link READ_OPTIONS}, PostgreSQL's with node-pg's own parsers (timestamptz to Date,
+ * numeric and bigint to decimal text), and {@link fromSql} takes either.
  */
-import type { RowDataPacket } from 'mysql2/promise';
 import type { ChunkRow, PartRow, UploadRow } from './rows.ts';
 
-type Kind = 'text' | 'text?' | 'int' | 'int?' | 'bigint' | 'bigint?' | 'time' | 'time?';
+/**
+ * What a column holds: `int` a 32-bit unsigned number, `bigint` a 64-bit unsigned one,
+ * `time` an instant with milliseconds; `?` allows null.
+ */
+export type Kind = 'text' | 'text?' | 'int' | 'int?' | 'bigint' | 'bigint?' | 'time' | 'time?';
 
 /** A table's columns: row property, SQL column, kind. */
 export type Columns<R> = readonly (readonly [keyof R & string, string, Kind])[];
+
+/** A table the store writes whole rows of: its name, columns and primary key. */
+export interface Table<R> {
+  readonly name: string;
+  readonly columns: Columns<R>;
+  /** Primary key columns, in key order. */
+  readonly key: readonly string[];
+}
 
 export const UPLOAD_COLUMNS: Columns<UploadRow> = [
   ['uploadId', 'upload_id', 'text'],
@@ -90,6 +103,18 @@ export const PART_COLUMNS: Columns<PartRow> = [
   ['storedAt', 'stored_at', 'time'],
 ];
 
+export const UPLOADS: Table<UploadRow> = { name: 'uploads', columns: UPLOAD_COLUMNS, key: ['upload_id'] };
+export const CHUNKS: Table<ChunkRow> = {
+  name: 'chunks',
+  columns: CHUNK_COLUMNS,
+  key: ['upload_id', 'chunk_number'],
+};
+export const PARTS: Table<PartRow> = {
+  name: 'parts',
+  columns: PART_COLUMNS,
+  key: ['upload_id', 'part_number'],
+};
+
 /** Per-query options under which {@link fromSql} reads exactly what was written. */
 export const READ_OPTIONS = Object.freeze({
   timezone: 'Z',
@@ -103,19 +128,31 @@ export function sqlTime(d: Date): string {
   return d.toISOString().replace('T', ' ').replace('Z', '');
 }
 
-/** The row's values in column order, ready for `VALUES ?`. */
-export function toSql<R>(columns: Columns<R>, row: R): (string | number | null)[] {
+/** `2026-11-28T22:41:07.123Z`: a TIMESTAMPTZ literal, the same instant in any session time zone. */
+export function pgTime(d: Date): string {
+  return d.toISOString();
+}
+
+/**
+ * The row's values in column order, ready for `VALUES ?`.
+ * @param time how times are written. @default {@link sqlTime} (MySQL's DATETIME)
+ */
+export function toSql<R>(
+  columns: Columns<R>,
+  row: R,
+  time: (d: Date) => string = sqlTime,
+): (string | number | null)[] {
   return columns.map(([prop, , kind]) => {
     const v = row[prop] as unknown;
     if (v === null || v === undefined) return null;
-    if (kind === 'time' || kind === 'time?') return sqlTime(v as Date);
+    if (kind === 'time' || kind === 'time?') return time(v as Date);
     if (kind === 'bigint' || kind === 'bigint?') return (v as bigint).toString();
     return v as string | number;
   });
 }
 
-/** The row of a result read with {@link READ_OPTIONS}. */
-export function fromSql<R>(columns: Columns<R>, r: RowDataPacket): R {
+/** The row of a result: MySQL's read with {@link READ_OPTIONS}, or PostgreSQL's. */
+export function fromSql<R>(columns: Columns<R>, r: Readonly<Record<string, unknown>>): R {
   const row: Record<string, unknown> = {};
   for (const [prop, column, kind] of columns) {
     const v: unknown = r[column];

@@ -91,6 +91,8 @@ describe('toProjectionEvent', () => {
         RECORD_TIME,
       ),
     );
+    // PostgreSQL cannot store a NUL, so no store gets it.
+    rejected(() => toProjectionEvent('intake.chunks', { ...head, drive: 'd\u0000', event }, RECORD_TIME));
   });
 
   it('refuses a chunk whose SHA-256 is not 32 bytes, and a part numbered 0', () => {
@@ -185,6 +187,12 @@ describe('clip and canonicalMetadata', () => {
     assert.equal(clip('abc', 2), 'ab');
     assert.equal(clip('a😀', 2), 'a');
     assert.equal(clip('a😀', 3), 'a😀');
+  });
+
+  it('replaces what no store can hold: NUL, and a lone surrogate', () => {
+    assert.equal(clip('a\u0000b'), 'a\uFFFDb');
+    assert.equal(clip('a\uD800b'), 'a\uFFFDb');
+    assert.equal(clip('ab\uDC00'), 'ab\uFFFD');
   });
 
   it('writes equal maps as equal strings', () => {

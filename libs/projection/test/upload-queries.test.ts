@@ -3,38 +3,24 @@ import { describe, it, type TestContext } from 'node:test';
 import { SluiceError } from '@sluice/errors';
 import {
   encodePageToken,
-  MysqlProjectionStore,
   syntheticUpload,
   toProjectionEvent,
   toUploadJson,
   toUploadState,
-  UploadQueries,
   type ProjectionRecord,
   type SyntheticOutcome,
+  type UploadReader,
 } from '../src/index.ts';
-import mysql from 'mysql2/promise';
-import { projectionDatabase } from './db.ts';
+import { DATABASES, type OpenTestProjection, type TestProjection } from './db.ts';
 
 const T0 = Date.UTC(2026, 4, 1);
 
-/** 12 uploads: tenants acme/globex alternating, drives a/b, outcomes cycling, created one second apart. */
-async function seeded(t: TestContext): Promise<UploadQueries> {
-  const db = await projectionDatabase(t);
-  const outcomes: SyntheticOutcome[] = ['completed', 'failed', 'aborted', 'open'];
+/** Records of synthetic uploads, each topic's events numbered from offset 0. */
+function recordsOf(uploads: readonly Parameters<typeof syntheticUpload>[0][]): ProjectionRecord[] {
   const offsets = new Map<string, bigint>();
   const batch: ProjectionRecord[] = [];
-  for (let i = 0; i < 12; i++) {
-    const { events } = syntheticUpload({
-      uploadId: `u${String(i).padStart(2, '0')}`,
-      tenant: i % 2 === 0 ? 'acme' : 'globex',
-      drive: i % 3 === 0 ? 'b' : 'a',
-      outcome: outcomes[i % 4]!,
-      chunks: 3,
-      chunkSize: 10,
-      // u00 and u01 share a creation time: the upload id orders them.
-      start: new Date(T0 + Math.max(0, i - 1) * 1000),
-    });
-    for (const e of events) {
+  for (const upload of uploads) {
+    for (const e of syntheticUpload(upload).events) {
       const offset = offsets.get(e.topic) ?? 0n;
       offsets.set(e.topic, offset + 1n);
       batch.push({
@@ -45,13 +31,46 @@ async function seeded(t: TestContext): Promise<UploadQueries> {
       });
     }
   }
-  await new MysqlProjectionStore({ pool: db.pool, groupId: 'g' }).apply(batch);
-  return new UploadQueries({ pool: db.pool });
+  return batch;
 }
 
-describe('UploadQueries', () => {
+/** 12 uploads: tenants acme/globex alternating, drives a/b, outcomes cycling, created one second apart. */
+async function seeded(t: TestContext, open: OpenTestProjection): Promise<UploadReader> {
+  const db = await open(t);
+  const outcomes: SyntheticOutcome[] = ['completed', 'failed', 'aborted', 'open'];
+  const batch = recordsOf(
+    Array.from({ length: 12 }, (_, i) => ({
+      uploadId: `u${String(i).padStart(2, '0')}`,
+      tenant: i % 2 === 0 ? 'acme' : 'globex',
+      drive: i % 3 === 0 ? 'b' : 'a',
+      outcome: outcomes[i % 4]!,
+      chunks: 3,
+      chunkSize: 10,
+      // u00 and u01 share a creation time: the upload id orders them.
+      start: new Date(T0 + Math.max(0, i - 1) * 1000),
+    })),
+  );
+  await db.db.store('g').apply(batch);
+  return db.db.queries();
+}
+
+async function allPages(q: UploadReader, pageSize: number, tenant?: string): Promise<[string[], number]> {
+  const seen: string[] = [];
+  let token = '';
+  let pages = 0;
+  do {
+    const page = await q.list({ tenant, pageSize, pageToken: token });
+    seen.push(...page.uploads.map((u) => u.uploadId));
+    token = page.nextPageToken;
+    pages++;
+  } while (token !== '');
+  return [seen, pages];
+}
+
+/** The behaviour every read side shares. */
+function shouldReadUploads(open: OpenTestProjection): void {
   it('answers one upload with its staged chunks, and only to its tenant', async (t) => {
-    const q = await seeded(t);
+    const q = await seeded(t, open);
     const view = await q.get('u00', { tenant: 'acme', withChunks: true });
     assert.equal(view.status, 'COMPLETED');
     assert.deepEqual(view.stagedChunks, [0, 1, 2]);
@@ -67,7 +86,7 @@ describe('UploadQueries', () => {
   });
 
   it('maps a view onto the gRPC UploadState and the HTTP body', async (t) => {
-    const q = await seeded(t);
+    const q = await seeded(t, open);
     const view = await q.get('u01', { withChunks: true });
     const state = toUploadState(view);
     assert.equal(state.status, 6); // UPLOAD_STATUS_FAILED
@@ -84,7 +103,7 @@ describe('UploadQueries', () => {
   });
 
   it('lists newest first with filters, page after page without repeats or gaps', async (t) => {
-    const q = await seeded(t);
+    const q = await seeded(t, open);
     const all = await q.list({ pageSize: 100 });
     assert.deepEqual(
       all.uploads.map((u) => u.uploadId),
@@ -99,17 +118,7 @@ describe('UploadQueries', () => {
       ['u00'],
     );
 
-    const seen: string[] = [];
-    let token = '';
-    let pages = 0;
-    do {
-      const page = await q.list({ tenant: 'acme', pageSize: 2, pageToken: token });
-      seen.push(...page.uploads.map((u) => u.uploadId));
-      token = page.nextPageToken;
-      pages++;
-    } while (token !== '');
-    assert.deepEqual(seen, ['u10', 'u08', 'u06', 'u04', 'u02', 'u00']);
-    assert.equal(pages, 3);
+    assert.deepEqual(await allPages(q, 2, 'acme'), [['u10', 'u08', 'u06', 'u04', 'u02', 'u00'], 3]);
 
     const completed = await q.list({ tenant: 'acme', status: 'COMPLETED' });
     assert.deepEqual(
@@ -133,25 +142,42 @@ describe('UploadQueries', () => {
     );
   });
 
+  it('orders upload ids created in the same millisecond by their bytes, on every page', async (t) => {
+    const db = await open(t);
+    // Byte order; a linguistic collation would put these otherwise (case folded, punctuation ignored).
+    const ids = ['~t', 'a1', '_x', 'Z9', 'B1', 'A2', 'A-2'];
+    await db.db.store('g').apply(
+      recordsOf(
+        ids.map((uploadId) => ({
+          uploadId,
+          tenant: 't',
+          drive: 'd',
+          outcome: 'open' as const,
+          start: new Date(T0 + 0.5),
+        })),
+      ),
+    );
+    const q = db.db.queries();
+    for (const size of [1, 2, 3, 100]) assert.deepEqual((await allPages(q, size))[0], ids);
+  });
+
   it('gives up a query that does not answer in time with DATABASE_UNAVAILABLE, retriable', async (t) => {
-    const db = await projectionDatabase(t);
-    const q = new UploadQueries({ pool: db.pool, queryTimeoutMs: 300 });
+    const db: TestProjection = await open(t);
+    const q = db.db.queries({ queryTimeoutMs: 300 });
     // Another session holds the table: the read waits on its lock.
-    const holder = await mysql.createConnection({ uri: db.url });
-    t.after(() => holder.end());
-    await holder.query('LOCK TABLES uploads WRITE');
+    const release = await db.lockUploads();
     await assert.rejects(q.find('u00'), (err: unknown) => {
       assert.ok(err instanceof SluiceError);
       assert.equal(err.code, 'DATABASE_UNAVAILABLE');
       assert.equal(err.retriable, true);
       return true;
     });
-    await holder.query('UNLOCK TABLES');
+    await release();
     assert.equal(await q.find('u00'), undefined);
   });
 
   it('refuses a malformed page token or page size', async (t) => {
-    const q = await seeded(t);
+    const q = await seeded(t, open);
     for (const query of [{ pageToken: 'garbage' }, { pageSize: 0.5 }, { pageSize: 5000 }]) {
       await assert.rejects(
         q.list(query),
@@ -164,4 +190,8 @@ describe('UploadQueries', () => {
       [],
     );
   });
-});
+}
+
+for (const { name, open } of DATABASES) {
+  describe(`UploadReader on ${name}`, () => shouldReadUploads(open));
+}
