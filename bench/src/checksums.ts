@@ -78,6 +78,14 @@ const candidates: readonly Candidate[] = [
     },
   },
   {
+    name: 'crc32c @sluice/checksums native (@node-rs/crc32)',
+    run: () => {
+      const hash = new Crc32c({ engine: 'native' });
+      frames((f) => hash.update(f));
+      hash.digest();
+    },
+  },
+  {
     name: 'crc32c @sluice/checksums wasm',
     run: () => {
       const hash = new Crc32c({ engine: 'wasm' });

@@ -1,13 +1,15 @@
 import { jsCrcEngine } from './crc-engine-js.ts';
+import { nativeCrc32c, nativeCrcEngine } from './crc-engine-native.ts';
 import { wasmCrcEngine, webAssembly } from './crc-engine-wasm.ts';
 
 /**
  * Which code computes CRC64/NVME and CRC32C. For CRC64/NVME `wasm` (slicing-by-16 on native
  * 64-bit words) runs nearly twice as fast as `js` (slicing-by-8 on 32-bit halves), see
- * bench/src/checksums.ts; `js` is kept for runtimes without WebAssembly (`node --jitless`) and
- * as an independent reference in tests.
+ * bench/src/checksums.ts; `native` is `wasm` with CRC32C from `@node-rs/crc32` (the CPU's CRC
+ * instructions); `js` is kept for runtimes without WebAssembly (`node --jitless`) and as an
+ * independent reference in tests.
  */
-export type CrcEngineName = 'wasm' | 'js';
+export type CrcEngineName = 'native' | 'wasm' | 'js';
 
 /** Raw CRC registers: the value before the final inversion. Both start at all ones. */
 export interface CrcRegisters {
@@ -28,12 +30,14 @@ export interface CrcEngine {
 export const CRC64_ALL_ONES = 0xffffffffffffffffn;
 export const CRC32_ALL_ONES = 0xffffffff;
 
-/** The engine used when none is named: WebAssembly when the runtime has it. */
+/** The engine used when none is named: native CRC32C where it loads, WebAssembly where the runtime has it. */
 export function defaultCrcEngineName(): CrcEngineName {
-  return webAssembly() === undefined ? 'js' : 'wasm';
+  if (webAssembly() === undefined) return 'js';
+  return nativeCrc32c() === undefined ? 'wasm' : 'native';
 }
 
 /** The engine called `name`, built on first use. @default defaultCrcEngineName() */
 export function crcEngine(name: CrcEngineName = defaultCrcEngineName()): CrcEngine {
+  if (name === 'native') return nativeCrcEngine();
   return name === 'wasm' ? wasmCrcEngine() : jsCrcEngine();
 }

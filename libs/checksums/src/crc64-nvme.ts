@@ -2,7 +2,7 @@ import { CRC64_ALL_ONES, crcEngine, type CrcEngine, type CrcEngineName } from '.
 
 /** Options of the CRC hashers. */
 export interface CrcOptions {
-  /** Which implementation computes the CRC. @default defaultCrcEngineName() ('wasm' when available) */
+  /** Which implementation computes the CRC. @default defaultCrcEngineName() ('native' where @node-rs/crc32 loads) */
   readonly engine?: CrcEngineName;
 }
 

@@ -6,7 +6,7 @@ import { SeededRandom } from '@sluice/testing';
 describe('ChunkDigest', () => {
   it('computes SHA-256, CRC64/NVME and CRC32C by default, in one pass over buffers of any size', () => {
     const random = new SeededRandom(9);
-    for (const engine of ['wasm', 'js'] as const) {
+    for (const engine of ['native', 'wasm', 'js'] as const) {
       for (let round = 0; round < 20; round++) {
         const data = random.bytes(random.int(0, 200_000));
         const digest = new ChunkDigest({ engine });

@@ -4,7 +4,7 @@ import { crc32c as awsCrc32c } from '@aws-crypto/crc32c';
 import { Crc32c, crc32c, type CrcEngineName } from '../src/index.ts';
 import { SeededRandom } from '@sluice/testing';
 
-const ENGINES: readonly CrcEngineName[] = ['wasm', 'js'];
+const ENGINES: readonly CrcEngineName[] = ['native', 'wasm', 'js'];
 
 describe('CRC-32C', () => {
   for (const engine of ENGINES) {

@@ -4,7 +4,7 @@ import { Crc64Nvme as AwsCrc64Nvme } from '@aws-sdk/crc64-nvme';
 import { Crc64Nvme, crc64nvme, type CrcEngineName } from '../src/index.ts';
 import { SeededRandom } from '@sluice/testing';
 
-const ENGINES: readonly CrcEngineName[] = ['wasm', 'js'];
+const ENGINES: readonly CrcEngineName[] = ['native', 'wasm', 'js'];
 
 async function awsCrc64(data: Uint8Array): Promise<bigint> {
   const hasher = new AwsCrc64Nvme();
