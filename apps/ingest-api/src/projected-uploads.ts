@@ -1,8 +1,8 @@
-import { toUploadState, uploadStatusFromNumber, type UploadQueries } from '@sluice/projection';
+import { toUploadState, uploadStatusFromNumber, type UploadReader } from '@sluice/projection';
 import type { ProjectedUploads } from './status.ts';
 
 /** The projector's read side (MySQL) as ingest-api's status source. */
-export function projectedUploads(queries: UploadQueries): ProjectedUploads {
+export function projectedUploads(queries: UploadReader): ProjectedUploads {
   return {
     async find(tenant, uploadId) {
       const view = await queries.find(uploadId, { tenant, withChunks: true });

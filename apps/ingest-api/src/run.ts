@@ -1,13 +1,12 @@
 import { Startup } from '@sluice/startup';
 import { ChecksumPool } from '@sluice/checksums';
-import { parseEnvOrExit } from '@sluice/config';
+import { parseEnvOrExit, projectionDatabaseUrl } from '@sluice/config';
 import { createMetricsRegistry, httpComponent } from '@sluice/http';
 import { createLogger } from '@sluice/logging';
-import { UploadQueries } from '@sluice/projection';
+import { openProjectionDatabase } from '@sluice/projection';
 import { countBuffersInHeapLimits, mysqlSsl, printableUrl, runComponents } from '@sluice/startup';
 import { MemoryGate, RedisStaging, mastersMemory } from '@sluice/staging';
 import type { ServerCredentials } from '@grpc/grpc-js';
-import { createPool } from 'mysql2/promise';
 import { buildApp } from './app.ts';
 import { ingestEnv } from './config.ts';
 import { grpcComponent } from './grpc-component.ts';
@@ -88,13 +87,9 @@ try {
 } catch (err) {
   fatal((err as Error).message);
 }
-const mysql = createPool({
-  uri: config.SLUICE_MYSQL_URL,
-  ...mysqlTls,
-  connectionLimit: 4,
-  timezone: 'Z',
-  connectTimeout: 5000,
-  queueLimit: 100,
+const projection = openProjectionDatabase(projectionDatabaseUrl(config), {
+  mysql: { ...mysqlTls, connectionLimit: 4, timezone: 'Z', connectTimeout: 5000, queueLimit: 100 },
+  postgres: { ...mysqlTls, max: 4, connectionTimeoutMillis: 5000 },
 });
 
 const limits: IngestLimits = {
@@ -125,7 +120,7 @@ const app = buildApp({
   tenants,
   limits,
   stagingFull: (uploadId) => gate.fullFor(staging.keys.meta(uploadId)),
-  projected: projectedUploads(new UploadQueries({ pool: mysql, queryTimeoutMs: 5000 })),
+  projected: projectedUploads(projection.queries({ queryTimeoutMs: 5000 })),
   outcomes: assemblerOutcomes(redis, staging.keys),
   readiness: [
     { name: 'redis', probe: async () => void (await Promise.all([redis.ping(), bulkRedis.ping()])) },
@@ -142,7 +137,7 @@ await runComponents(
     },
     { name: 'redis-memory', start: async () => void (await gate.start()), close: () => gate.close() },
     { name: 'events', start: () => Promise.resolve(), close: () => backbone.close() },
-    { name: 'mysql', start: () => Promise.resolve(), close: () => mysql.end() },
+    { name: 'projection', start: () => Promise.resolve(), close: () => projection.close() },
     { name: 'checksums', start: () => checksums.start(), close: () => checksums.close() },
     httpComponent(app.http, { host: config.SLUICE_HTTP_HOST, port: config.SLUICE_INGEST_HTTP_PORT }),
     {

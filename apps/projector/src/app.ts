@@ -1,6 +1,6 @@
 import { buildHttpServer, type ReadinessCheck } from '@sluice/http';
 import type { Logger } from '@sluice/logging';
-import type { UploadQueries } from '@sluice/projection';
+import type { UploadReader } from '@sluice/projection';
 import type { FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 import { uploadRoutes } from './routes.ts';
@@ -10,7 +10,7 @@ export interface AppDeps {
   readonly logger: Logger;
   readonly registry: Registry;
   /** The read side the status API answers from. */
-  readonly queries: UploadQueries;
+  readonly queries: UploadReader;
   /** What `/readyz` checks (MySQL, the projection loop). @default [] */
   readonly readiness?: readonly ReadinessCheck[];
 }

@@ -9,7 +9,7 @@
  */
 import { toSluiceError, type SluiceError } from '@sluice/errors';
 import { recordSpanAttributes, recordTraceContext } from '@sluice/kafka';
-import type { MysqlProjectionStore, ProjectionRecord } from '@sluice/projection';
+import type { ProjectionRecord, ProjectionStore } from '@sluice/projection';
 import { RETRY_POLICIES, backoffDelay, pause, withOverrides, type BackoffOptions } from '@sluice/retry';
 import { SpanKind, spansRecorded, startSpan } from '@sluice/telemetry';
 import type { Logger } from 'pino';
@@ -19,7 +19,7 @@ import type { RecordDecoder } from './record-decoder.ts';
 
 /** Options of {@link BatchWriter}. */
 export interface BatchWriterOptions {
-  readonly store: Pick<MysqlProjectionStore, 'apply'>;
+  readonly store: Pick<ProjectionStore, 'apply'>;
   readonly decoder: RecordDecoder;
   readonly metrics: ProjectorMetrics;
   readonly logger: Logger;

@@ -6,8 +6,7 @@
  */
 import type { Consumer } from '@platformatic/kafka';
 import type { EventBackbone } from '@sluice/kafka';
-import { MysqlProjectionStore } from '@sluice/projection';
-import type { Pool } from 'mysql2/promise';
+import type { ProjectionStore } from '@sluice/projection';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { KafkaBatchSource } from './batch-source.ts';
@@ -19,7 +18,7 @@ import { RecordDecoder } from './record-decoder.ts';
 export interface ProjectorOptions {
   readonly source: KafkaBatchSource;
   readonly writer: BatchWriter;
-  readonly store: MysqlProjectionStore;
+  readonly store: ProjectionStore;
   readonly decoder: RecordDecoder;
   /** The source's consumer, for the partitions' ends and assignments. */
   readonly consumer: Consumer<Buffer, Buffer, Buffer, Buffer>;
@@ -123,8 +122,8 @@ export class Projector {
 /** What {@link buildProjector} wires together. */
 export interface ProjectorDeps {
   readonly backbone: EventBackbone;
-  /** A pool on the projection's (migrated) database. */
-  readonly pool: Pool;
+  /** The projection's (migrated) database's store of the group's rows and positions. */
+  readonly store: ProjectionStore;
   /** Consumer group, and the name of the positions in consumer_offsets. */
   readonly groupId: string;
   readonly maxRecords: number;
@@ -135,10 +134,10 @@ export interface ProjectorDeps {
   readonly lagIntervalMs?: number;
 }
 
-/** A projector of the backbone's three topics into the database of `pool`. */
+/** A projector of the backbone's three topics into `store`'s database. */
 export function buildProjector(deps: ProjectorDeps): Projector {
   const metrics = projectorMetrics(deps.registry);
-  const store = new MysqlProjectionStore({ pool: deps.pool, groupId: deps.groupId });
+  const { store } = deps;
   const decoder = new RecordDecoder(deps.backbone.codecs);
   const consumer = deps.backbone.consumer(deps.groupId);
   const topics = Object.values(deps.backbone.topics);

@@ -11,7 +11,7 @@ import {
   isUploadStatus,
   toUploadJson,
   type ListUploadsQuery,
-  type UploadQueries,
+  type UploadReader,
   type UploadStatusName,
 } from '@sluice/projection';
 import type { FastifyInstance } from 'fastify';
@@ -59,7 +59,7 @@ function pageSize(query: Query): number | undefined {
 }
 
 /** Adds the status routes to `app`. */
-export function uploadRoutes(app: FastifyInstance, queries: UploadQueries): void {
+export function uploadRoutes(app: FastifyInstance, queries: UploadReader): void {
   app.get<{ Params: { id: string }; Querystring: Query }>('/v1/uploads/:id', async (req) => {
     const tenant = one(req.query, 'tenant');
     const view = await queries.get(req.params.id, {

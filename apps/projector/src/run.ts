@@ -1,17 +1,17 @@
 /**
- * `projector [run]`: projects the three topics into MySQL and answers the status API.
+ * `projector [run]`: projects the three topics into the projection's database (MySQL, MariaDB
+ * or PostgreSQL, by the URL's scheme) and answers the status API.
  * `projector rebuild [--into DB] [--keep] [--max-differences N]`: replays the topics into a
  * fresh database and compares it with the live one (see rebuild.ts); exits 0 when they are
  * identical, 1 when they differ, 2 when the rebuild could not run.
  */
 import { parseArgs } from 'node:util';
 import { Startup } from '@sluice/startup';
-import { parseEnvOrExit } from '@sluice/config';
+import { parseEnvOrExit, projectionDatabaseUrl } from '@sluice/config';
 import { createMetricsRegistry, httpComponent } from '@sluice/http';
 import { createLogger } from '@sluice/logging';
-import { migrate, UploadQueries } from '@sluice/projection';
+import { openProjectionDatabase } from '@sluice/projection';
 import { mysqlSsl, runComponents } from '@sluice/startup';
-import mysql from 'mysql2/promise';
 import { buildApp } from './app.ts';
 import { projectorEnv } from './config.ts';
 import { buildProjector } from './projector.ts';
@@ -25,7 +25,8 @@ if (command !== 'run' && command !== 'rebuild') {
 const config = parseEnvOrExit('projector', projectorEnv, process.env);
 const logger = createLogger({ service: 'projector', level: config.SLUICE_LOG_LEVEL });
 const registry = createMetricsRegistry('projector');
-const database = withoutCredentials(config.SLUICE_MYSQL_URL);
+const databaseUrl = projectionDatabaseUrl(config);
+const database = withoutCredentials(databaseUrl);
 
 const startup = new Startup('projector', logger);
 const fatal = (message: string): never => startup.fatal(message);
@@ -36,11 +37,10 @@ try {
 } catch (err) {
   fatal((err as Error).message);
 }
-const pool = mysql.createPool({
-  uri: config.SLUICE_MYSQL_URL,
-  ...mysqlTls,
-  connectionLimit: config.SLUICE_PROJECTOR_DB_POOL_SIZE,
-  enableKeepAlive: true,
+// The TLS files (SLUICE_MYSQL_TLS_*) serve either database.
+const db = openProjectionDatabase(databaseUrl, {
+  mysql: { ...mysqlTls, connectionLimit: config.SLUICE_PROJECTOR_DB_POOL_SIZE, enableKeepAlive: true },
+  postgres: { ...mysqlTls, max: config.SLUICE_PROJECTOR_DB_POOL_SIZE, keepAlive: true },
 });
 const backbone = await startup.backbone(
   config,
@@ -53,6 +53,14 @@ const batch = {
 };
 
 if (command === 'rebuild') {
+  if (db.kind !== 'mysql') {
+    process.stderr.write(
+      `projector rebuild: ${database} is PostgreSQL; rebuild compares MySQL and MariaDB projections only for now\n`,
+    );
+    await backbone.close();
+    await db.close();
+    process.exit(2);
+  }
   const options = parseArgs({
     args,
     options: {
@@ -62,8 +70,8 @@ if (command === 'rebuild') {
     },
   }).values;
   const code = await runRebuild({
-    livePool: pool,
-    mysqlUrl: config.SLUICE_MYSQL_URL,
+    livePool: db.pool,
+    mysqlUrl: databaseUrl,
     mysqlTls,
     backbone,
     groupId: config.SLUICE_PROJECTOR_GROUP_ID,
@@ -75,13 +83,13 @@ if (command === 'rebuild') {
     out: (line) => process.stdout.write(`${line}\n`),
   });
   await backbone.close();
-  await pool.end();
+  await db.close();
   process.exit(code);
 }
 
-const migrated = await migrate(pool).catch((err: unknown) =>
-  fatal(`migrating ${database} failed: ${(err as Error).message}`),
-);
+const migrated = await db
+  .migrate()
+  .catch((err: unknown) => fatal(`migrating ${database} failed: ${(err as Error).message}`));
 if (migrated.applied.length > 0) logger.info({ applied: migrated.applied, database }, 'migrations applied');
 if (migrated.unknown.length > 0) {
   logger.warn(
@@ -92,7 +100,7 @@ if (migrated.unknown.length > 0) {
 
 const projector = buildProjector({
   backbone,
-  pool,
+  store: db.store(config.SLUICE_PROJECTOR_GROUP_ID),
   groupId: config.SLUICE_PROJECTOR_GROUP_ID,
   ...batch,
   registry,
@@ -102,9 +110,9 @@ const projector = buildProjector({
 const app = buildApp({
   logger,
   registry,
-  queries: new UploadQueries({ pool }),
+  queries: db.queries(),
   readiness: [
-    { name: 'mysql', probe: async () => void (await pool.query('SELECT 1')) },
+    { name: 'database', probe: () => db.ping() },
     {
       name: 'projection',
       probe: () =>
@@ -117,8 +125,8 @@ const app = buildApp({
 
 await runComponents(
   [
-    // Closed in reverse: HTTP stops answering, the batch in hand commits, then Kafka and MySQL go.
-    { name: 'mysql', start: () => Promise.resolve(), close: () => pool.end() },
+    // Closed in reverse: HTTP stops answering, the batch in hand commits, then Kafka and the database go.
+    { name: 'database', start: () => Promise.resolve(), close: () => db.close() },
     { name: 'events', start: () => Promise.resolve(), close: () => backbone.close() },
     projector,
     httpComponent(app.http, { host: config.SLUICE_HTTP_HOST, port: config.SLUICE_PROJECTOR_HTTP_PORT }),

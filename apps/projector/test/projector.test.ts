@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { readProjection } from '@sluice/projection';
+import { MysqlProjectionStore, readProjection } from '@sluice/projection';
 import { createDatabase } from '@sluice/testing';
 import type { RowDataPacket } from 'mysql2/promise';
 import { Registry } from 'prom-client';
@@ -35,7 +35,7 @@ describe('projector', () => {
     const registry = new Registry();
     const projector = buildProjector({
       backbone,
-      pool: live.pool,
+      store: new MysqlProjectionStore({ pool: live.pool, groupId }),
       groupId,
       maxRecords: 200,
       maxWaitMs: 50,
@@ -121,7 +121,7 @@ describe('projector', () => {
     await produce(backbone, mixedUploads(6, { copies: false }));
     const projector = buildProjector({
       backbone,
-      pool: live.pool,
+      store: new MysqlProjectionStore({ pool: live.pool, groupId }),
       groupId,
       maxRecords: 100,
       maxWaitMs: 20,

@@ -67,9 +67,14 @@ export function redisEnv() {
   };
 }
 
-/** The projector's database. */
+/**
+ * The projection's database: MySQL or MariaDB (the default), or PostgreSQL, chosen by the URL's
+ * scheme. `SLUICE_DATABASE_URL` names either; `SLUICE_MYSQL_URL`, the older name, is read when it
+ * is unset ({@link projectionDatabaseUrl}).
+ */
 export function mysqlEnv() {
   return {
+    SLUICE_DATABASE_URL: env.url(['mysql:', 'postgres:', 'postgresql:'], ''),
     SLUICE_MYSQL_URL: env.url(['mysql:'], defaultServiceUrl('mysql')),
     /** PEM CA that signed the database's certificate: set, the connection is TLS and verified. */
     SLUICE_MYSQL_TLS_CA: env.file(''),
@@ -77,6 +82,14 @@ export function mysqlEnv() {
     SLUICE_MYSQL_TLS_CERT: env.file(''),
     SLUICE_MYSQL_TLS_KEY: env.file(''),
   };
+}
+
+/** The projection database's URL: `SLUICE_DATABASE_URL`, else `SLUICE_MYSQL_URL`. */
+export function projectionDatabaseUrl(config: {
+  readonly SLUICE_DATABASE_URL: string;
+  readonly SLUICE_MYSQL_URL: string;
+}): string {
+  return config.SLUICE_DATABASE_URL || config.SLUICE_MYSQL_URL;
 }
 
 /** The tenants file: API keys and drives (see libs/tenants). */

@@ -13,6 +13,7 @@ import { eventTopicPrefix } from './kafka.ts';
 import { freePort } from './ports.ts';
 import { stopProcess, waitForReady } from './processes.ts';
 import { createDatabase } from './mysql.ts';
+import { createPostgresDatabase } from './postgres.ts';
 import { uniqueName, type AfterHook } from './names.ts';
 import { s3Settings } from './endpoints.ts';
 
@@ -34,6 +35,8 @@ export interface PipelineOptions {
   readonly databaseUrlFor?: (app: AppName, url: string) => string;
   /** Where the apps' stdout and stderr go (appended). @default this process's own */
   readonly logFile?: string;
+  /** The projection's database: a MariaDB or a PostgreSQL database of the pipeline's own. @default 'mysql' */
+  readonly database?: 'mysql' | 'postgres';
   /**
    * Instances of each app. The consumers share their groups; each ingest-api has a gRPC port of
    * its own (`grpcAddresses`). @default 1
@@ -53,6 +56,7 @@ export interface Pipeline {
   readonly tenant: string;
   readonly topicPrefix: string;
   readonly redisNamespace: string;
+  /** The projection database's URL (`mysql://` or `postgres://`, as `database` chose). */
   readonly mysqlUrl: string;
   /** The first instance's HTTP port of each app. */
   readonly httpPorts: Readonly<Record<AppName, number>>;
@@ -98,7 +102,10 @@ export async function startPipeline(t: AfterHook, options: PipelineOptions = {})
       ],
     }),
   );
-  const db = await createDatabase(t, { prefix: 'e2e' });
+  const db =
+    options.database === 'postgres'
+      ? await createPostgresDatabase(t, { prefix: 'e2e' })
+      : await createDatabase(t, { prefix: 'e2e' });
   const apps = Object.keys(APPS) as AppName[];
   const count = options.instances ?? 1;
   const ports = {} as Record<AppName, number[]>;
@@ -110,7 +117,7 @@ export async function startPipeline(t: AfterHook, options: PipelineOptions = {})
     SLUICE_REDIS_NAMESPACE: id,
     SLUICE_TOPIC_PREFIX: topicPrefix,
     SLUICE_KAFKA_PARTITIONS: String(options.partitions ?? 2),
-    SLUICE_MYSQL_URL: db.url,
+    SLUICE_DATABASE_URL: db.url,
     SLUICE_S3_ACCESS_KEY: s3.accessKeyId,
     SLUICE_S3_SECRET_KEY: s3.secretAccessKey,
     SLUICE_PART_WRITER_GROUP_ID: `${id}-part-writer`,
@@ -131,7 +138,7 @@ export async function startPipeline(t: AfterHook, options: PipelineOptions = {})
         ...common,
         [APPS[app].httpPortEnv]: String(httpPort(app, instance)),
         SLUICE_INGEST_PORT: String(grpcPorts[instance]),
-        SLUICE_MYSQL_URL: options.databaseUrlFor?.(app, db.url) ?? db.url,
+        SLUICE_DATABASE_URL: options.databaseUrlFor?.(app, db.url) ?? db.url,
         ...options.env?.[app],
       },
       stdio: ['ignore', log ?? 'inherit', log ?? 'inherit'],
