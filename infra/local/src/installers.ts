@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { APT_PACKAGES, aptPackagePresent, installAptPackages, type AptPackage } from './install-apt.ts';
 import { buildApicurio, buildKafka } from './install-jvm-tools.ts';
 import { buildJaeger, buildToxiproxy, buildVersitygw } from './install-go-tools.ts';
+import { buildMoto, buildS3proxy } from './install-s3-servers.ts';
 import type { InfraPaths } from './paths.ts';
 import { findExecutable } from './run-command.ts';
 import { ensureTool, isInstalled } from './tool-dir.ts';
@@ -27,6 +28,10 @@ export interface Installers {
   jaeger(): Promise<string>;
   /** The Toxiproxy server binary. */
   toxiproxy(): Promise<string>;
+  /** The PYTHONPATH folder holding moto's server and its dependencies. */
+  moto(): Promise<string>;
+  /** s3proxy's self-contained jar. */
+  s3proxy(): Promise<string>;
 }
 
 /**
@@ -87,6 +92,8 @@ export function createInstallers(
   const versitygwDir = tool('versitygw', VERSIONS.versitygw, buildVersitygw, (work) => work());
   const jaegerDir = tool('jaeger', VERSIONS.jaeger, buildJaeger, (work) => work());
   const toxiproxyDir = tool('toxiproxy', VERSIONS.toxiproxy, buildToxiproxy, (work) => work());
+  const motoDir = tool('moto', VERSIONS.moto, buildMoto, (work) => work());
+  const s3proxyDir = tool('s3proxy', VERSIONS.s3proxy, buildS3proxy, withMaven);
   return {
     apt,
     kafka: tool('kafka', VERSIONS.kafka, buildKafka, withMaven),
@@ -94,6 +101,8 @@ export function createInstallers(
     versitygw: async () => join(await versitygwDir(), 'bin', 'versitygw'),
     jaeger: async () => join(await jaegerDir(), 'bin', 'jaeger'),
     toxiproxy: async () => join(await toxiproxyDir(), 'bin', 'server'),
+    moto: async () => join(await motoDir(), 'site'),
+    s3proxy: async () => join(await s3proxyDir(), 's3proxy.jar'),
   };
 }
 

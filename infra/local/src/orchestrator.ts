@@ -36,6 +36,8 @@ import { prometheus } from './services/prometheus.ts';
 import { redis } from './services/redis.ts';
 import { redisCluster } from './services/redis-cluster.ts';
 import { s3 } from './services/s3.ts';
+import { s3Moto } from './services/s3-moto.ts';
+import { s3proxy } from './services/s3proxy.ts';
 import { toxiproxy } from './services/toxiproxy.ts';
 
 /** The driver of every service in the catalogue. */
@@ -51,6 +53,8 @@ export const DRIVERS: Readonly<Record<ServiceName, ServiceDriver>> = Object.free
   toxiproxy,
   'redis-cluster': redisCluster,
   'kafka-cluster': kafkaCluster,
+  's3-moto': s3Moto,
+  s3proxy,
 });
 
 /** Options shared by every operation. */

@@ -24,9 +24,13 @@ export const VERSIONS = Object.freeze({
   kubernetes: '1.33',
   /** Toxiproxy (TCP fault and link-shaping proxy), built from the Go module proxy. */
   toxiproxy: 'v2.12.0',
+  /** moto's S3 server (PyPI `moto[server]`), for the S3 compatibility matrix. */
+  moto: '5.2.5',
+  /** s3proxy (Maven Central `org.gaul:s3proxy`, its jar-with-dependencies), for the S3 matrix. */
+  s3proxy: '2.6.0',
   /** Used by the generated Maven pom; resolves with the machines' Maven 3.8. */
   mavenDependencyPlugin: '3.8.1',
 });
 
 /** Oldest Java major each JVM service runs on. */
-export const JAVA_MAJOR = Object.freeze({ kafka: 17, apicurio: 21 });
+export const JAVA_MAJOR = Object.freeze({ kafka: 17, apicurio: 21, s3proxy: 11 });

@@ -20,7 +20,8 @@ export interface ServiceSpec {
   /**
    * Started only when named (`npm run infra -- up jaeger`), not by a bare `up`: nothing in
    * `npm test` needs it, and its first build takes minutes. (Jaeger for traces; Toxiproxy for
-   * `npm run test:faults` and the benchmark's shaped S3 link.)
+   * `npm run test:faults` and the benchmark's shaped S3 link; the extra S3 servers for the S3
+   * compatibility matrix, `infra/local/s3-matrix.sh`.)
    */
   readonly optional?: boolean;
   /**
@@ -45,6 +46,8 @@ export const SERVICE_NAMES = [
   'toxiproxy',
   'redis-cluster',
   'kafka-cluster',
+  's3-moto',
+  's3proxy',
 ] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
 
@@ -205,6 +208,26 @@ export const SERVICES: Readonly<Record<ServiceName, ServiceSpec>> = Object.freez
     optional: true,
     nodes: 3,
     profile: 'cluster',
+  },
+  // The S3 compatibility matrix's other stores, beside versitygw (`s3`): each answers S3 with
+  // the LOCAL_DEFAULTS keys and holds the `sluice` bucket.
+  's3-moto': {
+    name: 's3-moto',
+    title: 'S3 server (moto)',
+    port: 17071,
+    portEnv: 'SLUICE_S3_MOTO_PORT',
+    urlEnv: 'SLUICE_S3_MOTO_ENDPOINT',
+    url: (host, port) => `http://${host}:${port}`,
+    optional: true,
+  },
+  s3proxy: {
+    name: 's3proxy',
+    title: 'S3 server (s3proxy, filesystem)',
+    port: 17072,
+    portEnv: 'SLUICE_S3PROXY_PORT',
+    urlEnv: 'SLUICE_S3PROXY_ENDPOINT',
+    url: (host, port) => `http://${host}:${port}`,
+    optional: true,
   },
 });
 

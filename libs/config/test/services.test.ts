@@ -68,3 +68,16 @@ test('PostgreSQL is a default service, reached as the local user on its own data
   assert.equal(spec.url(LOCAL_DEFAULTS.host, spec.port), 'postgres://sluice:sluice@127.0.0.1:15432/sluice');
   assert.deepEqual([spec.portEnv, spec.urlEnv], ['SLUICE_POSTGRES_PORT', 'SLUICE_POSTGRES_URL']);
 });
+
+test('the S3 matrix stores are optional, each on its own port and variable beside versitygw', () => {
+  for (const name of ['s3-moto', 's3proxy'] as const) {
+    const spec = SERVICES[name];
+    assert.equal(spec.optional, true, `${name} must not start with a bare up`);
+    assert.ok(!DEFAULT_SERVICE_NAMES.includes(name));
+    assert.notEqual(spec.urlEnv, SERVICES.s3.urlEnv);
+  }
+  const host = LOCAL_DEFAULTS.host;
+  assert.equal(SERVICES['s3-moto'].url(host, SERVICES['s3-moto'].port), 'http://127.0.0.1:17071');
+  assert.equal(SERVICES.s3proxy.url(host, SERVICES.s3proxy.port), 'http://127.0.0.1:17072');
+  assert.equal(SERVICES['s3-moto'].urlEnv, 'SLUICE_S3_MOTO_ENDPOINT');
+});

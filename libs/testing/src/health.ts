@@ -82,6 +82,17 @@ export async function requireServices(
 
 type Probe = (env: Env, timeoutMs: number) => Promise<void>;
 
+// Every S3 server answers to the SLUICE_S3_* keys (LOCAL_DEFAULTS unless overridden), each at
+// its own endpoint.
+async function listBuckets(name: 's3' | 's3-moto' | 's3proxy', env: Env, timeoutMs: number): Promise<void> {
+  const client = s3Client({ maxAttempts: 1, endpoint: serviceEndpoint(name, env).url }, env);
+  try {
+    await client.send(new ListBucketsCommand({}), { abortSignal: AbortSignal.timeout(timeoutMs) });
+  } finally {
+    client.destroy();
+  }
+}
+
 const PROBES: Record<ServiceName, Probe> = {
   async kafka(env, timeoutMs) {
     const brokers = await kafkaBrokerCount(kafkaBrokers(env), timeoutMs);
@@ -101,14 +112,9 @@ const PROBES: Record<ServiceName, Probe> = {
     await response.body?.cancel();
   },
 
-  async s3(env, timeoutMs) {
-    const client = s3Client({ maxAttempts: 1 }, env);
-    try {
-      await client.send(new ListBucketsCommand({}), { abortSignal: AbortSignal.timeout(timeoutMs) });
-    } finally {
-      client.destroy();
-    }
-  },
+  s3: (env, timeoutMs) => listBuckets('s3', env, timeoutMs),
+  's3-moto': (env, timeoutMs) => listBuckets('s3-moto', env, timeoutMs),
+  s3proxy: (env, timeoutMs) => listBuckets('s3proxy', env, timeoutMs),
 
   // SLUICE_REDIS_URL may name a Redis Cluster (redis+cluster://): then its first seed must say
   // the cluster serves every slot.
