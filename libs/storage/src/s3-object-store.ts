@@ -196,7 +196,10 @@ export class S3ObjectStore implements ObjectStore {
       }
       return { status: 'completed', etag: unquoteEtag(out.ETag), versionId: out.VersionId ?? '' };
     } catch (err) {
-      if (s3ErrorCode(err) === 'NoSuchUpload') return { status: 'no-such-upload' };
+      // s3proxy answers a Complete of an upload that is already complete with NoSuchKey (the
+      // upload's key is gone), where S3 says NoSuchUpload; either way HeadObject decides next.
+      const code = s3ErrorCode(err);
+      if (code === 'NoSuchUpload' || code === 'NoSuchKey') return { status: 'no-such-upload' };
       throw storageError(err, `CompleteMultipartUpload of ${where(ref)}`);
     }
   }
