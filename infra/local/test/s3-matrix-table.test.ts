@@ -1,17 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { etagFormat, errorCode } from '../src/s3-matrix/probe.ts';
-import { renderSuites } from '../src/s3-matrix/run.ts';
-import {
-  FEATURES,
-  FEATURE_TITLES,
-  driveSettings,
-  formatOutcome,
-  renderTable,
-  type Feature,
-  type Outcome,
-  type StoreReport,
-} from '../src/s3-matrix/table.ts';
+import { FEATURES, FEATURE_TITLES, type Feature, type Outcome, type StoreReport } from '@sluice/storage';
+import { renderDriveChecks, renderSuites } from '../src/s3-matrix/run.ts';
+import { renderTable } from '../src/s3-matrix/table.ts';
 
 function report(store: string, overrides: Partial<Record<Feature, Outcome>> = {}): StoreReport {
   const results = Object.fromEntries(FEATURES.map((f) => [f, overrides[f] ?? { kind: 'supported' }]));
@@ -52,40 +43,30 @@ test('the table has a column per store and a row per feature, then the drive set
   assert.equal(row('drive `partSizePolicy`'), '| drive `partSizePolicy` | `fixed or growing` | `fixed` |');
 });
 
-test('a store that keeps neither full-object checksum gets checksumMode none', () => {
-  const settings = driveSettings(
-    report('moto-like', {
-      crc64nvmeFullObject: { kind: 'ignored', note: 'HeadObject returned k8tXnQ==' },
-      crc32cFullObject: { kind: 'ignored' },
-    }),
-  );
-  assert.equal(settings.checksumMode, 'none');
-});
-
-test('cells are one line each', () => {
-  assert.equal(formatOutcome({ kind: 'refused', code: 'X', note: 'two\nlines' }), 'refused (X): two lines');
-  assert.equal(formatOutcome({ kind: 'skipped', note: 'multipart refused' }), 'not tried: multipart refused');
-});
-
-test('the ETag of a multipart object is classified against S3 form', () => {
-  assert.equal(etagFormat(`"${'a'.repeat(32)}-3"`, 3), '`"<md5 hex>-<parts>"` (S3 form)');
-  assert.equal(etagFormat(`"${'a'.repeat(32)}"`, 3), '`"<md5 hex>"` (no part count)');
-  assert.equal(etagFormat('"opaque"', 3), '`"opaque"`');
-  assert.equal(etagFormat(undefined, 3), 'none');
-});
-
-test('a refusal is named by its S3 code and HTTP status', () => {
-  const error = Object.assign(new Error('x'), {
-    name: 'PreconditionFailed',
-    $metadata: { httpStatusCode: 412 },
-  });
-  assert.equal(errorCode(error), 'PreconditionFailed, 412');
-  assert.equal(errorCode(Object.assign(new Error('x'), { $metadata: { httpStatusCode: 501 } })), 'HTTP 501');
-});
-
 test('the suite table lists each store with its counts', () => {
   const text = renderSuites([
     { store: 's3', suite: 'storage', outcome: 'passed', pass: 40, fail: 0, seconds: 12.34, logFile: '/x' },
   ]);
   assert.equal(text.split('\n')[2], '| s3 | storage | passed | 40 | 0 | 12.3 |');
+});
+
+test('the drive-check table has a row per store and drive, then each result line', () => {
+  const text = renderDriveChecks([
+    {
+      store: 's3proxy',
+      drive: 'wrong',
+      settings: '`crc64nvme`, `WHEN_SUPPORTED`',
+      exitCode: 1,
+      lines: [
+        'fails with the current settings: x [settings that differ from the recommended ones: checksumMode]',
+        'result: 1 thing(s) fail',
+      ],
+    },
+  ]);
+  const lines = text.split('\n');
+  assert.equal(lines[2], '| s3proxy | wrong | `crc64nvme`, `WHEN_SUPPORTED` | 1 | result: 1 thing(s) fail |');
+  assert.equal(
+    lines[4],
+    '- s3proxy wrong: fails with the current settings: x [settings that differ from the recommended ones: checksumMode]',
+  );
 });

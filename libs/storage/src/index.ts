@@ -24,3 +24,29 @@ export type {
 export { checksumFields } from './s3-fields.ts';
 export { S3ObjectStore, objectStoresOf } from './s3-object-store.ts';
 export type { S3ObjectStoreOptions } from './s3-object-store.ts';
+export { checkDrive, driveCheckExitCode, scratchPrefix } from './drive-check.ts';
+export type {
+  CurrentSettingsFailure,
+  DriveCheckOptions,
+  DriveCheckReport,
+  Reachability,
+} from './drive-check.ts';
+export {
+  FEATURES,
+  FEATURE_TITLES,
+  SETTINGS,
+  currentSettings,
+  driveSettings,
+  formatOutcome,
+  settingDifferences,
+} from './drive-findings.ts';
+export type {
+  DriveSettings,
+  Feature,
+  Outcome,
+  Setting,
+  SettingDifference,
+  StoreReport,
+} from './drive-findings.ts';
+export { errorCode, etagFormat, probeStore } from './drive-probe.ts';
+export type { ProbeOptions } from './drive-probe.ts';

@@ -75,7 +75,9 @@ function stream(body: ObjectBody): Readable | Buffer {
 }
 
 function version(ref: ObjectVersionRef): { VersionId?: string } {
-  return ref.versionId ? { VersionId: ref.versionId } : {};
+  // "null" is the version of an object in a bucket without versioning; the current one is meant
+  // (moto refuses a request that names it).
+  return ref.versionId && ref.versionId !== 'null' ? { VersionId: ref.versionId } : {};
 }
 
 /** The S3 adapter of {@link ObjectStore}, on one drive's client. */
@@ -289,10 +291,17 @@ export class S3ObjectStore implements ObjectStore {
 
   async headObject(ref: ObjectVersionRef, signal?: AbortSignal): Promise<ObjectHead | undefined> {
     try {
-      const out = await this.#client.send(
-        new HeadObjectCommand({ Bucket: ref.bucket, Key: ref.key, ...version(ref), ChecksumMode: 'ENABLED' }),
-        opts(signal),
-      );
+      const request = { Bucket: ref.bucket, Key: ref.key, ...version(ref) };
+      // The object's checksums are asked for; a store that implements no checksums (s3proxy)
+      // refuses the header with 501 Not Implemented (a HEAD answer has no body to name the
+      // error), and is asked again without it.
+      const out = await this.#client
+        .send(new HeadObjectCommand({ ...request, ChecksumMode: 'ENABLED' }), opts(signal))
+        .catch((err: unknown) => {
+          const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+          if (status !== 501 && s3ErrorCode(err) !== 'NotImplemented') throw err;
+          return this.#client.send(new HeadObjectCommand(request), opts(signal));
+        });
       const full = out.ChecksumType !== 'COMPOSITE';
       const checksums: ObjectHead['checksums'] = {};
       for (const algorithm of ['crc64nvme', 'crc32c', 'crc32'] as const) {

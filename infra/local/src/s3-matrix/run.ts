@@ -4,26 +4,133 @@
  * the storage suite (libs/storage/test) against each store by pointing SLUICE_S3_ENDPOINT at it,
  * each run bounded by a timeout and its output kept in `<run>/s3-matrix/<store>-storage.log`.
  *
- * Exit status: 1 when versitygw's suite fails (or any store cannot be brought up or probed);
- * the other stores' suites are reported, not fatal. Services this run started are stopped at
+ * Between the two, the assembler's `drive-check` command is run against each store twice: with a
+ * drive set wrongly on purpose ({@link WRONG_DRIVE}: CRC64NVME checksums and the SDK's default
+ * request checksums) and with a drive set as the probe recommends; its exit code and its result
+ * lines are printed.
+ *
+ * Exit status: 1 when versitygw's suite fails, when the right drive fails its check on versitygw
+ * or the wrong one does not fail on s3proxy naming checksumMode (or any store cannot be brought
+ * up or probed); the other stores' suites and checks are reported, not fatal. Services this run started are stopped at
  * the end unless `--keep`; services that were already up are left alone.
  */
 import { spawn } from 'node:child_process';
-import { createWriteStream, mkdirSync, readdirSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { createWriteStream, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { SERVICES, type ServiceName } from '@sluice/config';
+import { LOCAL_DEFAULTS, SERVICES, type ServiceName } from '@sluice/config';
+import { driveSettings, probeStore, type StoreReport } from '@sluice/storage';
+import type { Drive } from '@sluice/tenants';
 import { serviceEndpoint } from '@sluice/testing';
 import { ensureUp, getStatus, localEnv, stopServices } from '../orchestrator.ts';
 import { infraPaths } from '../paths.ts';
-import { probeStore } from './probe.ts';
-import { renderTable, type StoreReport } from './table.ts';
+import { renderTable } from './table.ts';
 
 /** The stores of the matrix, versitygw first: its suite decides the exit status. */
 export const MATRIX_STORES = ['s3', 's3-moto', 's3proxy'] as const satisfies readonly ServiceName[];
 
 const ROOT = join(import.meta.dirname, '..', '..', '..', '..');
 const SUITES = { storage: 'libs/storage/test' } as const;
+
+/** The drive set wrongly on purpose: s3proxy refuses both settings. */
+export const WRONG_DRIVE = {
+  checksumMode: 'crc64nvme',
+  requestChecksumCalculation: 'WHEN_SUPPORTED',
+} as const satisfies Partial<Drive>;
+
+/** How the drive check went for one drive on one store. */
+export interface DriveCheckResult {
+  readonly store: string;
+  readonly drive: 'wrong' | 'right';
+  readonly settings: string;
+  readonly exitCode: number;
+  /** `store reachable: no…`, `fails with…` and `result:` lines. */
+  readonly lines: readonly string[];
+}
+
+/** The drive-check results as a markdown table, then each store's result lines. */
+export function renderDriveChecks(results: readonly DriveCheckResult[]): string {
+  return [
+    '| store | drive | settings | exit | result |',
+    '| --- | --- | --- | --- | --- |',
+    ...results.map(
+      (r) =>
+        `| ${r.store} | ${r.drive} | ${r.settings} | ${r.exitCode} | ${(r.lines.at(-1) ?? '').replace(/\|/g, '\\|')} |`,
+    ),
+    '',
+    ...results.flatMap((r) => r.lines.map((line) => `- ${r.store} ${r.drive}: ${line}`)),
+  ].join('\n');
+}
+
+/**
+ * Runs `apps/assembler/src/drive-check.ts` for a wrong and a right drive on `store`, from a
+ * tenants file written to `dir`, with the local keys.
+ */
+async function checkDrives(store: string, report: StoreReport, dir: string): Promise<DriveCheckResult[]> {
+  const recommended = driveSettings(report);
+  const drives = {
+    wrong: { ...WRONG_DRIVE },
+    right: {
+      checksumMode: recommended.checksumMode,
+      requestChecksumCalculation: recommended.requestChecksumCalculation,
+    },
+  } as const;
+  const file = join(dir, `${store}-tenants-${randomUUID()}.json`);
+  writeFileSync(
+    file,
+    JSON.stringify({
+      tenants: [
+        {
+          name: 's3-matrix',
+          apiKeys: [{ key: randomUUID() }],
+          drives: Object.entries(drives).map(([name, settings]) => ({
+            name,
+            endpoint: report.endpoint,
+            region: LOCAL_DEFAULTS.s3Region,
+            bucket: LOCAL_DEFAULTS.s3Bucket,
+            ...settings,
+            partSizePolicy: { kind: 'fixed', partSize: '5MiB' },
+            credentials: { accessKeyIdEnv: 'S3_MATRIX_KEY', secretAccessKeyEnv: 'S3_MATRIX_SECRET' },
+          })),
+        },
+      ],
+    }),
+  );
+  const results: DriveCheckResult[] = [];
+  for (const [drive, settings] of Object.entries(drives) as [
+    keyof typeof drives,
+    (typeof drives)[keyof typeof drives],
+  ][]) {
+    const { code, stdout } = await runCommand(['apps/assembler/src/drive-check.ts', 's3-matrix', drive], {
+      ...localEnv(process.env),
+      SLUICE_TENANTS_FILE: file,
+      S3_MATRIX_KEY: LOCAL_DEFAULTS.s3AccessKey,
+      S3_MATRIX_SECRET: LOCAL_DEFAULTS.s3SecretKey,
+      SLUICE_LOG_LEVEL: 'warn',
+    });
+    results.push({
+      store,
+      drive,
+      settings: `\`${settings.checksumMode}\`, \`${settings.requestChecksumCalculation}\``,
+      exitCode: code,
+      lines: stdout.split('\n').filter((l) => /^(store reachable: no|fails with|result:)/.test(l)),
+    });
+  }
+  return results;
+}
+
+/** Runs a node script from the repository root; resolves with its exit code and standard output. */
+async function runCommand(
+  args: readonly string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ code: number; stdout: string }> {
+  const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'inherit'] });
+  let stdout = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  return { code: code ?? -1, stdout };
+}
 
 /** How one suite went on one store. */
 export interface SuiteResult {
@@ -98,6 +205,23 @@ async function runSuite(
   };
 }
 
+/** A drive on a local store with the local keys, for the probe. */
+function localDrive(endpoint: string): Drive {
+  return {
+    name: 's3-matrix',
+    tenant: 's3-matrix',
+    endpoint,
+    region: LOCAL_DEFAULTS.s3Region,
+    bucket: LOCAL_DEFAULTS.s3Bucket,
+    keyTemplate: '{tenant}/{drive}/{node_id}',
+    forcePathStyle: true,
+    checksumMode: 'none',
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    partSizePolicy: { kind: 'fixed', partSize: 5 * 1024 * 1024 },
+    credentials: { accessKeyId: LOCAL_DEFAULTS.s3AccessKey, secretAccessKey: LOCAL_DEFAULTS.s3SecretKey },
+  };
+}
+
 async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
@@ -118,14 +242,31 @@ async function main(): Promise<number> {
     for (const store of MATRIX_STORES) {
       const endpoint = serviceEndpoint(store, localEnv()).url;
       const probeStarted = performance.now();
-      reports.push(await probeStore({ store, endpoint }));
+      reports.push(
+        await probeStore({ store, drive: localDrive(endpoint), prefix: `s3-matrix/${randomUUID()}/` }),
+      );
       say(`${store} (${endpoint}) probed in ${((performance.now() - probeStarted) / 1000).toFixed(1)} s`);
     }
     process.stdout.write(`## S3 compatibility matrix\n\n${renderTable(reports)}\n\n`);
-    if (values['skip-suites']) return 0;
 
     const logDir = join(infraPaths().run, 's3-matrix');
     mkdirSync(logDir, { recursive: true });
+    const checks: DriveCheckResult[] = [];
+    for (const report of reports) {
+      say(`${report.store}: running drive-check with a wrong and a right drive`);
+      checks.push(...(await checkDrives(report.store, report, logDir)));
+    }
+    process.stdout.write(`## Drive check\n\n${renderDriveChecks(checks)}\n\n`);
+    const checkFailed =
+      checks.some((c) => c.store === 's3' && c.drive === 'right' && c.exitCode !== 0) ||
+      checks.some(
+        (c) =>
+          c.store === 's3proxy' &&
+          c.drive === 'wrong' &&
+          (c.exitCode !== 1 || !c.lines.some((l) => l.includes('checksumMode'))),
+      );
+    if (values['skip-suites']) return checkFailed ? 1 : 0;
+
     const timeoutMs = Number(values['suite-timeout']) * 1000;
     const results: SuiteResult[] = [];
     for (const store of MATRIX_STORES) {
@@ -134,7 +275,7 @@ async function main(): Promise<number> {
       results.push(await runSuite(store, 'storage', endpoint, logDir, timeoutMs));
     }
     process.stdout.write(`## Suites\n\n${renderSuites(results)}\n`);
-    return results.some((r) => r.store === 's3' && r.outcome !== 'passed') ? 1 : 0;
+    return checkFailed || results.some((r) => r.store === 's3' && r.outcome !== 'passed') ? 1 : 0;
   } finally {
     if (!values.keep && startedHere.length > 0) await stopServices({ services: startedHere, say });
   }

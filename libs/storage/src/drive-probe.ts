@@ -1,15 +1,17 @@
 /**
- * Tries each feature of the S3 compatibility matrix (table.ts) against one S3 endpoint, with the
- * local keys, in the `sluice` bucket, under a scratch prefix `s3-matrix/<uuid>/` that it empties
- * (objects and unfinished uploads) when it is done, whatever happened. Every request is sent as
- * Sluice's storage adapter sends it (path style, full-object checksums with the part checksums of
- * the same algorithm), with `maxAttempts: 1` so a refusal is seen, not retried.
+ * Tries each feature of {@link FEATURES} against one drive's store, with the drive's endpoint,
+ * region, credentials and path style (clients built by {@link S3Clients}, as the apps build
+ * them), in the drive's bucket, under a scratch prefix that it empties (objects and unfinished
+ * uploads) when it is done, whatever happened. Every request is sent as Sluice's storage adapter
+ * sends it (full-object checksums with the part checksums of the same algorithm), with
+ * `maxAttempts: 1` so a refusal is seen, not retried. The drive's own checksum settings are not
+ * used here: the probe asks what the store does; drive-check.ts then tries the drive's settings.
  *
  * The order matters: the 5 MiB multipart object is completed first, its ETag read, its upload
  * completed a second time, and only then is a new upload of the same key completed with
  * `If-None-Match: *` (which a store that ignores the header lets overwrite the object).
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
@@ -19,23 +21,25 @@ import {
   ListMultipartUploadsCommand,
   ListObjectsV2Command,
   PutObjectCommand,
-  S3Client,
   UploadPartCommand,
   type CompletedPart,
+  type S3Client,
 } from '@aws-sdk/client-s3';
 import { crc32c, crc32cToBase64, crc64nvme, crc64nvmeToBase64 } from '@sluice/checksums';
-import { LOCAL_DEFAULTS } from '@sluice/config';
-import type { Feature, Outcome, StoreReport } from './table.ts';
+import type { Drive } from '@sluice/tenants';
+import { S3Clients } from './clients.ts';
+import type { Feature, Outcome, StoreReport } from './drive-findings.ts';
 
 const MiB = 1024 * 1024;
 
 /** Where and how to probe. */
 export interface ProbeOptions {
-  /** The store's name in the table. */
-  readonly store: string;
-  readonly endpoint: string;
-  /** @default LOCAL_DEFAULTS.s3Bucket */
-  readonly bucket?: string;
+  /** The store's name in the report. @default `<tenant>/<drive>` */
+  readonly store?: string;
+  /** The drive whose endpoint, region, credentials, path style and bucket are probed. */
+  readonly drive: Drive;
+  /** The scratch prefix every key goes under, emptied at the end; it should end with `/`. */
+  readonly prefix: string;
   /** Bounds each request. @default 60000 */
   readonly requestTimeoutMs?: number;
 }
@@ -69,23 +73,21 @@ async function attempt<T>(work: () => Promise<T>): Promise<Attempt<T>> {
   }
 }
 
-/** Runs every probe against one store and returns what it found. */
+/** Runs every probe against the drive's store and returns what it found. */
 export async function probeStore(options: ProbeOptions): Promise<StoreReport> {
-  const bucket = options.bucket ?? LOCAL_DEFAULTS.s3Bucket;
+  const { drive, prefix } = options;
+  const bucket = drive.bucket;
   const timeout = options.requestTimeoutMs ?? 60_000;
-  const client = (requestChecksumCalculation: 'WHEN_SUPPORTED' | 'WHEN_REQUIRED'): S3Client =>
-    new S3Client({
-      endpoint: options.endpoint,
-      region: LOCAL_DEFAULTS.s3Region,
-      forcePathStyle: true,
-      credentials: { accessKeyId: LOCAL_DEFAULTS.s3AccessKey, secretAccessKey: LOCAL_DEFAULTS.s3SecretKey },
-      maxAttempts: 1,
+  const clients = new S3Clients({ maxAttempts: 1, requestTimeoutMs: timeout });
+  // S3Clients keeps one client per drive name: each checksum calculation gets a name of its own.
+  const client = (requestChecksumCalculation: Drive['requestChecksumCalculation']): S3Client =>
+    clients.for({
+      ...drive,
+      name: `${drive.name}#${requestChecksumCalculation}`,
       requestChecksumCalculation,
-      responseChecksumValidation: 'WHEN_REQUIRED',
     });
   const s3 = client('WHEN_REQUIRED');
   const sdkDefault = client('WHEN_SUPPORTED');
-  const prefix = `s3-matrix/${randomUUID()}/`;
   const send: S3Client['send'] = ((command: Parameters<S3Client['send']>[0]) =>
     s3.send(command, { abortSignal: AbortSignal.timeout(timeout) })) as S3Client['send'];
 
@@ -212,10 +214,13 @@ export async function probeStore(options: ProbeOptions): Promise<StoreReport> {
     results.sdkDefaultChecksums = await sdkDefaultChecksums(sdkDefault, bucket, prefix, tail, timeout);
   } finally {
     await removePrefix(s3, bucket, prefix).catch(() => undefined);
-    s3.destroy();
-    sdkDefault.destroy();
+    await clients.close();
   }
-  return { store: options.store, endpoint: options.endpoint, results: results as Record<Feature, Outcome> };
+  return {
+    store: options.store ?? `${drive.tenant}/${drive.name}`,
+    endpoint: drive.endpoint,
+    results: results as Record<Feature, Outcome>,
+  };
 }
 
 /** `"<md5 hex>-<parts>"` is S3's form; anything else is shown as it came. */
@@ -310,7 +315,7 @@ async function sdkDefaultChecksums(
 }
 
 /** Deletes every object under `prefix` and aborts every upload still open there. */
-async function removePrefix(client: S3Client, bucket: string, prefix: string): Promise<void> {
+export async function removePrefix(client: S3Client, bucket: string, prefix: string): Promise<void> {
   let token: string | undefined;
   do {
     const page = await client.send(
