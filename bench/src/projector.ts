@@ -1,33 +1,38 @@
 /**
- * Projector throughput: events per second folded into MariaDB, on the local services
- * (`npm run infra -- up`).
+ * Projector throughput: events per second folded into each projection store, MariaDB and
+ * PostgreSQL, on the local services (`npm run infra -- up`).
  *
- *   bash infra/local/node.sh node bench/src/projector.ts [--uploads 5000] [--batch 2000] [--peer 2000] [--json]
+ *   bash infra/local/node.sh node bench/src/projector.ts [--stores mysql,postgres] [--uploads 5000]
+ *     [--batch 2000] [--peer 2000] [--quick] [--json]
  *
  * Events: synthetic histories of `--uploads` uploads ending every way (initiated, 3–5 chunks,
  * one forced replacement in four, sealed, parts, all-parts-stored, the ending), about 11 events
  * an upload, one in five emitted twice, spread over 3 partitions per topic. They are produced
- * into fresh topics first, untimed. Three figures, each into a fresh database:
- * - end to end: the real projector process (apps/projector/src/main.ts) reading the three
- *   topics from Kafka, decoding, folding and committing with its offsets; timed from its first
- *   committed batch to its last, so process start and group join are left out;
- * - store only: the same records, decoded beforehand, written by MysqlProjectionStore in
- *   batches of `--batch` — the ceiling the transaction design allows;
+ * into fresh topics first, untimed. Three figures per store, each into a fresh database of the
+ * bench's own on that store's server (dropped at the end):
+ * - end to end: the real projector process (apps/projector/src/main.ts, given the database as
+ *   SLUICE_DATABASE_URL) reading the three topics from Kafka, decoding, folding and committing
+ *   with its offsets; timed from its first committed batch to its last, so process start and
+ *   group join are left out;
+ * - store only: the same records, decoded beforehand, written by the store in batches of
+ *   `--batch` — the ceiling the transaction design allows;
  * - peer: the first `--peer` records written one per transaction, as a per-record handler
  *   (a StreamProcessor with the offset in the same transaction) would; the claim is the ratio.
- * Results go to bench/results/projector.json.
+ * The stores run one after the other on the same topics, each projector in a consumer group of
+ * its own, and are reported side by side with PostgreSQL ÷ MySQL for each figure.
+ * `--quick` is a smoke run (500 uploads, 300 peer events) that writes no results file;
+ * otherwise results go to bench/results/projector.json: the MySQL figures under the keys they
+ * have always had, every store's under `byStore`, and the ratios under `postgresOverMysql`.
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { EventBackbone } from '@sluice/kafka';
 import {
-  migrate,
-  MysqlProjectionStore,
   syntheticUpload,
   toProjectionEvent,
   type ProjectionRecord,
@@ -36,20 +41,34 @@ import {
 } from '@sluice/projection';
 import { EVENT_TOPICS } from '@sluice/schema-registry';
 import { kafkaAdmin, kafkaBrokers, requireServices, serviceUrl, uniqueName } from '@sluice/testing';
-import mysql, { type Pool } from 'mysql2/promise';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
+import { ScratchDatabases, STORES, type StoreName } from './lib/scratch-databases.ts';
 
 const argv = process.argv.slice(2);
+const QUICK = argv.includes('--quick');
 const option = (name: string, fallback: number): number => {
   const at = argv.indexOf(`--${name}`);
   return at >= 0 ? Number(argv[at + 1]) : fallback;
 };
-const UPLOADS = option('uploads', 5000);
+function storesOption(): StoreName[] {
+  const at = argv.indexOf('--stores');
+  const raw = at >= 0 ? (argv[at + 1] ?? '') : STORES.join(',');
+  const names = raw.split(',').filter((s) => s !== '');
+  const unknown = names.filter((s) => !(STORES as readonly string[]).includes(s));
+  if (names.length === 0 || unknown.length > 0) {
+    console.error(`--stores ${raw}: name one or more of ${STORES.join(', ')}, separated by commas`);
+    process.exit(2);
+  }
+  return STORES.filter((s) => names.includes(s));
+}
+const UPLOADS = option('uploads', QUICK ? 500 : 5000);
 const BATCH = option('batch', 2000);
-const PEER = option('peer', 2000);
+const PEER = option('peer', QUICK ? 300 : 2000);
+const STORE_NAMES = storesOption();
 const PARTITIONS = 3;
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const TITLE: Readonly<Record<StoreName, string>> = { mysql: 'MariaDB', postgres: 'PostgreSQL' };
 const logger = pino({ level: 'warn' });
 
 function histories(): SyntheticEvent[] {
@@ -108,42 +127,36 @@ function records(events: readonly SyntheticEvent[], prefix: string): ProjectionR
   });
 }
 
-const databases: string[] = [];
-const admin = await mysql.createConnection({ uri: serviceUrl('mysql') });
-
-async function freshDatabase(): Promise<{ url: string; pool: Pool }> {
-  const name = uniqueName('bench_proj').replaceAll('-', '_');
-  await admin.query(`CREATE DATABASE \`${name}\``);
-  databases.push(name);
-  const url = new URL(serviceUrl('mysql'));
-  url.pathname = `/${name}`;
-  const pool = mysql.createPool({ uri: url.toString(), connectionLimit: 4 });
-  await migrate(pool);
-  return { url: url.toString(), pool };
-}
-
-async function storeRate(all: readonly ProjectionRecord[], batch: number): Promise<number> {
-  const { pool } = await freshDatabase();
+async function storeRate(
+  databases: ScratchDatabases,
+  all: readonly ProjectionRecord[],
+  batch: number,
+): Promise<number> {
+  const { db } = await databases.create();
   try {
-    const store = new MysqlProjectionStore({ pool, groupId: 'bench' });
+    const store = db.store('bench');
     const started = performance.now();
     for (let i = 0; i < all.length; i += batch) await store.apply(all.slice(i, i + batch));
     return all.length / ((performance.now() - started) / 1000);
   } finally {
-    await pool.end();
+    await db.close();
   }
 }
 
-async function endToEndRate(prefix: string, total: number): Promise<{ rate: number; seconds: number }> {
-  const { url, pool } = await freshDatabase();
-  const groupId = `${prefix}projector`;
+async function endToEndRate(
+  databases: ScratchDatabases,
+  groupId: string,
+  prefix: string,
+  total: number,
+): Promise<{ rate: number; seconds: number }> {
+  const { url, db } = await databases.create();
   const child = spawn(process.execPath, ['apps/projector/src/main.ts'], {
     cwd: ROOT,
     env: {
       ...process.env,
       SLUICE_TOPIC_PREFIX: prefix,
       SLUICE_KAFKA_PARTITIONS: String(PARTITIONS),
-      SLUICE_MYSQL_URL: url,
+      SLUICE_DATABASE_URL: url,
       SLUICE_PROJECTOR_GROUP_ID: groupId,
       SLUICE_PROJECTOR_HTTP_PORT: '0',
       SLUICE_PROJECTOR_BATCH_SIZE: String(BATCH),
@@ -152,13 +165,14 @@ async function endToEndRate(prefix: string, total: number): Promise<{ rate: numb
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   try {
-    const store = new MysqlProjectionStore({ pool, groupId });
+    const store = db.store(groupId);
     const count = async (): Promise<number> =>
       Number((await store.positions()).reduce((s, p) => s + p.nextOffset, 0n));
     const deadline = Date.now() + 300_000;
     let first: { at: number; count: number } | undefined;
     for (;;) {
       if (Date.now() > deadline) throw new Error('the projector did not finish in 5 minutes');
+      if (child.exitCode !== null) throw new Error(`the projector exited with code ${child.exitCode}`);
       const n = await count();
       const now = performance.now();
       if (n > 0 && !first) first = { at: now, count: n };
@@ -169,13 +183,89 @@ async function endToEndRate(prefix: string, total: number): Promise<{ rate: numb
       await sleep(20);
     }
   } finally {
-    child.kill('SIGTERM');
-    await once(child, 'exit');
-    await pool.end();
+    if (child.exitCode === null) {
+      child.kill('SIGTERM');
+      await once(child, 'exit');
+    }
+    await db.close();
   }
 }
 
-await requireServices(['kafka', 'apicurio', 'mysql']);
+/** One store's figures, in events/s. */
+interface StoreFigures {
+  readonly endToEndEventsPerSecond: number;
+  readonly endToEndSeconds: number;
+  readonly storeEventsPerSecond: number;
+  readonly perEventTransactionEventsPerSecond: number;
+  readonly batchedOverPerEvent: number;
+}
+
+async function measure(
+  name: StoreName,
+  prefix: string,
+  all: readonly ProjectionRecord[],
+): Promise<StoreFigures> {
+  const databases = new ScratchDatabases(name, 'bench_proj');
+  try {
+    const e2e = await endToEndRate(databases, `${prefix}projector-${name}`, prefix, all.length);
+    const store = await storeRate(databases, all, BATCH);
+    const peer = await storeRate(databases, all.slice(0, PEER), 1);
+    return {
+      endToEndEventsPerSecond: e2e.rate,
+      endToEndSeconds: e2e.seconds,
+      storeEventsPerSecond: store,
+      perEventTransactionEventsPerSecond: peer,
+      batchedOverPerEvent: store / peer,
+    };
+  } finally {
+    await databases.close();
+  }
+}
+
+function report(figures: Partial<Record<StoreName, StoreFigures>>): void {
+  const names = STORE_NAMES.filter((n) => figures[n]);
+  const both = figures.mysql && figures.postgres;
+  const rate = (n: number): string => Math.round(n).toLocaleString('en');
+  const row = (
+    label: string,
+    cell: (f: StoreFigures) => string,
+    ratio?: (f: StoreFigures) => number,
+  ): string =>
+    `  ${label.padEnd(50)}${names.map((n) => cell(figures[n]!).padStart(12)).join('')}` +
+    (both && ratio ? `${(ratio(figures.postgres!) / ratio(figures.mysql!)).toFixed(2).padStart(12)}` : '');
+  console.log(
+    `  ${'events/s'.padEnd(50)}${names.map((n) => TITLE[n].padStart(12)).join('')}${both ? 'pg ÷ mysql'.padStart(12) : ''}`,
+  );
+  console.log(
+    row(
+      'end to end (Kafka → projector process → store)',
+      (f) => rate(f.endToEndEventsPerSecond),
+      (f) => f.endToEndEventsPerSecond,
+    ),
+  );
+  console.log(
+    row(
+      `store only (decoded records, batches of ${BATCH})`,
+      (f) => rate(f.storeEventsPerSecond),
+      (f) => f.storeEventsPerSecond,
+    ),
+  );
+  console.log(
+    row(
+      `peer: one event per transaction (${PEER} events)`,
+      (f) => rate(f.perEventTransactionEventsPerSecond),
+      (f) => f.perEventTransactionEventsPerSecond,
+    ),
+  );
+  console.log(row('batched / per-event', (f) => f.batchedOverPerEvent.toFixed(1)));
+  console.log(
+    `  end to end against the 5,000 events/s target: ${names
+      .map((n) => `${TITLE[n]} ${figures[n]!.endToEndEventsPerSecond >= 5000 ? 'meets' : 'misses'}`)
+      .join(', ')}`,
+  );
+}
+
+await requireServices(['kafka', 'apicurio', ...STORE_NAMES]);
 const prefix = `${uniqueName('bench-proj')}.`;
 const backbone = await EventBackbone.connect({
   brokers: kafkaBrokers(),
@@ -190,43 +280,49 @@ try {
   const events = histories();
   await produceAll(backbone, events);
   const all = records(events, prefix);
+  const load = loadavg();
   console.log(
-    `Node ${process.versions.node}; ${UPLOADS} uploads, ${events.length} events, batches of ${BATCH}:`,
+    `Node ${process.versions.node}; ${UPLOADS} uploads, ${events.length} events, batches of ${BATCH}; ` +
+      `load average ${load.map((l) => l.toFixed(2)).join(' ')}${QUICK ? ' (quick: no results file)' : ''}:`,
   );
 
-  const e2e = await endToEndRate(prefix, events.length);
-  console.log(
-    `  end to end (Kafka → projector process → MariaDB)  ${Math.round(e2e.rate).toLocaleString('en')} events/s`,
-  );
-  const store = await storeRate(all, BATCH);
-  console.log(
-    `  store only (decoded records, batches of ${BATCH})     ${Math.round(store).toLocaleString('en')} events/s`,
-  );
-  const peer = await storeRate(all.slice(0, PEER), 1);
-  console.log(
-    `  peer: one event per transaction (${PEER} events)     ${Math.round(peer).toLocaleString('en')} events/s`,
-  );
-  console.log(
-    `  batched / per-event = ${(store / peer).toFixed(1)}; end to end ${e2e.rate >= 5000 ? 'meets' : 'misses'} the 5,000 events/s target`,
-  );
+  const byStore: Partial<Record<StoreName, StoreFigures>> = {};
+  for (const name of STORE_NAMES) byStore[name] = await measure(name, prefix, all);
+  report(byStore);
+
+  const { mysql: my, postgres: pg } = byStore;
   const result = {
     machine: {
       cores: cpus().length,
       memoryGiB: Math.round(totalmem() / 2 ** 30),
       node: process.version,
       date: new Date().toISOString(),
+      loadAverageAtStart: load,
+      loadAverageAtEnd: loadavg(),
     },
     uploads: UPLOADS,
     events: events.length,
     batch: BATCH,
-    endToEndEventsPerSecond: e2e.rate,
-    endToEndSeconds: e2e.seconds,
-    storeEventsPerSecond: store,
-    perEventTransactionEventsPerSecond: peer,
-    batchedOverPerEvent: store / peer,
+    peer: PEER,
+    stores: STORE_NAMES,
+    // MySQL's figures keep the top-level keys they had before PostgreSQL was measured.
+    ...my,
+    byStore,
+    ...(my && pg
+      ? {
+          postgresOverMysql: {
+            endToEnd: pg.endToEndEventsPerSecond / my.endToEndEventsPerSecond,
+            store: pg.storeEventsPerSecond / my.storeEventsPerSecond,
+            perEventTransaction:
+              pg.perEventTransactionEventsPerSecond / my.perEventTransactionEventsPerSecond,
+          },
+        }
+      : {}),
   };
-  mkdirSync(`${ROOT}bench/results`, { recursive: true });
-  writeFileSync(`${ROOT}bench/results/projector.json`, `${JSON.stringify(result, null, 2)}\n`);
+  if (!QUICK) {
+    mkdirSync(`${ROOT}bench/results`, { recursive: true });
+    writeFileSync(`${ROOT}bench/results/projector.json`, `${JSON.stringify(result, null, 2)}\n`);
+  }
   if (argv.includes('--json')) console.log(JSON.stringify(result));
 } finally {
   await backbone.close();
@@ -235,7 +331,4 @@ try {
     .deleteTopics({ topics: EVENT_TOPICS.flatMap((t) => [`${prefix}${t}`, `${prefix}${t}.dlq`]) })
     .catch(() => undefined)
     .finally(() => kafka.close());
-  for (const name of databases)
-    await admin.query(`DROP DATABASE IF EXISTS \`${name}\``).catch(() => undefined);
-  await admin.end();
 }
