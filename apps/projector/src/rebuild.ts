@@ -12,21 +12,27 @@
  * projector has not reached yet are in neither. Replay needs the whole history, so it
  * refuses to start when a topic no longer holds its beginning (retention must be unlimited).
  *
- * The rebuilt database goes by the live one's name plus `_rebuild_<time>` and is dropped
- * afterwards, unless `--keep`, or `--into` names one (which must hold no tables yet).
+ * The rebuilt database goes by the live one's name plus `_rebuild_<time>`, on the same server,
+ * and is dropped afterwards, unless `--keep`, or `--into` names one (which must hold no tables
+ * yet). The same on MySQL/MariaDB and PostgreSQL; what differs is how a database is made and
+ * dropped (on PostgreSQL from a session on the live database, CREATE DATABASE outside a
+ * transaction, DROP … WITH (FORCE)) and how the snapshot is taken (`openSnapshot`).
  */
 import { randomUUID } from 'node:crypto';
 import { ListOffsetTimestamps } from '@platformatic/kafka';
 import {
   compareProjections,
-  migrate,
-  MysqlProjectionStore,
+  comparisonReader,
+  openProjectionDatabase,
+  openSnapshot,
   type PartitionPosition,
+  type ProjectionDatabase,
+  type ProjectionStore,
   type RowDifference,
 } from '@sluice/projection';
 import type { EventBackbone } from '@sluice/kafka';
 import type { MysqlSsl } from '@sluice/startup';
-import mysql, { type Pool, type RowDataPacket } from 'mysql2/promise';
+import type { RowDataPacket } from 'mysql2/promise';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { KafkaBatchSource } from './batch-source.ts';
@@ -36,12 +42,12 @@ import { RecordDecoder } from './record-decoder.ts';
 
 /** What {@link runRebuild} needs. */
 export interface RebuildOptions {
-  /** A pool on the live projection's database. */
-  readonly livePool: Pool;
-  /** SLUICE_MYSQL_URL: the rebuilt database lives on the same server. */
-  readonly mysqlUrl: string;
-  /** TLS of the database connections, as the live pool has it. */
-  readonly mysqlTls?: { readonly ssl?: MysqlSsl };
+  /** The live projection's database. */
+  readonly live: ProjectionDatabase;
+  /** The live database's URL (SLUICE_DATABASE_URL): the rebuilt database lives on the same server. */
+  readonly url: string;
+  /** TLS of the database connections, as the live pool has it (either database). */
+  readonly tls?: { readonly ssl?: MysqlSsl };
   readonly backbone: EventBackbone;
   /** The live projector's group (its positions are compared too). */
   readonly groupId: string;
@@ -69,81 +75,104 @@ export function withoutCredentials(url: string): string {
   return `${u.host}${u.pathname}`;
 }
 
+/** The longest database name: MySQL's 64 characters, PostgreSQL's 63 bytes (it cuts longer ones short). */
+const MAX_NAME = { mysql: 64, postgres: 63 } as const;
+
 /** Runs the rebuild and prints its report; resolves with the exit code (0 same, 1 different, 2 failed). */
 export async function runRebuild(o: RebuildOptions): Promise<number> {
-  const liveName = decodeURIComponent(new URL(o.mysqlUrl).pathname.slice(1));
+  const liveName = decodeURIComponent(new URL(o.url).pathname.slice(1));
   const target =
     o.into ??
     `${liveName}_rebuild_${new Date()
       .toISOString()
       .replace(/[-:TZ.]/g, '')
       .slice(0, 14)}`;
-  if (!/^[A-Za-z0-9_]{1,64}$/.test(target) || target === liveName) {
+  if (!/^[A-Za-z0-9_]+$/.test(target) || target.length > MAX_NAME[o.live.kind] || target === liveName) {
     o.out(
-      `rebuild: cannot rebuild into "${target}": name a database of letters, digits and _ other than the live one`,
+      `rebuild: cannot rebuild into "${target}": name a database of at most ${MAX_NAME[o.live.kind]} ` +
+        'letters, digits and _ other than the live one',
     );
     return 2;
   }
   const drop = !o.keep && o.into === undefined;
-  let pool: Pool | undefined;
+  let rebuilt: ProjectionDatabase | undefined;
   try {
-    await o.livePool.query(`CREATE DATABASE IF NOT EXISTS \`${target}\``);
-    const [[tables]] = await o.livePool.query<RowDataPacket[]>(
-      'SELECT COUNT(*) AS n FROM information_schema.tables WHERE table_schema = ?',
-      [target],
-    );
-    if (Number(tables?.['n']) > 0)
-      throw new RebuildError(`database ${target} already holds tables; name an empty one`);
-    const url = new URL(o.mysqlUrl);
+    await createDatabase(o.live, target);
+    const url = new URL(o.url);
     url.pathname = `/${target}`;
-    pool = mysql.createPool({ uri: url.toString(), connectionLimit: 2, ...o.mysqlTls });
-    await migrate(pool);
+    rebuilt = openProjectionDatabase(url.toString(), {
+      mysql: { ...o.tls, connectionLimit: 2 },
+      postgres: { ...o.tls, max: 2 },
+    });
+    if ((await tableCount(rebuilt)) > 0)
+      throw new RebuildError(`database ${target} already holds tables; name an empty one`);
+    await rebuilt.migrate();
     o.out(
       `rebuild: replaying ${Object.values(o.backbone.topics).join(', ')} into ${target} (live: ${liveName}, group ${o.groupId})`,
     );
-    return await rebuildAndCompare(o, pool);
+    return await rebuildAndCompare(o, rebuilt);
   } catch (err) {
     o.logger.error({ err }, 'rebuild failed');
     o.out(`rebuild: failed: ${(err as Error).message}`);
     return 2;
   } finally {
-    await pool?.end();
-    if (drop) await o.livePool.query(`DROP DATABASE IF EXISTS \`${target}\``).catch(() => undefined);
+    await rebuilt?.close();
+    if (drop) await dropDatabase(o.live, target).catch(() => undefined);
     else o.out(`rebuild: the rebuilt projection is kept in database ${target}`);
   }
 }
 
-async function rebuildAndCompare(o: RebuildOptions, pool: Pool): Promise<number> {
+// `name` is letters, digits and _ (checked above), so it goes into the statements quoted as is.
+
+/** Creates `name` on the live database's server unless it exists. */
+async function createDatabase(live: ProjectionDatabase, name: string): Promise<void> {
+  if (live.kind === 'mysql') {
+    await live.pool.query(`CREATE DATABASE IF NOT EXISTS \`${name}\``);
+    return;
+  }
+  // PostgreSQL has no IF NOT EXISTS here, and CREATE DATABASE may not run inside a
+  // transaction: pool.query sends it alone, outside one.
+  const { rowCount } = await live.pool.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+  if (rowCount === 0) await live.pool.query(`CREATE DATABASE "${name}"`);
+}
+
+/** Tables in the database `db` is on (its own schemas, not the server's). */
+async function tableCount(db: ProjectionDatabase): Promise<number> {
+  if (db.kind === 'mysql') {
+    const [[row]] = await db.pool.query<RowDataPacket[]>(
+      'SELECT COUNT(*) AS n FROM information_schema.tables WHERE table_schema = DATABASE()',
+    );
+    return Number(row?.['n']);
+  }
+  const { rows } = await db.pool.query<{ n: string }>(
+    "SELECT COUNT(*) AS n FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema')",
+  );
+  return Number(rows[0]?.n);
+}
+
+async function dropDatabase(live: ProjectionDatabase, name: string): Promise<void> {
+  if (live.kind === 'mysql') await live.pool.query(`DROP DATABASE IF EXISTS \`${name}\``);
+  // FORCE ends sessions still on it (the pool just closed may leave one ending).
+  else await live.pool.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+}
+
+async function rebuildAndCompare(o: RebuildOptions, rebuilt: ProjectionDatabase): Promise<number> {
   const started = Date.now();
-  const live = new MysqlProjectionStore({ pool: o.livePool, groupId: o.groupId });
-  const rebuilt = new MysqlProjectionStore({ pool, groupId: o.groupId });
-  const replay = new Replay(o, rebuilt);
+  const live = o.live.store(o.groupId);
+  const replay = new Replay(o, rebuilt.store(o.groupId));
   await replay.checkBeginnings(await live.positions());
   await replay.to(await live.positions());
 
-  const snapshot = await o.livePool.getConnection();
+  const snapshot = await openSnapshot(o.live, o.groupId);
   try {
-    await snapshot.query('SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ');
-    await snapshot.query('START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY');
-    const [rows] = await snapshot.query<RowDataPacket[]>(
-      'SELECT topic, partition_id, next_offset FROM consumer_offsets WHERE group_id = ?',
-      [o.groupId],
-    );
-    await replay.to(
-      rows.map((r) => ({
-        topic: String(r['topic']),
-        partition: Number(r['partition_id']),
-        nextOffset: BigInt(String(r['next_offset'])),
-      })),
-    );
+    await replay.to(snapshot.positions);
     o.out(
       `rebuild: replayed ${replay.projected} records in ${((Date.now() - started) / 1000).toFixed(1)} s; comparing`,
     );
-    const result = await compareProjections(snapshot, pool, {
+    const result = await compareProjections(snapshot.reader, comparisonReader(rebuilt), {
       groupId: o.groupId,
       maxDifferences: o.maxDifferences ?? 50,
     });
-    await snapshot.query('ROLLBACK');
     if (result.differenceCount === 0) {
       o.out(`rebuild: ${result.rowsCompared} rows compared: identical`);
       return 0;
@@ -154,8 +183,7 @@ async function rebuildAndCompare(o: RebuildOptions, pool: Pool): Promise<number>
     for (const d of result.differences) o.out(`  ${describe(d)}`);
     return 1;
   } finally {
-    // The session carries a snapshot's settings: do not hand it back to the pool.
-    snapshot.destroy();
+    await snapshot.close();
   }
 }
 
@@ -169,12 +197,12 @@ function describe(d: RowDifference): string {
 class Replay {
   projected = 0;
   readonly #o: RebuildOptions;
-  readonly #store: MysqlProjectionStore;
+  readonly #store: ProjectionStore;
   readonly #topics: string[];
   readonly #decoder: RecordDecoder;
   readonly #writer: BatchWriter;
 
-  constructor(o: RebuildOptions, store: MysqlProjectionStore) {
+  constructor(o: RebuildOptions, store: ProjectionStore) {
     this.#o = o;
     this.#store = store;
     this.#topics = Object.values(o.backbone.topics);

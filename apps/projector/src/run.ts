@@ -53,14 +53,6 @@ const batch = {
 };
 
 if (command === 'rebuild') {
-  if (db.kind !== 'mysql') {
-    process.stderr.write(
-      `projector rebuild: ${database} is PostgreSQL; rebuild compares MySQL and MariaDB projections only for now\n`,
-    );
-    await backbone.close();
-    await db.close();
-    process.exit(2);
-  }
   const options = parseArgs({
     args,
     options: {
@@ -70,9 +62,9 @@ if (command === 'rebuild') {
     },
   }).values;
   const code = await runRebuild({
-    livePool: db.pool,
-    mysqlUrl: databaseUrl,
-    mysqlTls,
+    live: db,
+    url: databaseUrl,
+    tls: mysqlTls,
     backbone,
     groupId: config.SLUICE_PROJECTOR_GROUP_ID,
     ...batch,

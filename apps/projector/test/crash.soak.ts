@@ -11,8 +11,6 @@ import { once } from 'node:events';
 import { describe, it, type TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { readProjection } from '@sluice/projection';
-import { createDatabase } from '@sluice/testing';
 import { runRebuild } from '../src/rebuild.ts';
 import {
   connectBackbone,
@@ -20,9 +18,9 @@ import {
   mixedUploads,
   produce,
   projectedCount,
-  projectionDatabase,
   silent,
   snapshot,
+  testProjection,
   waitProjected,
 } from './fixtures.ts';
 
@@ -46,7 +44,7 @@ describe('projector under repeated SIGKILL', () => {
     { timeout: 240_000 },
     async (t) => {
       const backbone = await connectBackbone(t, 6);
-      const live = await projectionDatabase(t);
+      const live = await testProjection(t, 'mysql');
       const groupId = `${backbone.prefix}projector`;
       const env = {
         ...process.env,
@@ -78,15 +76,15 @@ describe('projector under repeated SIGKILL', () => {
         await once(instances[victim]!, 'exit');
         kills++;
         t.diagnostic(
-          `kill ${kills}: instance ${victim} at ${await projectedCount(live.pool, groupId)} records`,
+          `kill ${kills}: instance ${victim} at ${await projectedCount(live.db, groupId)} records`,
         );
         await sleep(500);
         instances[victim] = start(t, env);
       }
       await producer;
-      await waitProjected(live.pool, groupId, backbone, 120_000);
+      await waitProjected(live.db, groupId, backbone, 120_000);
       assert.ok(kills >= 5, `only ${kills} kills`);
-      assert.deepEqual(snapshot(await readProjection(live.pool)), snapshot(expectedProjection(events)));
+      assert.deepEqual(snapshot(await live.read()), snapshot(expectedProjection(events)));
 
       for (const child of instances) child.kill('SIGTERM');
       const codes = await Promise.all(
@@ -94,16 +92,16 @@ describe('projector under repeated SIGKILL', () => {
       );
       assert.deepEqual(codes, [0, 0]);
 
-      const into = await createDatabase(t, { prefix: 'rb' });
+      const into = await live.another('rb');
       const out: string[] = [];
       const code = await runRebuild({
-        livePool: live.pool,
-        mysqlUrl: live.url,
+        live: live.db,
+        url: live.url,
         backbone,
         groupId,
         maxRecords: 2000,
         maxWaitMs: 50,
-        into: into.database,
+        into: into.name,
         logger: silent,
         out: (line) => out.push(line),
       });

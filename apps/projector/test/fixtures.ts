@@ -10,14 +10,20 @@ import {
   MemoryProjection,
   migrate,
   MysqlProjectionStore,
+  openProjectionDatabase,
+  readPostgresProjection,
+  readProjection,
   syntheticUpload,
   toProjectionEvent,
+  type PartitionPosition,
+  type ProjectionDatabase,
   type SyntheticEvent,
   type SyntheticOutcome,
 } from '@sluice/projection';
 import { EVENT_TOPICS } from '@sluice/schema-registry';
 import {
   createDatabase,
+  createPostgresDatabase,
   kafkaAdmin,
   kafkaBrokers,
   requireServices,
@@ -25,7 +31,7 @@ import {
   uniqueName,
   type TestDatabase,
 } from '@sluice/testing';
-import mysql, { type Pool } from 'mysql2/promise';
+import mysql, { type Pool, type RowDataPacket } from 'mysql2/promise';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 
@@ -63,6 +69,91 @@ export async function projectionDatabase(t: TestContext): Promise<TestDatabase &
   t.after(() => pool.end());
   await migrate(pool);
   return { ...db, pool };
+}
+
+/** The databases the projector runs on. */
+export const DATABASE_KINDS: readonly ProjectionDatabase['kind'][] = ['mysql', 'postgres'];
+
+/**
+ * A migrated projection database of this test's own, MySQL or PostgreSQL, opened as the
+ * projector opens it, and what tests look at besides the public API.
+ */
+export interface TestProjection {
+  readonly kind: ProjectionDatabase['kind'];
+  /** The database's name. */
+  readonly name: string;
+  readonly url: string;
+  readonly db: ProjectionDatabase;
+  /** The rows of a statement without parameters, as the driver gives them. */
+  rows(sql: string): Promise<Record<string, unknown>[]>;
+  /** Every row of uploads, chunks and parts. */
+  read(): Promise<MemoryProjection>;
+  /** Names of the server's databases that start with `prefix`. */
+  databases(prefix: string): Promise<string[]>;
+  /** Another database on the same server, empty and not migrated (dropped after the test). */
+  another(prefix: string): Promise<{ readonly name: string; read(): Promise<MemoryProjection> }>;
+}
+
+/** A {@link TestProjection} on the server of `kind`. */
+export async function testProjection(
+  t: TestContext,
+  kind: ProjectionDatabase['kind'],
+): Promise<TestProjection> {
+  await requireServices([kind]);
+  if (kind === 'mysql') {
+    const created = await createDatabase(t, { prefix: 'pj' });
+    const db = openTestDatabase(t, created.url);
+    await db.migrate();
+    const rows = async (sql: string): Promise<Record<string, unknown>[]> =>
+      (await created.connection.query<RowDataPacket[]>(sql))[0];
+    return {
+      kind,
+      name: created.database,
+      url: created.url,
+      db,
+      rows,
+      read: () => readProjection(created.connection),
+      databases: async (prefix) =>
+        (await rows('SHOW DATABASES'))
+          .map((r) => String(Object.values(r)[0]))
+          .filter((n) => n.startsWith(prefix)),
+      async another(prefix) {
+        const other = await createDatabase(t, { prefix });
+        return { name: other.database, read: () => readProjection(other.connection) };
+      },
+    };
+  }
+  const created = await createPostgresDatabase(t, { prefix: 'pj' });
+  const db = openTestDatabase(t, created.url);
+  await db.migrate();
+  if (db.kind !== 'postgres') throw new Error(`${created.url} opened as ${db.kind}`);
+  const pool = db.pool;
+  const rows = async (sql: string): Promise<Record<string, unknown>[]> =>
+    (await pool.query<Record<string, unknown>>(sql)).rows;
+  return {
+    kind,
+    name: created.name,
+    url: created.url,
+    db,
+    rows,
+    read: () => readPostgresProjection(pool),
+    databases: async (prefix) =>
+      (await rows('SELECT datname FROM pg_database'))
+        .map((r) => String(r['datname']))
+        .filter((n) => n.startsWith(prefix)),
+    async another(prefix) {
+      const other = await createPostgresDatabase(t, { prefix });
+      const opened = openTestDatabase(t, other.url);
+      if (opened.kind !== 'postgres') throw new Error(`${other.url} opened as ${opened.kind}`);
+      return { name: other.name, read: () => readPostgresProjection(opened.pool) };
+    },
+  };
+}
+
+function openTestDatabase(t: TestContext, url: string): ProjectionDatabase {
+  const db = openProjectionDatabase(url, { mysql: { connectionLimit: 4 }, postgres: { max: 4 } });
+  t.after(() => db.close());
+  return db;
 }
 
 /**
@@ -142,15 +233,23 @@ export async function endOffsets(backbone: EventBackbone): Promise<Map<string, b
   }
 }
 
+/** A MySQL pool on a projection, or a projection database of either kind. */
+export type PositionSource = Pool | ProjectionDatabase;
+
+function positions(from: PositionSource, groupId: string): Promise<PartitionPosition[]> {
+  return 'store' in from
+    ? from.store(groupId).positions()
+    : new MysqlProjectionStore({ pool: from, groupId }).positions();
+}
+
 /** Sum of the stored next offsets of `groupId`. */
-export async function projectedCount(pool: Pool, groupId: string): Promise<bigint> {
-  const positions = await new MysqlProjectionStore({ pool, groupId }).positions();
-  return positions.reduce((sum, p) => sum + p.nextOffset, 0n);
+export async function projectedCount(from: PositionSource, groupId: string): Promise<bigint> {
+  return (await positions(from, groupId)).reduce((sum, p) => sum + p.nextOffset, 0n);
 }
 
 /** Waits until the stored positions of `groupId` reach every partition's end. */
 export async function waitProjected(
-  pool: Pool,
+  from: PositionSource,
   groupId: string,
   backbone: EventBackbone,
   timeoutMs = 45_000,
@@ -159,15 +258,15 @@ export async function waitProjected(
   const total = [...ends.values()].reduce((a, b) => a + b, 0n);
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const positions = await new MysqlProjectionStore({ pool, groupId }).positions();
+    const stored = await positions(from, groupId);
     const done = [...ends].every(
       ([key, end]) =>
-        end === 0n || positions.some((p) => `${p.topic}:${p.partition}` === key && p.nextOffset >= end),
+        end === 0n || stored.some((p) => `${p.topic}:${p.partition}` === key && p.nextOffset >= end),
     );
     if (done) return;
     if (Date.now() > deadline) {
       throw new Error(
-        `the projection reached ${await projectedCount(pool, groupId)} of ${total} records in ${timeoutMs} ms`,
+        `the projection reached ${await projectedCount(from, groupId)} of ${total} records in ${timeoutMs} ms`,
       );
     }
     await sleep(100);

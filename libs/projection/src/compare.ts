@@ -2,11 +2,19 @@
  * Row-by-row comparison of two projections (the live one and a rebuilt one), for
  * `projector rebuild`. Each table is read in key order in pages on both sides and merged,
  * so memory stays bounded whatever the size. The live side should be read inside one
- * consistent snapshot (START TRANSACTION WITH CONSISTENT SNAPSHOT) so it holds still while
- * it is compared. Columns that are not part of the projection (consumer_offsets.updated_at)
- * are left out.
+ * consistent snapshot ({@link openSnapshot}) so it holds still while it is compared.
+ * Columns that are not part of the projection (consumer_offsets.updated_at) are left out.
+ *
+ * Each side is read through a {@link ComparisonReader}, on MySQL/MariaDB or PostgreSQL. The
+ * merge needs both sides in the same key order, the one {@link compareKeys} computes: keys
+ * are ASCII text or integers, and text keys sort by bytes on both (utf8mb4_bin/ascii_bin on
+ * MySQL, COLLATE "C" on PostgreSQL). Rows come out through {@link fromSql}, so equal values
+ * compare equal whichever database they were read from.
  */
 import type { PoolConnection, RowDataPacket } from 'mysql2/promise';
+import type { ClientBase, PoolClient } from 'pg';
+import type { PartitionPosition } from './projection-store.ts';
+import type { ProjectionDatabase } from './projection-database.ts';
 import {
   CHUNK_COLUMNS,
   columnList,
@@ -18,8 +26,109 @@ import {
   type Columns,
 } from './sql-rows.ts';
 
-/** Anything that runs a query: a connection or a pool. */
+/** Anything that runs a MySQL query: a connection or a pool. */
 export type Queryable = Pick<PoolConnection, 'query'>;
+
+/** A PostgreSQL pool or client. */
+export type PostgresQueryable = Pick<ClientBase, 'query'>;
+
+/** How {@link compareProjections} reads one side. */
+export interface ComparisonReader {
+  /** The `n`-th parameter of a statement, from 1: `?` on MySQL, `$n` on PostgreSQL. */
+  param(n: number): string;
+  /** The rows of a SELECT as the driver gives them ({@link fromSql} reads either kind). */
+  select(sql: string, values: readonly unknown[]): Promise<readonly Readonly<Record<string, unknown>>[]>;
+}
+
+/** Reads a MySQL/MariaDB projection, with the options {@link fromSql} expects. */
+export function mysqlComparisonReader(db: Queryable): ComparisonReader {
+  return {
+    param: () => '?',
+    select: async (sql, values) =>
+      (await db.query<RowDataPacket[]>({ sql, values: [...values], ...READ_OPTIONS }))[0],
+  };
+}
+
+/** Reads a PostgreSQL projection. */
+export function postgresComparisonReader(db: PostgresQueryable): ComparisonReader {
+  return {
+    param: (n) => `$${n}`,
+    select: async (sql, values) => (await db.query<Record<string, unknown>>(sql, [...values])).rows,
+  };
+}
+
+/** A reader on the whole of `db`, through its pool (not a snapshot). */
+export function comparisonReader(db: ProjectionDatabase): ComparisonReader {
+  return db.kind === 'mysql' ? mysqlComparisonReader(db.pool) : postgresComparisonReader(db.pool);
+}
+
+/** One session of a projection database held at one instant, read-only. */
+export interface ProjectionSnapshot {
+  /** The group's positions, read inside the snapshot. */
+  readonly positions: readonly PartitionPosition[];
+  /** The tables as the snapshot sees them. */
+  readonly reader: ComparisonReader;
+  /** Ends the snapshot and its session (which does not go back to the pool). */
+  close(): Promise<void>;
+}
+
+/**
+ * Opens a consistent, read-only snapshot of `db` and reads `groupId`'s positions in it: on
+ * MySQL `START TRANSACTION WITH CONSISTENT SNAPSHOT`, on PostgreSQL a REPEATABLE READ
+ * transaction, whose snapshot is taken by its first statement (the positions' read). Rows
+ * and positions read through it are as of that one instant, whatever commits afterwards.
+ */
+export async function openSnapshot(db: ProjectionDatabase, groupId: string): Promise<ProjectionSnapshot> {
+  const sql = 'SELECT topic, partition_id, next_offset FROM consumer_offsets WHERE group_id = ';
+  if (db.kind === 'mysql') {
+    const connection = await db.pool.getConnection();
+    try {
+      await connection.query('SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ');
+      await connection.query('START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY');
+      const [rows] = await connection.query<RowDataPacket[]>({
+        sql: `${sql}?`,
+        values: [groupId],
+        ...READ_OPTIONS,
+      });
+      return {
+        positions: rows.map(toPosition),
+        reader: mysqlComparisonReader(connection),
+        close: async () => {
+          // The session carries a snapshot's settings: it is not handed back to the pool.
+          await connection.query('ROLLBACK').catch(() => undefined);
+          connection.destroy();
+        },
+      };
+    } catch (err) {
+      connection.destroy();
+      throw err;
+    }
+  }
+  const client: PoolClient = await db.pool.connect();
+  try {
+    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY');
+    const { rows } = await client.query<Record<string, unknown>>(`${sql}$1`, [groupId]);
+    return {
+      positions: rows.map(toPosition),
+      reader: postgresComparisonReader(client),
+      close: async () => {
+        await client.query('ROLLBACK').catch(() => undefined);
+        client.release(true);
+      },
+    };
+  } catch (err) {
+    client.release(true);
+    throw err;
+  }
+}
+
+function toPosition(r: Readonly<Record<string, unknown>>): PartitionPosition {
+  return {
+    topic: String(r['topic']),
+    partition: Number(r['partition_id']),
+    nextOffset: BigInt(String(r['next_offset'])),
+  };
+}
 
 /** One row that differs. */
 export interface RowDifference {
@@ -57,7 +166,8 @@ interface TableSpec {
   readonly table: string;
   readonly columns: Columns<Row>;
   readonly key: readonly string[];
-  readonly filter?: { readonly sql: string; readonly values: readonly unknown[] };
+  /** A condition on one column, `column = value`. */
+  readonly filter?: { readonly column: string; readonly value: unknown };
 }
 
 const OFFSET_COLUMNS: Columns<Row> = [
@@ -91,15 +201,15 @@ function tables(groupId: string): TableSpec[] {
       table: 'consumer_offsets',
       columns: OFFSET_COLUMNS,
       key: ['group_id', 'topic', 'partition_id'],
-      filter: { sql: 'group_id = ?', values: [groupId] },
+      filter: { column: 'group_id', value: groupId },
     },
   ];
 }
 
-/** Compares the projection tables of `live` and `rebuilt`. */
+/** Compares the projection tables of `live` and `rebuilt` (on the same kind of database or not). */
 export async function compareProjections(
-  live: Queryable,
-  rebuilt: Queryable,
+  live: ComparisonReader,
+  rebuilt: ComparisonReader,
   options: CompareOptions,
 ): Promise<Comparison> {
   const max = options.maxDifferences ?? 50;
@@ -137,29 +247,30 @@ export async function compareProjections(
   return { rowsCompared, differenceCount, differences };
 }
 
-async function* scan(db: Queryable, spec: TableSpec, pageSize: number): AsyncGenerator<Row> {
+async function* scan(db: ComparisonReader, spec: TableSpec, pageSize: number): AsyncGenerator<Row> {
   const keyKinds = spec.key.map((k) => spec.columns.find(([, c]) => c === k)![2]);
   let after: unknown[] | undefined;
   for (;;) {
-    const where: string[] = spec.filter ? [spec.filter.sql] : [];
-    const values: unknown[] = spec.filter ? [...spec.filter.values] : [];
+    const values: unknown[] = [];
+    const param = (v: unknown): string => {
+      values.push(v);
+      return db.param(values.length);
+    };
+    const where: string[] = spec.filter ? [`${spec.filter.column} = ${param(spec.filter.value)}`] : [];
     if (after) {
       // (k1, k2, …) > (v1, v2, …), spelled out so both engines plan it as a range on the key.
       const ors = spec.key.map((k, i) => {
-        const eq = spec.key.slice(0, i).map((p) => `${p} = ?`);
-        values.push(...after!.slice(0, i), after![i]);
-        return `(${[...eq, `${k} > ?`].join(' AND ')})`;
+        const eq = spec.key.slice(0, i).map((p, j) => `${p} = ${param(after![j])}`);
+        return `(${[...eq, `${k} > ${param(after![i])}`].join(' AND ')})`;
       });
       where.push(`(${ors.join(' OR ')})`);
     }
-    const [rows] = await db.query<RowDataPacket[]>({
-      sql:
-        `SELECT ${columnList(spec.columns)} FROM ${spec.table}` +
+    const rows = await db.select(
+      `SELECT ${columnList(spec.columns)} FROM ${spec.table}` +
         (where.length > 0 ? ` WHERE ${where.join(' AND ')}` : '') +
-        ` ORDER BY ${spec.key.join(', ')} LIMIT ?`,
-      values: [...values, pageSize],
-      ...READ_OPTIONS,
-    });
+        ` ORDER BY ${spec.key.join(', ')} LIMIT ${param(pageSize)}`,
+      values,
+    );
     for (const r of rows) yield fromSql(spec.columns, r);
     if (rows.length < pageSize) return;
     const last = fromSql(spec.columns, rows.at(-1)!);
@@ -176,7 +287,7 @@ function compareKeys(spec: TableSpec, a: Row, b: Row): number {
     const [prop, , kind] = spec.columns.find(([, c]) => c === k)!;
     const x = a[prop];
     const y = b[prop];
-    // Keys are ASCII (binary collation) or integers, so this is the order the server sorts in.
+    // Keys are ASCII (byte-order collations) or integers, so this is the order both servers sort in.
     if (kind === 'text') {
       const s = x as string;
       const t = y as string;

@@ -10,8 +10,9 @@
  *   `UploadReader` (the read side: by id, and keyset-paged lists), the migration contract
  *   (versioned .sql files per database, append-only, under a lock).
  * - `openProjectionDatabase(url)` picks the database by scheme and hands out all three.
- * - MySQL adapter: `MysqlProjectionStore`, `UploadQueries`, `migrate` (GET_LOCK),
- *   `compareProjections` (for rebuilds; MySQL only).
+ * - Rebuilds, on either database: `openSnapshot` holds one still, `compareProjections`
+ *   compares two row by row through a `ComparisonReader` of each.
+ * - MySQL adapter: `MysqlProjectionStore`, `UploadQueries`, `migrate` (GET_LOCK).
  * - PostgreSQL adapter: `PostgresProjectionStore`, `PostgresUploadQueries`,
  *   `migratePostgres` (pg_advisory_lock, a transaction per file).
  */
@@ -82,10 +83,23 @@ export type { MigrateOptions, MigrateResult, Migration, MigrationSession } from 
 export { openProjectionDatabase } from './projection-database.ts';
 export type { ProjectionDatabase, ProjectionDatabaseOptions } from './projection-database.ts';
 export { readPostgresProjection, readProjection } from './read-projection.ts';
-export type { PostgresQueryable } from './read-projection.ts';
+export {
+  compareProjections,
+  comparisonReader,
+  mysqlComparisonReader,
+  openSnapshot,
+  postgresComparisonReader,
+} from './compare.ts';
+export type {
+  CompareOptions,
+  Comparison,
+  ComparisonReader,
+  PostgresQueryable,
+  ProjectionSnapshot,
+  Queryable,
+  RowDifference,
+} from './compare.ts';
 
-export { compareProjections } from './compare.ts';
-export type { CompareOptions, Comparison, Queryable, RowDifference } from './compare.ts';
 export { migrate } from './mysql-migrator.ts';
 export { databaseError, isConflict, isDataError } from './mysql-errors.ts';
 export { MysqlProjectionStore } from './mysql-projection-store.ts';

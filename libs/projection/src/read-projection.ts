@@ -1,13 +1,9 @@
 import type { RowDataPacket } from 'mysql2/promise';
-import type { ClientBase } from 'pg';
-import type { Queryable } from './compare.ts';
+import type { PostgresQueryable, Queryable } from './compare.ts';
 import { MemoryProjection } from './memory-projection.ts';
 import { columnList, fromSql, READ_OPTIONS, CHUNKS, PARTS, UPLOADS, type Table } from './sql-rows.ts';
 
 type SelectAll = (sql: string) => Promise<readonly Readonly<Record<string, unknown>>[]>;
-
-/** A PostgreSQL pool or client. */
-export type PostgresQueryable = Pick<ClientBase, 'query'>;
 
 async function all<R>(select: SelectAll, table: Table<R>): Promise<R[]> {
   const rows = await select(`SELECT ${columnList(table.columns)} FROM ${table.name}`);
