@@ -26,6 +26,7 @@ import { SluiceClient } from '@sluice/client';
 import type { AppName } from '@sluice/config';
 import { UploadEvent } from '@sluice/proto';
 import { connectRedis, masters, nodeName } from '@sluice/redis';
+import { Redis } from 'ioredis';
 import { decodeFrame } from '@sluice/schema-registry';
 import {
   kafkaBrokers,
@@ -171,30 +172,49 @@ async function stopBroker(random: SeededRandom): Promise<void> {
 /** SIGKILLs a Redis master and waits until its replica has taken over its slots. */
 async function killRedisMaster(): Promise<void> {
   const redis = connectRedis(serviceUrl('redis'), { lazyConnect: true });
+  let name: string;
   try {
     await redis.connect();
     const master = masters(redis)[0];
     if (!master) throw new Error('the Redis Cluster reports no master');
-    const name = nodeName(master);
-    const node = redisClusterNodes().find((n) => `127.0.0.1:${n.port}` === name);
-    const pid = node && readPidFile(node.pidFile)?.pid;
-    if (!node || pid === undefined)
-      throw new Error(`Redis master ${name} is not a node of the local cluster`);
-    process.kill(pid, 'SIGKILL');
-    say(`Redis master ${name} (pid ${pid}) SIGKILLed`);
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      await sleep(1_000);
-      const info = await redis.cluster('INFO').catch(() => '');
-      const now = masters(redis).map(nodeName);
-      if (String(info).includes('cluster_state:ok') && !now.includes(name) && now.length === 3) {
-        say(`its replica took over: masters are now ${now.join(', ')}`);
-        return;
-      }
-      if (Date.now() > deadline) throw new Error(`no replica took over from ${name} within 60 s`);
-    }
+    name = nodeName(master);
   } finally {
     redis.disconnect();
+  }
+  const nodes = redisClusterNodes();
+  const node = nodes.find((n) => `127.0.0.1:${n.port}` === name);
+  const pid = node && readPidFile(node.pidFile)?.pid;
+  if (!node || pid === undefined) throw new Error(`Redis master ${name} is not a node of the local cluster`);
+  process.kill(pid, 'SIGKILL');
+  say(`Redis master ${name} (pid ${pid}) SIGKILLed`);
+  // Asked of another node, as an operator would: the cluster serves every slot again, and the
+  // killed node holds none (it is marked failed, or back as a replica of the promoted one).
+  const witness = nodes.find((n) => n !== node) as (typeof nodes)[number];
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    await sleep(1_000);
+    const probe = new Redis(witness.port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 0 });
+    const view = await probe
+      .connect()
+      .then(async () => ({
+        info: String(await probe.cluster('INFO')),
+        nodes: String(await probe.cluster('NODES')),
+      }))
+      .catch(() => undefined)
+      .finally(() => probe.disconnect());
+    const line = view?.nodes.split('\n').find((l) => l.split(' ')[1]?.startsWith(`${name}@`));
+    const servesNone = line !== undefined && line.split(' ').length <= 8;
+    if (view?.info.includes('cluster_state:ok') && servesNone) {
+      const promoted = view.nodes
+        .split('\n')
+        .filter(
+          (l) => / master /.test(` ${l.split(' ')[2] ?? ''} `.replace(/,/g, ' ')) && l.split(' ').length > 8,
+        )
+        .map((l) => l.split(' ')[1]?.split('@')[0]);
+      say(`its replica took over: masters are now ${promoted.join(', ')}`);
+      return;
+    }
+    if (Date.now() > deadline) throw new Error(`no replica took over from ${name} within 60 s`);
   }
 }
 
