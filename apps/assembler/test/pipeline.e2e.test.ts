@@ -82,7 +82,14 @@ for (const database of ['mysql', 'postgres'] as const) {
           new Promise<GetUploadStatusResponse>((ok, ko) => client.getUploadStatus(req, md, answer(ok, ko))),
       };
 
-      const files = sizes().map((size) => ({ size, data: randomBytes(size), uploadId: '', key: '' }));
+      // Every other client gives its SHA-256 at seal; every UploadCompleted carries one either way.
+      const files = sizes().map((size, i) => ({
+        size,
+        data: randomBytes(size),
+        uploadId: '',
+        key: '',
+        clientSha256: i % 2 === 0,
+      }));
       await pool(files, 8, async (file) => {
         const up = await rpc.initiate(
           InitiateUploadRequest.fromPartial({ drive: pipeline.drive, nodeId: randomUUID() }),
@@ -96,7 +103,7 @@ for (const database of ['mysql', 'postgres'] as const) {
           const data = file.data.subarray(n * CHUNK, Math.min(file.size, (n + 1) * CHUNK));
           await rpc.chunk(UploadChunkRequest.fromPartial({ uploadId: up.uploadId, chunkNumber: n, data }));
         });
-        const sha256 = createHash('sha256').update(file.data).digest('hex');
+        const sha256 = file.clientSha256 ? createHash('sha256').update(file.data).digest('hex') : '';
         await rpc.complete(
           CompleteUploadRequest.fromPartial({ uploadId: up.uploadId, totalChunks: chunks, sha256 }),
         );
@@ -156,6 +163,11 @@ for (const database of ['mysql', 'postgres'] as const) {
         assert.ok(done?.$case === 'uploadCompleted');
         assert.equal(done.value.size, BigInt(file.size));
         assert.equal(done.value.crc64nvme, new Crc64Nvme().update(file.data).digest());
+        assert.deepEqual(
+          Buffer.from(done.value.sha256),
+          createHash('sha256').update(file.data).digest(),
+          `the SHA-256 of upload ${file.uploadId} (${file.clientSha256 ? 'given' : 'not given'} by its client)`,
+        );
         assert.equal(done.value.key, file.key);
       }
 

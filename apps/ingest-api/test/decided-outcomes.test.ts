@@ -38,7 +38,12 @@ it('answers COMPLETED with the object from the announced outcome, and nothing be
   });
   await store.settle(
     uploadId,
-    completedOutcome(who(uploadId), facts, { etag: '"e"', versionId: '', completedAt: new Date() }),
+    completedOutcome(who(uploadId), facts, {
+      etag: '"e"',
+      versionId: '',
+      completedAt: new Date(),
+      sha256: Buffer.alloc(32, 1),
+    }),
   );
   await assert.rejects(
     reader.read('acme', uploadId),

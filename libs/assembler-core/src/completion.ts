@@ -74,7 +74,9 @@ interface Placed {
  * Puts an upload's object in place and decides its outcome: CompleteMultipartUpload with the
  * parts in ascending order, quoted ETags, their checksums and the FULL_OBJECT checksum of the
  * drive's mode (or the single PutObject as it is); HeadObject to verify size, reported
- * checksums and ETag; a streaming read-back when the client gave a whole-file SHA-256.
+ * checksums and ETag; the whole-file SHA-256 the part-writer computed, checked against the
+ * client's. The object is read back only when the drive asks for it (`readBack`) or the
+ * part-writer could not compute the hash (its owner changed mid-upload).
  *
  * Safe to repeat: a retried completion that gets NoSuchUpload (completed by an attempt that
  * died, or aborted) is followed by HeadObject, and the object there is accepted only if it
@@ -143,25 +145,30 @@ export class Completion {
         );
         return this.#failed(task, error, removal ? [removal.cleanup] : []);
       }
-      if (facts.sha256.length > 0) {
-        const mismatch = await this.#checkSha256(task, head);
-        if (mismatch) {
-          this.#o.metrics.verifyFailures.inc({ check: 'sha256' });
-          const removal = this.#removal(drive, loc, head);
-          const error = new InvalidArgumentError(
-            `${mismatch}; ${removal.said}: check the file and send it again`,
-            {
-              code: 'CHECKSUM_MISMATCH',
-            },
-          );
-          return this.#failed(task, error, [removal.cleanup]);
-        }
+      const hashed = await this.#wholeFileSha256(task, head);
+      if ('mismatch' in hashed) {
+        this.#o.metrics.verifyFailures.inc({ check: 'sha256' });
+        const removal = this.#removal(drive, loc, head);
+        const error =
+          hashed.of === 'client'
+            ? new InvalidArgumentError(
+                `${hashed.mismatch}; ${removal.said}: check the file and send it again`,
+                {
+                  code: 'CHECKSUM_MISMATCH',
+                },
+              )
+            : new DataLossError(
+                'STORAGE_VERIFY_FAILED',
+                `${hashed.mismatch}; ${removal.said}: send the file again`,
+              );
+        return this.#failed(task, error, [removal.cleanup]);
       }
       if (!placed.completedNow && loc.multipartUploadId) this.#o.metrics.alreadyComplete.inc();
       return completedOutcome(who, facts, {
         etag: head.etag,
         versionId: head.versionId,
         completedAt: new Date(task.since),
+        sha256: hashed.sha256,
       });
     } catch (err) {
       if (!(err instanceof SluiceError) || err.retriable || signal.aborted) throw err;
@@ -234,31 +241,52 @@ export class Completion {
     return { versionId: '', completedNow: false, etag: undefined, multipartEtag: expectedEtag };
   }
 
-  /** Reads the object back; returns what differs, or undefined when the SHA-256 matches. */
-  async #checkSha256(task: CompletionTask, head: ObjectHead): Promise<string | undefined> {
-    const { who, location: loc, objects, signal } = task;
-    const want = Buffer.from(task.facts.sha256);
-    if (want.length !== 32) {
-      throw new InvalidArgumentError(
-        `the whole-file SHA-256 of upload ${who.uploadId} has ${want.length} bytes, not 32: ingest must pass it on raw`,
+  /**
+   * The object's whole-file SHA-256: the part-writer's, or the object's own read back when the
+   * drive asks for that or the part-writer has none. Returns what differs when it is not the
+   * client's (`of: 'client'`), or when the bytes read back are not the ones hashed on the way in
+   * (`of: 'store'`).
+   */
+  async #wholeFileSha256(
+    task: CompletionTask,
+    head: ObjectHead,
+  ): Promise<{ readonly sha256: Buffer } | { readonly mismatch: string; readonly of: 'client' | 'store' }> {
+    const { who, facts, location: loc, drive, objects, signal } = task;
+    const where = `s3://${loc.bucket}/${loc.key}`;
+    const client = rawSha256(facts.sha256, 'the client gave at seal', who.uploadId);
+    const stored = rawSha256(facts.contentSha256, 'the part-writer computed', who.uploadId);
+    let sha256 = stored;
+    if (!sha256 || drive.readBack === true) {
+      const read = await objects.sha256OfObject(
+        { bucket: loc.bucket, key: loc.key, versionId: head.versionId },
+        signal,
       );
+      this.#o.metrics.sha256Bytes.inc(read.size);
+      if (read.size !== head.size) {
+        throw new UnavailableError(
+          'STORAGE_UNAVAILABLE',
+          `reading ${where} back gave ${read.size} of ${head.size} bytes; it will be retried`,
+        );
+      }
+      if (stored && !read.sha256.equals(stored)) {
+        return {
+          of: 'store',
+          mismatch:
+            `the SHA-256 of ${where} read back is ${read.sha256.toString('hex')}, ` +
+            `but the bytes Sluice stored there hashed to ${stored.toString('hex')}`,
+        };
+      }
+      sha256 = read.sha256;
     }
-    const read = await objects.sha256OfObject(
-      { bucket: loc.bucket, key: loc.key, versionId: head.versionId },
-      signal,
-    );
-    this.#o.metrics.sha256Bytes.inc(read.size);
-    if (read.size !== head.size) {
-      throw new UnavailableError(
-        'STORAGE_UNAVAILABLE',
-        `reading s3://${loc.bucket}/${loc.key} back gave ${read.size} of ${head.size} bytes; it will be retried`,
-      );
+    if (client && !client.equals(sha256)) {
+      return {
+        of: 'client',
+        mismatch:
+          `the SHA-256 of ${where} is ${sha256.toString('hex')}, ` +
+          `but the client declared ${client.toString('hex')} when it sealed upload ${who.uploadId}`,
+      };
     }
-    if (read.sha256.equals(want)) return undefined;
-    return (
-      `the SHA-256 of s3://${loc.bucket}/${loc.key} is ${read.sha256.toString('hex')}, ` +
-      `but the client declared ${want.toString('hex')} when it sealed upload ${who.uploadId}`
-    );
+    return { sha256 };
   }
 
   #removal(drive: Drive, loc: PartEvent_S3Location, head: ObjectHead): { cleanup: Cleanup; said: string } {
@@ -292,6 +320,17 @@ export class Completion {
  * a completion that succeeded in this attempt. Not the completion alone: some stores (versitygw)
  * answer a completion of an unknown upload id with success when any object is at the key.
  */
+/** A raw SHA-256 from an event; undefined when empty. */
+function rawSha256(value: Uint8Array, what: string, uploadId: string): Buffer | undefined {
+  if (value.length === 0) return undefined;
+  if (value.length !== 32) {
+    throw new InvalidArgumentError(
+      `the whole-file SHA-256 ${what} for upload ${uploadId} has ${value.length} bytes, not 32: it must be passed on raw`,
+    );
+  }
+  return Buffer.from(value);
+}
+
 function isOurs(placed: Placed, head: ObjectHead | undefined): boolean {
   if (!head) return false;
   if (placed.etag !== undefined) return head.etag === placed.etag;

@@ -72,6 +72,8 @@ export interface CompletedObject {
   readonly etag: string;
   readonly versionId: string;
   readonly completedAt: Date;
+  /** The whole-file SHA-256 of the object, raw 32 bytes. */
+  readonly sha256: Uint8Array;
 }
 
 /** The UploadCompleted outcome of an upload whose object is in place and verified. */
@@ -95,7 +97,7 @@ export function completedOutcome(
           crc64nvme: facts.crc64nvme,
           crc32c: facts.crc32c,
           crc32: facts.crc32,
-          sha256: Buffer.from(facts.sha256),
+          sha256: Buffer.from(object.sha256),
           contentType: facts.mimeType,
           filename: facts.filename,
           metadata: { ...facts.metadata },

@@ -105,7 +105,56 @@ describe('Assembler', () => {
     const [done] = completed(a.sink.events);
     assert.equal(done?.value.size, 1000n);
     assert.equal(done?.value.etag, (file.allPartsStored.event?.value as { etag: string }).etag);
-    assert.equal(done?.value.sha256.length, 0);
+    assert.deepEqual(Buffer.from(done?.value.sha256 ?? []), sha256(data), 'the SHA-256 is announced unasked');
+  });
+
+  it('announces the SHA-256 computed on the way in without reading the object back', async (t) => {
+    const r = await testRedis(t);
+    const d = await testDrive(t);
+    const a = testAssembler(r, d);
+    const data = randomBytes(6 * MiB + 5);
+    const file = await writeFile(d, { data, sha256: sha256(data) });
+    for (const e of file.partStored) await a.handle(e);
+    await a.handle(file.allPartsStored);
+    const [done] = completed(a.sink.events);
+    assert.deepEqual(Buffer.from(done?.value.sha256 ?? []), sha256(data));
+    assert.equal((await a.metrics.sha256Bytes.get()).values[0]?.value ?? 0, 0, 'no byte read back');
+  });
+
+  it('reads the object back when the part-writer has no SHA-256, and announces the one it reads', async (t) => {
+    const r = await testRedis(t);
+    const d = await testDrive(t);
+    const a = testAssembler(r, d);
+    const data = randomBytes(6 * MiB + 5);
+    const file = await writeFile(d, { data, contentSha256: Buffer.alloc(0) });
+    for (const e of file.partStored) await a.handle(e);
+    await a.handle(file.allPartsStored);
+    const [done] = completed(a.sink.events);
+    assert.deepEqual(Buffer.from(done?.value.sha256 ?? []), sha256(data));
+    assert.equal((await a.metrics.sha256Bytes.get()).values[0]?.value, data.length);
+  });
+
+  it('on a drive that asks for a read-back, fails an object whose bytes are not the ones hashed on the way in', async (t) => {
+    const r = await testRedis(t);
+    const d = await testDrive(t, { readBack: true });
+    const a = testAssembler(r, d);
+    const data = randomBytes(3000);
+    // The client's hash is right; what the part-writer hashed is not what the store holds.
+    const file = await writeFile(d, {
+      data,
+      sha256: sha256(data),
+      contentSha256: sha256(Buffer.from('other')),
+    });
+    await a.handle(file.allPartsStored);
+    const failed = a.sink.events[0]?.event;
+    assert.equal(failed?.$case, 'uploadFailed');
+    assert.equal(failed.value.errorCode, 'STORAGE_VERIFY_FAILED');
+    assert.match(
+      failed.value.message,
+      /read back is [0-9a-f]{64}, but the bytes Sluice stored there hashed to/,
+    );
+    assert.equal(await objectBytes(d, file.key), undefined);
+    assert.equal((await a.metrics.sha256Bytes.get()).values[0]?.value, data.length);
   });
 
   it('repeats the same announcement, byte for byte, when AllPartsStored comes again', async (t) => {

@@ -23,6 +23,7 @@ describe('outcomes', () => {
         crc64nvme: 0xffff_ffff_ffff_fff0n,
         crc32c: 0,
         sha256: Buffer.alloc(32, 7),
+        contentSha256: Buffer.alloc(32, 7),
         totalChunks: 3,
         etag: '',
         versionId: '',
@@ -33,7 +34,7 @@ describe('outcomes', () => {
         firstChunkAt: new Date(1_000),
         checksumMode: 2,
       },
-      { etag: '"abc-2"', versionId: 'v1', completedAt: new Date(2_000) },
+      { etag: '"abc-2"', versionId: 'v1', completedAt: new Date(2_000), sha256: Buffer.alloc(32, 7) },
     );
     const back = parseOutcome(serializeOutcome(record));
     assert.deepEqual(

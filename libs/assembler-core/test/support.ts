@@ -71,7 +71,11 @@ export interface TestDrive {
 
 export async function testDrive(
   t: TestContext,
-  options: { readonly checksumMode?: ChecksumMode; readonly keyTemplate?: string } = {},
+  options: {
+    readonly checksumMode?: ChecksumMode;
+    readonly keyTemplate?: string;
+    readonly readBack?: boolean;
+  } = {},
 ): Promise<TestDrive> {
   await requireServices(['s3']);
   const { bucket } = await createBucket(t, { prefix: 'asm' });
@@ -91,6 +95,7 @@ export async function testDrive(
             bucket,
             checksumMode: options.checksumMode ?? 'crc64nvme',
             ...(options.keyTemplate ? { keyTemplate: options.keyTemplate } : {}),
+            ...(options.readBack === undefined ? {} : { readBack: options.readBack }),
             credentials: { accessKeyIdEnv: 'TEST_S3_KEY', secretAccessKeyEnv: 'TEST_S3_SECRET' },
           },
         ],
@@ -317,6 +322,11 @@ export async function writeFile(
     readonly nodeId?: string;
     /** The client's whole-file SHA-256 (raw); default none. */
     readonly sha256?: Buffer;
+    /**
+     * The part-writer's whole-file SHA-256 (raw); default the data's own, as the part-writer
+     * computes it. Empty when its running hash was given up.
+     */
+    readonly contentSha256?: Buffer;
     readonly metadata?: Record<string, string>;
   },
 ): Promise<WrittenFile> {
@@ -344,6 +354,7 @@ export async function writeFile(
     crc32c: mode === 'crc32c' ? whole.crc32c : 0,
     crc32: mode === 'crc32' ? whole.crc32 : 0,
     sha256: options.sha256 ?? Buffer.alloc(0),
+    contentSha256: options.contentSha256 ?? createHash('sha256').update(data).digest(),
     totalChunks: 1,
     filename: 'file.bin',
     mimeType: 'application/x-test',

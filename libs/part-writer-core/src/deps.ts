@@ -32,6 +32,8 @@ export interface PartWriterDeps {
   /** Parts read or uploaded at once in the process. */
   readonly parts: Semaphore;
   readonly uploadConcurrency: number;
+  /** Bytes of parts read ahead of an upload's whole-file hash that may wait for it. */
+  readonly hashReorderBytes: number;
   /** Retry of one part write: `RETRY_POLICIES.partWrite` with the writer's overrides. */
   readonly retry: RetryPolicy;
 }

@@ -10,6 +10,7 @@ interface Entry {
   init: UploadInit | undefined;
   readonly chunks: Map<number, ChunkFacts>;
   sealed: { readonly totalChunks: number; readonly sha256: string } | undefined;
+  contentSha256: string | undefined;
   multipartUploadId: string | undefined;
   readonly parts: Map<number, StoredPart>;
   readonly deleted: Map<number, string>;
@@ -31,6 +32,7 @@ export class MemoryPartState implements PartState {
         init: undefined,
         chunks: new Map(),
         sealed: undefined,
+        contentSha256: undefined,
         multipartUploadId: undefined,
         parts: new Map(),
         deleted: new Map(),
@@ -52,6 +54,7 @@ export class MemoryPartState implements PartState {
       init: e.init,
       chunks: [...e.chunks.values()].sort((a, b) => a.chunk - b.chunk),
       sealed: e.sealed,
+      contentSha256: e.contentSha256,
       multipartUploadId: e.multipartUploadId,
       parts: [...e.parts.values()],
       deleted: new Map(e.deleted),
@@ -87,6 +90,12 @@ export class MemoryPartState implements PartState {
   saveSealed(uploadId: string, totalChunks: number, sha256: string): Promise<void> {
     const e = this.#entry(uploadId);
     e.sealed ??= { totalChunks, sha256 };
+    return Promise.resolve();
+  }
+
+  saveContentSha256(uploadId: string, sha256: string): Promise<void> {
+    const e = this.#entry(uploadId);
+    e.contentSha256 ??= sha256;
     return Promise.resolve();
   }
 

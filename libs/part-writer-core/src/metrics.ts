@@ -15,6 +15,8 @@ export interface PartWriterMetrics {
   readonly uploads: Counter<'outcome'>;
   /** Staged bytes subtracted from ingest's counter after their parts were stored. */
   readonly bytesReleased: Counter;
+  /** Uploads announced without a content hash, by why the running hash was given up. */
+  readonly hashesGivenUp: Counter<'reason'>;
   /** Uploads with state held in this process. */
   readonly uploadsActive: Gauge;
 }
@@ -100,6 +102,18 @@ export function partWriterMetrics(registry: Registry): PartWriterMetrics {
         new Counter({
           name: 'sluice_part_writer_released_bytes_total',
           help: "Staged bytes deleted from Redis and subtracted from ingest's per-upload counter",
+          registers,
+        }),
+    ),
+    hashesGivenUp: get(
+      'sluice_part_writer_hashes_given_up_total',
+      () =>
+        new Counter({
+          name: 'sluice_part_writer_hashes_given_up_total',
+          help:
+            'Uploads announced without a whole-file SHA-256, by why the running hash was given up ' +
+            '(reloaded, reordered, rewritten, incomplete); the assembler reads each of them back',
+          labelNames: ['reason'],
           registers,
         }),
     ),

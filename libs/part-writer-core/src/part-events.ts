@@ -58,6 +58,8 @@ export interface AllPartsFacts {
   readonly crcs: PartCrcs;
   /** Hex, '' when the client gave none. */
   readonly sha256: string;
+  /** Hex SHA-256 of the bytes stored, '' when the running hash was given up. */
+  readonly contentSha256: string;
   /** For a single PutObject. */
   readonly etag: string;
   readonly versionId: string;
@@ -85,6 +87,7 @@ export function allPartsStored(
         crc32c: facts.crcs.crc32c,
         crc32: facts.crcs.crc32,
         sha256: facts.sha256 ? Buffer.from(facts.sha256, 'hex') : Buffer.alloc(0),
+        contentSha256: facts.contentSha256 ? Buffer.from(facts.contentSha256, 'hex') : Buffer.alloc(0),
         totalChunks: facts.totalChunks,
         etag: facts.etag,
         versionId: facts.versionId,

@@ -8,6 +8,7 @@
  *   init          JSON UploadInit      where the object goes and how it is cut (first writer wins)
  *   c:<n>         JSON chunk write     the current write of chunk n (a higher generation replaces it)
  *   sealed        JSON {totalChunks, sha256}
+ *   content       hex SHA-256          the whole-file SHA-256 of the bytes stored (first writer wins)
  *   mpu           string               the multipart upload id (set once: compare-and-set)
  *   p:<n>         JSON StoredPart      part n as stored and announced by PartStored
  *   d:<n>         string               prefix of chunk n's write whose segments are deleted
@@ -104,6 +105,7 @@ export class PartStateStore implements PartState {
       init: hash['init'] ? (JSON.parse(hash['init']) as UploadInit) : undefined,
       chunks,
       sealed: hash['sealed'] ? (JSON.parse(hash['sealed']) as StoredUploadState['sealed']) : undefined,
+      contentSha256: hash['content'] || undefined,
       multipartUploadId: hash['mpu'] || undefined,
       parts,
       deleted,
@@ -136,6 +138,10 @@ export class PartStateStore implements PartState {
 
   async saveSealed(uploadId: string, totalChunks: number, sha256: string): Promise<void> {
     await this.#setNx(uploadId, 'sealed', JSON.stringify({ totalChunks, sha256 }));
+  }
+
+  async saveContentSha256(uploadId: string, sha256: string): Promise<void> {
+    await this.#setNx(uploadId, 'content', sha256);
   }
 
   /**

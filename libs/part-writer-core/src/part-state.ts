@@ -37,6 +37,8 @@ export interface StoredUploadState {
   readonly init: UploadInit | undefined;
   readonly chunks: readonly ChunkFacts[];
   readonly sealed: { readonly totalChunks: number; readonly sha256: string } | undefined;
+  /** The whole-file SHA-256 (hex) of the bytes stored, once hashed to the end. */
+  readonly contentSha256: string | undefined;
   readonly multipartUploadId: string | undefined;
   readonly parts: readonly StoredPart[];
   /** Chunk → prefix of the write whose segments are deleted. */
@@ -64,6 +66,11 @@ export interface PartState {
   saveChunk(uploadId: string, facts: ChunkFacts): Promise<boolean>;
   /** Stores the seal, unless already stored. */
   saveSealed(uploadId: string, totalChunks: number, sha256: string): Promise<void>;
+  /**
+   * Stores the whole-file SHA-256 (hex) of the bytes stored, unless one is stored, so that
+   * AllPartsStored says the same if it has to be sent again from another process.
+   */
+  saveContentSha256(uploadId: string, sha256: string): Promise<void>;
   /**
    * Stores `multipartUploadId` as the upload's multipart upload unless one is stored already;
    * returns the one that is (the caller aborts its own when it lost).

@@ -14,7 +14,8 @@ import type { UploadRun } from './upload-run.ts';
  * Writing one part, start to end:
  *   1. wait for a slot of the upload, then one of the process (the part's bytes are in memory
  *      only while a process slot is held);
- *   2. read the part's byte range across its chunks' segments (GETRANGE/GET);
+ *   2. read the part's byte range across its chunks' segments (GETRANGE/GET), and hand the bytes
+ *      to the upload's whole-file SHA-256, which takes them in offset order;
  *   3. UploadPart (creating the multipart upload first if there is none) or, for a file that fits
  *      one part, PutObject; either carries the part's CRC, combined from the chunk CRCs and
  *      computed only for chunks the part holds a piece of;
@@ -150,6 +151,8 @@ export class PartTasks {
     const readStarted = performance.now();
     const body = await this.#read(run, work);
     this.#d.metrics.readSeconds.observe((performance.now() - readStarted) / 1000);
+    // Hashed as read, before S3 has it: a part ahead of the hash waits there, not in Redis.
+    run.hash.offer(work, body.pieces);
     const kind = work.upload === 'single' ? 'single' : 'part';
     const started = performance.now();
     let etag: string;

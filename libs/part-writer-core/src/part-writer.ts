@@ -41,6 +41,12 @@ export interface PartWriterOptions {
   /** Parts of one upload read or uploaded at once. @default 4 */
   readonly uploadConcurrency?: number;
   /**
+   * Bytes of an upload's parts read ahead of its whole-file SHA-256 that may wait in memory for
+   * the parts before them; past it the hash is given up and the assembler reads the object back.
+   * @default 32 MiB (two parts of the default size)
+   */
+  readonly hashReorderBytes?: number;
+  /**
    * Retries of one part write on retriable failures, before the record's own retry.
    * @default `RETRY_POLICIES.partWrite` in @sluice/retry (3 attempts, 200 ms doubling to 5 s)
    */
@@ -82,6 +88,7 @@ export class PartWriter {
       logger: this.#log,
       parts: new Semaphore(options.partConcurrency ?? 8),
       uploadConcurrency: options.uploadConcurrency ?? 4,
+      hashReorderBytes: options.hashReorderBytes ?? 32 * 1024 * 1024,
       retry: withOverrides(RETRY_POLICIES.partWrite, options.retry),
     };
     this.#outcomes = new UploadOutcomes(this.#d, (run) => this.#evict(run));
@@ -271,6 +278,7 @@ export class PartWriter {
       log: forUpload(this.#log, { upload_id: uploadId, node_id: ref.nodeId }),
       epoch,
       uploadConcurrency: this.#d.uploadConcurrency,
+      hashReorderBytes: this.#d.hashReorderBytes,
       state,
     });
     if (epoch !== undefined) {

@@ -68,6 +68,7 @@ export class UploadOutcomes {
     const { ledger, ref, init } = run;
     const meta = await this.#d.staging.getUpload(ref.uploadId);
     const single = ledger.plan === 'single' ? ledger.stored(1) : undefined;
+    const contentSha256 = await this.#contentSha256(run);
     await this.#d.events.produce(
       allPartsStored(ref, init, {
         multipartUploadId: single ? '' : (run.multipartUploadId ?? ''),
@@ -76,6 +77,7 @@ export class UploadOutcomes {
         totalChunks: ledger.totalChunks!,
         crcs: ledger.wholeCrcs(),
         sha256: run.sealedSha256,
+        contentSha256: contentSha256 ?? '',
         etag: single?.etag ?? '',
         versionId: single?.versionId ?? '',
         firstChunkAt: meta?.firstChunkAt ?? 0,
@@ -86,6 +88,27 @@ export class UploadOutcomes {
     this.#d.metrics.uploads.inc({ outcome: 'all_parts_stored' });
     run.log.info({ parts: ledger.partCount, bytes: ledger.totalSize }, 'all parts stored');
     this.#evict(run);
+  }
+
+  /**
+   * The whole-file SHA-256 to announce, stored in Redis first so that a repeat of AllPartsStored
+   * (a crash before `done`) says the same; undefined when the running hash was given up.
+   */
+  async #contentSha256(run: UploadRun): Promise<string | undefined> {
+    if (run.contentSha256 !== undefined) return run.contentSha256;
+    const digest = run.hash.digest(run.ledger.totalSize!);
+    if (!digest) {
+      const reason = run.hash.lost ?? 'incomplete';
+      this.#d.metrics.hashesGivenUp.inc({ reason });
+      run.log.info(
+        { reason, hashed: run.hash.offset },
+        'no whole-file SHA-256: the assembler reads the object back',
+      );
+      return undefined;
+    }
+    await this.#d.store.saveContentSha256(run.ref.uploadId, digest.toString('hex'));
+    run.contentSha256 = digest.toString('hex');
+    return run.contentSha256;
   }
 
   /**

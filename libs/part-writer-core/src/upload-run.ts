@@ -6,6 +6,7 @@ import type { UploadRef } from '@sluice/proto';
 import type { ObjectStore } from '@sluice/storage';
 import type { FailureFacts, StoredUploadState, UploadInit } from './part-state.ts';
 import { UploadLedger, type ChunkFacts } from '@sluice/part-ledger';
+import { WholeFileHash } from './whole-file-hash.ts';
 
 /** A part being written, and what it is written from. */
 export interface InFlightPart {
@@ -49,6 +50,10 @@ export class UploadRun {
   multipartUploadId: string | undefined;
   creatingMultipart: Promise<string> | undefined;
   sealedSha256: string;
+  /** The whole-file SHA-256 as it grows; see {@link WholeFileHash}. */
+  readonly hash: WholeFileHash;
+  /** Its hex digest once stored in Redis (then AllPartsStored always says it). */
+  contentSha256: string | undefined;
   /** A full clean-up pass is due (after a load, or after a clean-up failed). */
   needsSweep = true;
   finalizing: Promise<void> | undefined;
@@ -62,6 +67,8 @@ export class UploadRun {
     log: Logger;
     epoch: AbortSignal | undefined;
     uploadConcurrency: number;
+    /** Bytes of parts read ahead of the hash that may wait for it. */
+    hashReorderBytes: number;
     state: StoredUploadState | undefined;
   }) {
     const { init, state } = options;
@@ -76,6 +83,12 @@ export class UploadRun {
     this.garbage = new Map(state?.garbage ?? []);
     this.multipartUploadId = state?.multipartUploadId;
     this.sealedSha256 = state?.sealed?.sha256 ?? '';
+    this.contentSha256 = state?.contentSha256;
+    // Parts stored before this run were read in another run: the hash cannot start from them.
+    this.hash =
+      (state?.parts.length ?? 0) > 0
+        ? WholeFileHash.given('reloaded')
+        : WholeFileHash.fresh(options.hashReorderBytes);
     this.failure = state?.failed;
     this.failureEmitted = state?.failedEmitted ?? false;
     this.status = state?.failed ? 'failed' : state?.done ? 'done' : 'active';

@@ -48,6 +48,9 @@ export function partStateSuite(name: string, make: PartStateFactory): void {
       await store.saveChunk(id, chunk(1, 0));
       await store.saveChunk(id, chunk(0, 0));
       await store.saveSealed(id, 2, 'ab');
+      assert.equal((await store.load(id))!.contentSha256, undefined, 'no content hash before one is saved');
+      await store.saveContentSha256(id, 'cd');
+      await store.saveContentSha256(id, 'ef');
       const part: StoredPart = {
         partNumber: 1,
         start: 0,
@@ -68,6 +71,7 @@ export function partStateSuite(name: string, make: PartStateFactory): void {
       assert.equal(state.init?.bucket, 'b', 'the first init stays');
       assert.deepEqual(state.chunks, [chunk(0, 0), chunk(1, 0)]);
       assert.deepEqual(state.sealed, { totalChunks: 2, sha256: 'ab' });
+      assert.equal(state.contentSha256, 'cd', 'the first content hash stays');
       assert.deepEqual(state.parts, [part]);
       assert.deepEqual([...state.garbage], [['old', 3]]);
       assert.equal(state.done, false);

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { crc64nvme } from '@sluice/checksums';
+import { UnavailableError } from '@sluice/errors';
 import { createLogger } from '@sluice/logging';
 import type { ChunkEvent, PartEvent } from '@sluice/proto';
 import { MemoryStaging } from '@sluice/staging';
@@ -23,7 +24,7 @@ const onStore = (objects: MemoryObjectStore): ResolvedDrive => ({
 });
 
 /** A writer on in-memory stores; every drive is on `objects` unless `drive` resolves them. */
-function setup(drive?: PartWriterOptions['drive']) {
+function setup(drive?: PartWriterOptions['drive'], options: Partial<PartWriterOptions> = {}) {
   const staging = new MemoryStaging();
   const objects = new MemoryObjectStore();
   const bucket = 'files';
@@ -38,6 +39,7 @@ function setup(drive?: PartWriterOptions['drive']) {
     logger: createLogger({ service: 'test', level: 'silent' }),
     registry: new Registry(),
     retry: { initialDelayMs: 1, maxDelayMs: 2 },
+    ...options,
   });
   return { staging, objects, bucket, store, events, writer };
 }
@@ -68,6 +70,7 @@ describe('PartWriter on in-memory stores', () => {
       [1, 2, 3],
     );
     assert.equal(all.crc64nvme, crc64nvme(file), 'the CRC is combined from the chunks');
+    assert.deepEqual(Buffer.from(all.contentSha256), sha256(file), 'the whole-file SHA-256, unasked');
     const ref = { bucket: s.bucket, key: all.location!.key, uploadId: all.location!.multipartUploadId };
     const completed = await s.objects.completeMultipartUpload(
       ref,
@@ -87,6 +90,64 @@ describe('PartWriter on in-memory stores', () => {
     assert.equal((await s.staging.getUpload(uploadId))!.stagedBytes, 0);
   });
 
+  it('hashes parts cut out of order in offset order, holding the ones ahead of the hash', async () => {
+    const s = setup();
+    const file = randomBytes(4 * 5 * MiB + 17);
+    // A declared chunk size lets the last part be cut first: the hash waits for part 1.
+    const events = await stage(s, file, [...Array.from({ length: 4 }, () => 5 * MiB), 17], true, 5 * MiB);
+    await feed(s.writer, reorder(events, [4, 3, 2, 1, 0]), new AbortController().signal);
+    const [all] = ofCase(s.events, 'allPartsStored');
+    assert.equal(all?.partCount, 5);
+    assert.deepEqual(Buffer.from(all.contentSha256), sha256(file));
+  });
+
+  it('gives the hash up, and says why, when more than the reorder budget waits for it', async () => {
+    const registry = new Registry();
+    const s = setup(undefined, { hashReorderBytes: 5 * MiB, registry });
+    const file = randomBytes(3 * 5 * MiB);
+    const events = await stage(s, file, [5 * MiB, 5 * MiB, 5 * MiB], true, 5 * MiB);
+    await feed(s.writer, reorder(events, [2, 1, 0]), new AbortController().signal);
+    const [all] = ofCase(s.events, 'allPartsStored');
+    assert.equal(all?.partCount, 3, 'the upload itself is not held up');
+    assert.equal(all.contentSha256.length, 0, 'no hash rather than a wrong one');
+    const given = await registry.getSingleMetric('sluice_part_writer_hashes_given_up_total')!.get();
+    assert.deepEqual(
+      given.values.map((v) => [v.labels['reason'], v.value]),
+      [['reordered', 1]],
+    );
+  });
+
+  it('announces no hash when the upload came to it with parts stored, and the stored one after that', async () => {
+    const s = setup();
+    const file = randomBytes(11 * MiB);
+    const events = await stage(s, file, [5 * MiB, 5 * MiB, MiB]);
+    // The first owner stores part 1, then loses the partition.
+    const first = new AbortController();
+    await feed(s.writer, events.slice(0, 2), first.signal);
+    assert.ok(ofCase(s.events, 'partStored').length > 0);
+    first.abort();
+    await feed(s.writer, events.slice(2), new AbortController().signal);
+    const [all] = ofCase(s.events, 'allPartsStored');
+    assert.equal(all?.partCount, 3);
+    assert.equal(all.contentSha256.length, 0, 'bytes of part 1 went by in another run');
+
+    // An upload hashed to its end keeps its hash for a repeat of AllPartsStored from another run.
+    const t = setup();
+    const whole = await stage(t, file, [5 * MiB, 5 * MiB, MiB]);
+    const failOnce = t.store.markDone.bind(t.store);
+    let fail = true;
+    t.store.markDone = (id) =>
+      fail
+        ? ((fail = false), Promise.reject(new UnavailableError('STAGING_UNAVAILABLE', 'crash')))
+        : failOnce(id);
+    await assert.rejects(feed(t.writer, whole, new AbortController().signal), /crash/);
+    await feed(t.writer, whole, new AbortController().signal);
+    const announced = ofCase(t.events, 'allPartsStored');
+    assert.equal(announced.length, 2, 'announced again after the crash before done');
+    assert.deepEqual(Buffer.from(announced[1]!.contentSha256), sha256(file));
+    assert.deepEqual(announced[1], announced[0], 'the repeat says the same');
+  });
+
   it('writes a file that fits in one part with a single PutObject', async () => {
     const s = setup();
     const file = randomBytes(MiB + 3);
@@ -96,6 +157,7 @@ describe('PartWriter on in-memory stores', () => {
     assert.equal(all.location!.multipartUploadId, '');
     const head = await s.objects.headObject({ bucket: s.bucket, key: all.location!.key, versionId: '' });
     assert.equal(head?.size, file.length);
+    assert.deepEqual(Buffer.from(all.contentSha256), sha256(file));
   });
 
   it('announces nothing twice when the same events come again', async () => {

@@ -16,6 +16,8 @@ export async function stage(
   file: Buffer,
   sizes: readonly number[],
   seal = true,
+  /** Declared by the client, so parts can be cut as soon as their chunks are in, in any order. */
+  fixedChunkSize = 0,
 ): Promise<ChunkEvent[]> {
   const uploadId = randomUUID();
   const nodeId = randomUUID();
@@ -26,6 +28,7 @@ export async function stage(
       tenant,
       drive: 'd',
       nodeId,
+      fixedChunkSize,
       destination: {
         bucket: s.bucket,
         key: `k/${uploadId}`,

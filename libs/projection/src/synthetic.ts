@@ -195,6 +195,7 @@ export function syntheticUpload(o: SyntheticUploadOptions): {
             crc64nvme: crc64(o.uploadId, 'file'),
             crc32c: mode === 'crc32c' ? crc32(o.uploadId, 'file') : 0,
             sha256: digest('file', o.uploadId),
+            contentSha256: digest('file', o.uploadId),
             totalChunks: chunks,
             etag: '',
             versionId: '',

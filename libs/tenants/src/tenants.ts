@@ -26,6 +26,12 @@ export interface Drive {
    */
   readonly requestChecksumCalculation: 'WHEN_SUPPORTED' | 'WHEN_REQUIRED';
   readonly partSizePolicy: PartSizePolicy;
+  /**
+   * The assembler reads every object back from the store and checks it against the whole-file
+   * SHA-256 computed on the way in: for a store whose own checksums cannot be trusted, at the
+   * cost of reading each object once more. @default false
+   */
+  readonly readBack?: boolean;
   readonly credentials: S3Credentials;
 }
 
@@ -102,7 +108,7 @@ function sizeOf(value: unknown, field: string): number {
  * Parses the tenants file (JSON): `{ "tenants": [{ "name", "apiKeys": [{ "sha256" | "key" }],
  * "limits"?: { "maxOpenUploads"?, "maxChunksPerSecond"?, "maxStagedBytes"? },
  * "drives": [{ "name", "endpoint", "region", "bucket", "keyTemplate"?, "forcePathStyle"?,
- * "checksumMode"?, "requestChecksumCalculation"?, "partSizePolicy"?: { "kind", "partSize" },
+ * "checksumMode"?, "requestChecksumCalculation"?, "partSizePolicy"?: { "kind", "partSize" }, "readBack"?,
  * "credentials": { "accessKeyIdEnv", "secretAccessKeyEnv" } | { "file" } }] }] }`.
  * Every problem names its place ("tenants[0].drives[1].bucket") and what it needs. A drive's
  * name is unique within its tenant only, so each tenant names its drives without knowing others'.
@@ -228,6 +234,12 @@ function parseDrive(d: Record<string, unknown>, tenant: string, at: string, cont
   if (rcc !== 'WHEN_SUPPORTED' && rcc !== 'WHEN_REQUIRED') {
     throw new TenantsFileError(`${at}.requestChecksumCalculation must be WHEN_SUPPORTED or WHEN_REQUIRED`);
   }
+  const readBack = d['readBack'] ?? false;
+  if (typeof readBack !== 'boolean') {
+    throw new TenantsFileError(
+      `${at}.readBack must be true or false, not ${JSON.stringify(readBack)}: true makes the assembler read every object back`,
+    );
+  }
   const policy = d['partSizePolicy'] === undefined ? {} : obj(d['partSizePolicy'], `${at}.partSizePolicy`);
   let partSizePolicy: PartSizePolicy;
   try {
@@ -253,6 +265,7 @@ function parseDrive(d: Record<string, unknown>, tenant: string, at: string, cont
     checksumMode,
     requestChecksumCalculation: rcc,
     partSizePolicy,
+    readBack,
     credentials: credentials(obj(d['credentials'], `${at}.credentials`), `${at}.credentials`, context),
   });
 }

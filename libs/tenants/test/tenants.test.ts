@@ -54,6 +54,11 @@ describe('tenants file', () => {
     assert.equal(d.region, 'us-east-1');
     assert.equal(d.checksumMode, 'crc64nvme');
     assert.equal(d.requestChecksumCalculation, 'WHEN_REQUIRED');
+    assert.equal(d.readBack, false, 'no read-back unless the drive asks for it');
+    assert.equal(
+      parseTenants(file([{ ...docs, readBack: true }]), context).drive('acme', 'docs').readBack,
+      true,
+    );
     assert.deepEqual(d.partSizePolicy, { kind: 'growing', partSize: 8 * 1024 ** 2 });
     assert.deepEqual(d.credentials, { accessKeyId: 'AKIAACME', secretAccessKey: 'shh' });
     assert.equal(t.drive('acme', 'vault').credentials.accessKeyId, 'F');
@@ -99,6 +104,7 @@ describe('tenants file', () => {
       [{ ...docs, bucket: '' }, /tenants\[0\]\.drives\[0\]\.bucket must be a non-empty string/],
       [{ ...docs, endpoint: 'ftp://x' }, /endpoint must be an http/],
       [{ ...docs, checksumMode: 'md5' }, /checksumMode must be one of/],
+      [{ ...docs, readBack: 'yes' }, /drives\[0\]\.readBack must be true or false, not "yes"/],
       [{ ...docs, keyTemplate: '{tenant}/{date}' }, /uses \{date\}/],
       [{ ...docs, keyTemplate: '{tenant}/fixed' }, /must contain \{node_id\} or \{upload_id\}/],
       [

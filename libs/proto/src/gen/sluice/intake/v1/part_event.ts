@@ -69,6 +69,13 @@ export interface PartEvent_AllPartsStored {
     | undefined;
   /** Checksum mode of the drive (ChunkEvent.ChecksumMode numbering). */
   checksumMode: number;
+  /**
+   * Whole-file SHA-256 of the bytes stored, raw 32 bytes, computed by the part-writer as the
+   * parts were read in offset order. Empty when its running hash could not follow the upload
+   * to the end (the owner changed mid-upload, or parts came too far out of order): the
+   * assembler then reads the object back to compute it.
+   */
+  contentSha256: Buffer;
 }
 
 export interface PartEvent_AllPartsStored_MetadataEntry {
@@ -559,6 +566,7 @@ function createBasePartEvent_AllPartsStored(): PartEvent_AllPartsStored {
     metadata: {},
     firstChunkAt: undefined,
     checksumMode: 0,
+    contentSha256: Buffer.alloc(0),
   };
 }
 
@@ -614,6 +622,9 @@ export const PartEvent_AllPartsStored: MessageFns<PartEvent_AllPartsStored> = {
     }
     if (message.checksumMode !== 0) {
       writer.uint32(120).uint32(message.checksumMode);
+    }
+    if (message.contentSha256.length !== 0) {
+      writer.uint32(130).bytes(message.contentSha256);
     }
     return writer;
   },
@@ -754,6 +765,14 @@ export const PartEvent_AllPartsStored: MessageFns<PartEvent_AllPartsStored> = {
             message.checksumMode = reader.uint32();
             continue;
           }
+          case 16: {
+            if (tag !== 130) {
+              break;
+            }
+
+            message.contentSha256 = Buffer.from(reader.bytes());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -796,6 +815,7 @@ export const PartEvent_AllPartsStored: MessageFns<PartEvent_AllPartsStored> = {
     );
     message.firstChunkAt = object.firstChunkAt ?? undefined;
     message.checksumMode = object.checksumMode ?? 0;
+    message.contentSha256 = object.contentSha256 ?? Buffer.alloc(0);
     return message;
   },
 };

@@ -29,7 +29,10 @@ export interface UploadEvent_UploadCompleted {
   etag: string;
   size: bigint;
   crc64nvme: bigint;
-  /** Whole-file SHA-256 the client gave and Sluice verified, raw 32 bytes; empty when not given. */
+  /**
+   * Whole-file SHA-256 of the object, raw 32 bytes: computed by Sluice, and equal to the one
+   * the client gave at seal when it gave one. Always set.
+   */
   sha256: Buffer;
   contentType: string;
   filename: string;
