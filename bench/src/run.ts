@@ -263,8 +263,7 @@ async function runCell(cell: Cell, index: number, run: ProfileRun): Promise<Cell
   const sluice = async () => {
     const acks = new LatencyHistogram();
     const usage = measure(stack.apps.map((a) => ({ name: a.name, pid: a.child.pid ?? 0 })));
-    const cpu = clientCpu();
-    let [ingestS, sealS, e2eS, completedS, retries] = [0, 0, 0, 0, 0];
+    let [ingestS, sealS, e2eS, completedS, retries, client] = [0, 0, 0, 0, 0, 0];
     for (const data of files) {
       const t = await uploadToSluice({
         client: sluiceClient,
@@ -283,8 +282,8 @@ async function runCell(cell: Cell, index: number, run: ProfileRun): Promise<Cell
       e2eS += t.e2eSeconds;
       completedS += t.completedSeconds;
       retries += t.retries;
+      client += t.clientCpuSeconds;
     }
-    const client = cpu.finish();
     const apps = [...usage.finish(), { name: 'client', cpuSeconds: client, peakRssMiB: Number.NaN }];
     return { acks: acks.summary(), ingestS, sealS, e2eS, completedS, retries, apps };
   };

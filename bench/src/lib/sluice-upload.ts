@@ -39,6 +39,11 @@ export interface SluiceUploadTiming {
   readonly completedSeconds: number;
   /** Chunk calls refused with back-pressure and sent again. */
   readonly retries: number;
+  /**
+   * The client's CPU seconds from before it hashed the file to CompleteUpload answered: its whole
+   * job. What the bench spends after that watching for the object and the outcome is not counted.
+   */
+  readonly clientCpuSeconds: number;
   /** Where the object landed (the server picks the key). */
   readonly bucket: string;
   readonly key: string;
@@ -79,6 +84,7 @@ export async function uploadToSluice(o: SluiceUploadOptions): Promise<SluiceUplo
   const md = new Metadata();
   md.set('authorization', `Bearer ${o.apiKey}`);
   const total = Math.max(1, Math.ceil(o.data.length / o.chunkSize));
+  const cpuAtStart = process.cpuUsage();
   const sha256 = createHash('sha256').update(o.data).digest('hex');
   const init = await call<InitiateUploadRequest, InitiateUploadResponse>(
     o.client.initiateUpload.bind(o.client),
@@ -140,6 +146,7 @@ export async function uploadToSluice(o: SluiceUploadOptions): Promise<SluiceUplo
     md,
   );
   const sealSeconds = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpuAtStart);
   const deadline = Date.now() + (o.timeoutMs ?? 300_000);
   const late = (what: string): Error =>
     new Error(`upload ${init.uploadId} ${what} in time (is every app running?)`);
@@ -182,6 +189,7 @@ export async function uploadToSluice(o: SluiceUploadOptions): Promise<SluiceUplo
     e2eSeconds,
     completedSeconds,
     retries,
+    clientCpuSeconds: (cpu.user + cpu.system) / 1e6,
     bucket: init.bucket,
     key: init.key,
   };
