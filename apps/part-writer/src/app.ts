@@ -31,6 +31,8 @@ export interface AppDeps {
   readonly partConcurrency?: number;
   /** @default 4 */
   readonly uploadConcurrency?: number;
+  /** @default 32 MiB */
+  readonly hashReorderBytes?: number;
   /** @default PART_WRITER_GROUP */
   readonly groupId?: string;
 }
@@ -55,6 +57,7 @@ export function buildApp(deps: AppDeps): App {
     registry: deps.registry,
     partConcurrency: deps.partConcurrency,
     uploadConcurrency: deps.uploadConcurrency,
+    hashReorderBytes: deps.hashReorderBytes,
   });
   const codec = deps.backbone.codecs['intake.chunks'];
   const processor = deps.backbone.processor('intake.chunks', {

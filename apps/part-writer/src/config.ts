@@ -13,6 +13,11 @@ export const partWriterEnv = {
   SLUICE_PART_WRITER_PART_CONCURRENCY: env.int(8, 1, 1024),
   /** Parts of one upload read or uploaded at once, so one big upload leaves room for others. */
   SLUICE_PART_WRITER_UPLOAD_CONCURRENCY: env.int(4, 1, 1024),
+  /**
+   * Bytes of one upload's parts read ahead of its whole-file SHA-256 that may wait in memory for
+   * the parts before them; past it the hash is given up and the assembler reads the object back.
+   */
+  SLUICE_PART_WRITER_HASH_REORDER_BYTES: env.bytes(32 * 1024 * 1024),
   /** Consumer group of the part-writers; another name only for a second deployment on the same topics. */
   SLUICE_PART_WRITER_GROUP_ID: env.string('sluice-part-writer'),
   /** Time limit of one S3 request (an UploadPart of a whole part included). */

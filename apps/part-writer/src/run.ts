@@ -59,6 +59,7 @@ const app = buildApp({
   backbone,
   partConcurrency: config.SLUICE_PART_WRITER_PART_CONCURRENCY,
   uploadConcurrency: config.SLUICE_PART_WRITER_UPLOAD_CONCURRENCY,
+  hashReorderBytes: config.SLUICE_PART_WRITER_HASH_REORDER_BYTES,
   groupId: config.SLUICE_PART_WRITER_GROUP_ID,
 });
 
