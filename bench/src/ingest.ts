@@ -18,7 +18,12 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { credentials, Metadata } from '@grpc/grpc-js';
-import { InitiateUploadRequest, IntakeServiceClient, UploadChunkRequest } from '@sluice/proto';
+import {
+  InitiateUploadRequest,
+  IntakeServiceChunkClient,
+  UploadChunkRequest,
+  type IntakeServiceClient,
+} from '@sluice/proto';
 import { EVENT_TOPICS } from '@sluice/schema-registry';
 import { RedisStaging } from '@sluice/staging';
 import {
@@ -78,8 +83,8 @@ try {
   await waitForReady(`http://127.0.0.1:${httpPort}/readyz`, { child: ingest, name: 'ingest-api' });
   const options = { 'grpc.max_send_message_length': 80 * MiB, 'grpc.max_receive_message_length': 80 * MiB };
   const clients = {
-    ingest: new IntakeServiceClient(`127.0.0.1:${grpcPort}`, credentials.createInsecure(), options),
-    discard: new IntakeServiceClient(`127.0.0.1:${discardPort}`, credentials.createInsecure(), options),
+    ingest: new IntakeServiceChunkClient(`127.0.0.1:${grpcPort}`, credentials.createInsecure(), options),
+    discard: new IntakeServiceChunkClient(`127.0.0.1:${discardPort}`, credentials.createInsecure(), options),
   };
   const md = new Metadata();
   md.set('authorization', `Bearer ${apiKey}`);

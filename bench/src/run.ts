@@ -23,7 +23,7 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { credentials } from '@grpc/grpc-js';
 import { DeleteObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import { IntakeServiceClient } from '@sluice/proto';
+import { IntakeServiceChunkClient, type IntakeServiceClient } from '@sluice/proto';
 import {
   createLink,
   freePort,
@@ -166,7 +166,7 @@ const redisSet = await redisSetMbps(serviceUrl('redis'), MiB, 4, quick ? 300 : 1
 const [discardPort, sinkPort, tusPort] = [await freePort(), await freePort(), await freePort()];
 const discard = node(join(import.meta.dirname, 'lib', 'discard-server.ts'), [String(discardPort)]);
 const sink = node(join(import.meta.dirname, 'lib', 'http2-sink.ts'), [String(sinkPort)]);
-const discardClient = new IntakeServiceClient(
+const discardClient = new IntakeServiceChunkClient(
   `127.0.0.1:${discardPort}`,
   credentials.createInsecure(),
   grpcOptions,
@@ -214,7 +214,11 @@ async function openProfile(profile: Profile): Promise<ProfileRun> {
     await link?.remove();
     throw err;
   });
-  const sluiceClient = new IntakeServiceClient(stack.grpcAddress, credentials.createInsecure(), grpcOptions);
+  const sluiceClient = new IntakeServiceChunkClient(
+    stack.grpcAddress,
+    credentials.createInsecure(),
+    grpcOptions,
+  );
   const contender = link ? s3Client({ endpoint }) : s3;
   return {
     profile,

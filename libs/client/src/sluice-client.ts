@@ -14,7 +14,8 @@ import {
   CompleteUploadRequest,
   GetUploadStatusRequest,
   InitiateUploadRequest,
-  IntakeServiceClient,
+  IntakeServiceChunkClient,
+  type IntakeServiceClient,
   ListUploadsRequest,
   UploadChunkRequest,
   WatchUploadRequest,
@@ -132,7 +133,7 @@ export class SluiceClient {
     this.#watchIdleTimeoutMs = options.watchIdleTimeoutMs ?? 35_000;
     this.#auth = new Metadata();
     if (options.apiKey) this.#auth.set(GRPC_METADATA.authorization, `Bearer ${options.apiKey}`);
-    this.#grpc = new IntakeServiceClient(this.server, channelCredentials(options.tls), {
+    this.#grpc = new IntakeServiceChunkClient(this.server, channelCredentials(options.tls), {
       // Answers are small; chunks go out in messages as large as the server's unary limit.
       'grpc.max_send_message_length': -1,
       'grpc.max_receive_message_length': 16 * 1024 * 1024,

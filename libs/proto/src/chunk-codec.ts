@@ -1,16 +1,24 @@
 /**
- * Decoders for the two requests that carry chunk bytes, giving `data` as a view on the
- * received message instead of a copy. The generated decoders copy every bytes field
- * (`Buffer.from(reader.bytes())`): for chunks that is one more pass over every byte
- * received and as much garbage again. Same messages, same results otherwise; a test holds
- * them to the generated decoders.
+ * Codecs for the two requests that carry chunk bytes.
+ *
+ * Decoders give `data` as a view on the received message instead of a copy. The generated
+ * decoders copy every bytes field (`Buffer.from(reader.bytes())`): for chunks that is one more
+ * pass over every byte received and as much garbage again.
+ *
+ * Encoders copy `data` once, into the message. The generated encoders copy it three times: into
+ * the writer's buffer, again when `finish()` joins its pieces, and again in `Buffer.from` of the
+ * result; grpc-js then copies the message once more behind its frame header.
+ *
+ * Same messages, same bytes otherwise; a test holds them to the generated codecs.
  */
-import { BinaryReader, WireType } from '@bufbuild/protobuf/wire';
+import { makeGenericClientConstructor } from '@grpc/grpc-js';
+import { BinaryReader, BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
 import {
   ChunkHeader,
   IntakeServiceService,
+  type IntakeServiceClient,
   type UploadChunkRequest,
-  type UploadChunkStreamRequest,
+  UploadChunkStreamRequest,
 } from './gen/sluice/intake/v1/intake_service.ts';
 
 const EMPTY = Buffer.alloc(0);
@@ -52,6 +60,41 @@ export function decodeUploadChunkStreamRequest(input: Uint8Array): UploadChunkSt
   return message;
 }
 
+/** The key of a length-delimited field and the length: what comes before its bytes. */
+function lengthPrefix(writer: BinaryWriter, field: number, length: number): BinaryWriter {
+  return writer.uint32((field << 3) | WireType.LengthDelimited).uint32(length);
+}
+
+/** The message's encoding with `data` (field `field`, the last one written) copied once. */
+function withBytes(head: BinaryWriter, field: number, data: Uint8Array, tail?: BinaryWriter): Buffer {
+  const before = data.length === 0 ? head.finish() : lengthPrefix(head, field, data.length).finish();
+  const after = tail?.finish();
+  const out = Buffer.allocUnsafe(before.length + data.length + (after?.length ?? 0));
+  out.set(before, 0);
+  out.set(data, before.length);
+  if (after) out.set(after, before.length + data.length);
+  return out;
+}
+
+/** UploadChunkRequest as the generated encoder writes it, `data` copied once. */
+export function encodeUploadChunkRequest(message: UploadChunkRequest): Buffer {
+  const head = new BinaryWriter();
+  if (message.uploadId !== '') head.uint32(10).string(message.uploadId);
+  if (message.chunkNumber !== 0) head.uint32(16).uint32(message.chunkNumber);
+  const tail = new BinaryWriter();
+  if (message.sha256 !== '') tail.uint32(34).string(message.sha256);
+  if (message.force) tail.uint32(40).bool(message.force);
+  return withBytes(head, 3, message.data, tail);
+}
+
+/** UploadChunkStreamRequest as the generated encoder writes it, a data frame copied once. */
+export function encodeUploadChunkStreamRequest(message: UploadChunkStreamRequest): Buffer {
+  // A header, or an empty data frame (a oneof writes its field even when empty): as generated.
+  if (message.frame?.$case !== 'data' || message.frame.value.length === 0)
+    return Buffer.from(UploadChunkStreamRequest.encode(message).finish());
+  return withBytes(new BinaryWriter(), 2, message.frame.value);
+}
+
 /**
  * The IntakeService definition for servers: the generated one, with the chunk requests
  * decoded without copying their bytes. Clients keep using IntakeServiceService.
@@ -64,3 +107,22 @@ export const IntakeServiceZeroCopyService = {
     requestDeserialize: decodeUploadChunkStreamRequest,
   },
 } as const satisfies typeof IntakeServiceService;
+
+/**
+ * The IntakeService definition for clients: the generated one, with the chunk requests encoded
+ * copying their bytes once.
+ */
+export const IntakeServiceClientService = {
+  ...IntakeServiceService,
+  uploadChunk: { ...IntakeServiceService.uploadChunk, requestSerialize: encodeUploadChunkRequest },
+  uploadChunkStream: {
+    ...IntakeServiceService.uploadChunkStream,
+    requestSerialize: encodeUploadChunkStreamRequest,
+  },
+} as const satisfies typeof IntakeServiceService;
+
+/** The IntakeService client on {@link IntakeServiceClientService}: use it instead of the generated one. */
+export const IntakeServiceChunkClient = makeGenericClientConstructor(
+  IntakeServiceClientService,
+  'sluice.intake.v1.IntakeService',
+) as unknown as typeof IntakeServiceClient;

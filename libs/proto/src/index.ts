@@ -9,9 +9,13 @@ export * from './gen/sluice/intake/v1/upload_event.ts';
 export * from './gen/sluice/intake/v1/intake_service.ts';
 export { PROTO_FILES, protoPath, protoSource } from './sources.ts';
 export {
+  IntakeServiceChunkClient,
+  IntakeServiceClientService,
   IntakeServiceZeroCopyService,
   decodeUploadChunkRequest,
   decodeUploadChunkStreamRequest,
+  encodeUploadChunkRequest,
+  encodeUploadChunkStreamRequest,
 } from './chunk-codec.ts';
 export {
   CHECKSUM_MODES,

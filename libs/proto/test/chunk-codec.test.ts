@@ -4,11 +4,14 @@ import { describe, it } from 'node:test';
 import { BinaryWriter } from '@bufbuild/protobuf/wire';
 import {
   IntakeServiceService,
+  IntakeServiceClientService,
   IntakeServiceZeroCopyService,
   UploadChunkRequest,
   UploadChunkStreamRequest,
   decodeUploadChunkRequest,
   decodeUploadChunkStreamRequest,
+  encodeUploadChunkRequest,
+  encodeUploadChunkStreamRequest,
 } from '../src/index.ts';
 
 /** An unknown field of each wire type, as a newer client might send. */
@@ -110,6 +113,50 @@ describe('zero-copy chunk decoders', () => {
       assert.equal(method.responseSerialize, generated.responseSerialize);
       const ownDecoder = name === 'uploadChunk' || name === 'uploadChunkStream';
       assert.equal(method.requestDeserialize === generated.requestDeserialize, !ownDecoder, name);
+    }
+  });
+});
+
+describe('single-copy chunk encoders', () => {
+  it('encode UploadChunkRequest to the bytes the generated encoder writes', () => {
+    for (let i = 0; i < 200; i++) {
+      const message = randomChunkRequest(i);
+      assert.deepEqual(
+        encodeUploadChunkRequest(message),
+        Buffer.from(UploadChunkRequest.encode(message).finish()),
+        `request ${i}`,
+      );
+    }
+  });
+
+  it('encode UploadChunkStreamRequest frames to the bytes the generated encoder writes', () => {
+    const frames: UploadChunkStreamRequest[] = [
+      {},
+      { frame: { $case: 'data', value: randomBytes(1024 * 1024 + 3) } },
+      { frame: { $case: 'data', value: randomBytes(1) } },
+      { frame: { $case: 'data', value: Buffer.alloc(0) } },
+      {
+        frame: {
+          $case: 'header',
+          value: { uploadId: 'u', chunkNumber: 4, size: 9n, sha256: '', force: true },
+        },
+      },
+    ];
+    for (const frame of frames)
+      assert.deepEqual(
+        encodeUploadChunkStreamRequest(frame),
+        Buffer.from(UploadChunkStreamRequest.encode(frame).finish()),
+      );
+  });
+
+  it('give clients the same service, with only the chunk requests encoded differently', () => {
+    for (const [name, method] of Object.entries(IntakeServiceClientService)) {
+      const generated = IntakeServiceService[name as keyof typeof IntakeServiceService];
+      assert.equal(method.path, generated.path);
+      assert.equal(method.requestDeserialize, generated.requestDeserialize);
+      assert.equal(method.responseDeserialize, generated.responseDeserialize);
+      const ownEncoder = name === 'uploadChunk' || name === 'uploadChunkStream';
+      assert.equal(method.requestSerialize === generated.requestSerialize, !ownEncoder, name);
     }
   });
 });
