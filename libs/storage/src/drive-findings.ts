@@ -16,8 +16,13 @@ export const FEATURES = [
   'crc32cVerified',
   'ifNoneMatchComplete',
   'repeatedComplete',
+  'listPartsAfterComplete',
+  'partAfterComplete',
+  'completeUnknownUpload',
+  'completeVersionId',
   'etagFormat',
   'sdkDefaultChecksums',
+  'wrongSecret',
 ] as const;
 export type Feature = (typeof FEATURES)[number];
 
@@ -31,14 +36,20 @@ export const FEATURE_TITLES: Readonly<Record<Feature, string>> = Object.freeze({
   crc32cVerified: 'CRC32C: a wrong full-object value refused',
   ifNoneMatchComplete: '`If-None-Match: *` on Complete of an existing key',
   repeatedComplete: 'Complete repeated on the same upload',
+  listPartsAfterComplete: 'ListParts of a completed upload',
+  partAfterComplete: 'UploadPart to a completed upload',
+  completeUnknownUpload: 'Complete of an upload id it never gave',
+  completeVersionId: 'version id from Complete, as HeadObject gives it',
   etagFormat: 'ETag of a multipart object',
   sdkDefaultChecksums: 'SDK default checksums (CRC32 on every request)',
+  wrongSecret: 'a request signed with a wrong secret refused',
 });
 
 /**
  * One feature's result. `supported`: the store did what S3 does. `refused`: it answered an error
- * (`code`). `ignored`: it accepted the request but did not do what was asked (no 412, a checksum
- * not kept, a wrong checksum accepted). `value`: a fact to report rather than judge (the ETag
+ * (`code`), or another error than S3's. `ignored`: it accepted the request but did not do what
+ * was asked (no 412, a checksum not kept, a wrong checksum or secret accepted, a part taken for
+ * an upload that is complete). `value`: a fact to report rather than judge (the ETag
  * format, what a repeated Complete answers).
  */
 export type Outcome =

@@ -9,17 +9,24 @@
  *
  * The order matters: the 5 MiB multipart object is completed first, its ETag read, its upload
  * completed a second time, and only then is a new upload of the same key completed with
- * `If-None-Match: *` (which a store that ignores the header lets overwrite the object).
+ * `If-None-Match: *` (which a store that ignores the header lets overwrite the object); then the
+ * first, completed, upload's parts are listed and a part is sent to it.
+ *
+ * With `wrongSecret`, one request is signed with a wrong secret (the drive's access key id, its
+ * secret altered): a store that answers it as if it were right checks no signatures. Only for
+ * stores of one's own (the S3 matrix): on a tenant's store, a failed signature may raise alarms.
  */
 import { randomBytes } from 'node:crypto';
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
+  DeleteObjectCommand,
   DeleteObjectsCommand,
   HeadObjectCommand,
   ListMultipartUploadsCommand,
   ListObjectsV2Command,
+  ListPartsCommand,
   PutObjectCommand,
   UploadPartCommand,
   type CompletedPart,
@@ -42,6 +49,8 @@ export interface ProbeOptions {
   readonly prefix: string;
   /** Bounds each request. @default 60000 */
   readonly requestTimeoutMs?: number;
+  /** Also send one request signed with a wrong secret (see the top of this file). @default false */
+  readonly wrongSecret?: boolean;
 }
 
 type Algorithm = 'CRC64NVME' | 'CRC32C';
@@ -100,7 +109,7 @@ export async function probeStore(options: ProbeOptions): Promise<StoreReport> {
     key: string,
     parts: readonly Buffer[],
     checksum?: { readonly algorithm: Algorithm; readonly fullObject: string },
-  ): Promise<{ uploadId: string; completed: CompletedPart[] }> => {
+  ): Promise<{ uploadId: string; completed: CompletedPart[]; versionId: string | undefined }> => {
     const Key = prefix + key;
     const created = await send(
       new CreateMultipartUploadCommand({
@@ -122,7 +131,7 @@ export async function probeStore(options: ProbeOptions): Promise<StoreReport> {
       );
       completed.push({ PartNumber, ETag: out.ETag, ...partChecksum });
     }
-    await send(
+    const done = await send(
       new CompleteMultipartUploadCommand({
         Bucket: bucket,
         Key,
@@ -133,7 +142,7 @@ export async function probeStore(options: ProbeOptions): Promise<StoreReport> {
           : {}),
       }),
     );
-    return { uploadId, completed };
+    return { uploadId, completed, versionId: done.VersionId };
   };
 
   const results: Partial<Record<Feature, Outcome>> = {};
@@ -152,6 +161,14 @@ export async function probeStore(options: ProbeOptions): Promise<StoreReport> {
           ? { kind: 'supported' }
           : { kind: 'ignored', note: `object has ${head.value.ContentLength} bytes, not ${expected}` };
       results.etagFormat = head.ok ? { kind: 'value', value: etagFormat(head.value.ETag, 3) } : refused(head);
+      results.completeVersionId = !head.ok
+        ? refused(head)
+        : (head.value.VersionId ?? '') === (plain.value.versionId ?? '')
+          ? { kind: 'supported', note: plain.value.versionId ? 'the same' : 'none from either' }
+          : {
+              kind: 'ignored',
+              note: `Complete answered ${versionIdOf(plain.value.versionId)}, HeadObject ${versionIdOf(head.value.VersionId)}`,
+            };
       const again = await attempt(() =>
         send(
           new CompleteMultipartUploadCommand({
@@ -167,13 +184,53 @@ export async function probeStore(options: ProbeOptions): Promise<StoreReport> {
         value: again.ok ? 'accepted again (200)' : `refused (${again.code})`,
       };
       results.ifNoneMatchComplete = await ifNoneMatch(send, bucket, `${prefix}plain.bin`, tail);
+      results.listPartsAfterComplete = goneUpload(
+        await attempt(() =>
+          send(
+            new ListPartsCommand({
+              Bucket: bucket,
+              Key: `${prefix}plain.bin`,
+              UploadId: plain.value.uploadId,
+            }),
+          ),
+        ),
+        (listed) => `answered a list of ${listed.Parts?.length ?? 0} part(s)`,
+      );
+      results.partAfterComplete = goneUpload(
+        await attempt(() =>
+          send(
+            new UploadPartCommand({
+              Bucket: bucket,
+              Key: `${prefix}plain.bin`,
+              UploadId: plain.value.uploadId,
+              PartNumber: 4,
+              Body: tail,
+            }),
+          ),
+        ),
+      );
     } else {
       results.multipart5MiB = refused(plain);
       const skipped: Outcome = { kind: 'skipped', note: 'multipart refused' };
       results.etagFormat = skipped;
+      results.completeVersionId = skipped;
       results.repeatedComplete = skipped;
+      results.listPartsAfterComplete = skipped;
       results.ifNoneMatchComplete = skipped;
+      results.partAfterComplete = skipped;
     }
+    results.completeUnknownUpload = goneUpload(
+      await attempt(() =>
+        send(
+          new CompleteMultipartUploadCommand({
+            Bucket: bucket,
+            Key: `${prefix}unknown.bin`,
+            UploadId: 'sluice-drive-probe-unknown-upload',
+            MultipartUpload: { Parts: [{ PartNumber: 1, ETag: `"${'0'.repeat(32)}"` }] },
+          }),
+        ),
+      ),
+    );
 
     const unequal = await attempt(() => multipart('unequal.bin', [five, six, tail]));
     results.unequalParts = unequal.ok ? { kind: 'supported' } : refused(unequal);
@@ -212,6 +269,10 @@ export async function probeStore(options: ProbeOptions): Promise<StoreReport> {
     }
 
     results.sdkDefaultChecksums = await sdkDefaultChecksums(sdkDefault, bucket, prefix, tail, timeout);
+
+    results.wrongSecret = options.wrongSecret
+      ? await wrongSecret(clients, drive, bucket, prefix, timeout)
+      : { kind: 'skipped', note: 'not probed: no request is signed wrongly on purpose here' };
   } finally {
     await removePrefix(s3, bucket, prefix).catch(() => undefined);
     await clients.close();
@@ -221,6 +282,47 @@ export async function probeStore(options: ProbeOptions): Promise<StoreReport> {
     endpoint: drive.endpoint,
     results: results as Record<Feature, Outcome>,
   };
+}
+
+/** How the store answers a request signed with a wrong secret: S3 refuses it with 403. */
+async function wrongSecret(
+  clients: S3Clients,
+  drive: Drive,
+  bucket: string,
+  prefix: string,
+  timeout: number,
+): Promise<Outcome> {
+  const client = clients.for({
+    ...drive,
+    name: `${drive.name}#wrong-secret`,
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    credentials: { ...drive.credentials, secretAccessKey: `${drive.credentials.secretAccessKey}-wrong` },
+  });
+  const signed = await attempt(() =>
+    client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, MaxKeys: 1 }), {
+      abortSignal: AbortSignal.timeout(timeout),
+    }),
+  );
+  return signed.ok
+    ? { kind: 'ignored', note: 'answered as if it were right' }
+    : signed.status === 403
+      ? { kind: 'supported', note: signed.code }
+      : { kind: 'refused', code: signed.code };
+}
+
+/**
+ * What a request about an upload that is not there (any more) met: S3 answers NoSuchUpload.
+ * `accepted` says what the store answered when it took the request.
+ */
+function goneUpload<T>(answer: Attempt<T>, accepted: (value: T) => string = () => 'accepted'): Outcome {
+  if (answer.ok) return { kind: 'ignored', note: accepted(answer.value) };
+  return answer.code.startsWith('NoSuchUpload')
+    ? { kind: 'supported', note: answer.code }
+    : { kind: 'refused', code: answer.code };
+}
+
+function versionIdOf(versionId: string | undefined): string {
+  return versionId === undefined || versionId === '' ? 'none' : `\`${versionId}\``;
 }
 
 /** `"<md5 hex>-<parts>"` is S3's form; anything else is shown as it came. */
@@ -323,7 +425,15 @@ export async function removePrefix(client: S3Client, bucket: string, prefix: str
     );
     const keys = (page.Contents ?? []).flatMap((o) => (o.Key === undefined ? [] : [{ Key: o.Key }]));
     if (keys.length > 0) {
-      await client.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys, Quiet: true } }));
+      // s3proxy refuses DeleteObjects (501, for the CRC32 the SDK must send with it): one by one,
+      // last first, as its filesystem lists a directory before what is in it.
+      await client
+        .send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys, Quiet: true } }))
+        .catch(async () => {
+          for (const { Key } of [...keys].reverse()) {
+            await client.send(new DeleteObjectCommand({ Bucket: bucket, Key }));
+          }
+        });
     }
     token = page.IsTruncated === true ? page.NextContinuationToken : undefined;
   } while (token !== undefined);
