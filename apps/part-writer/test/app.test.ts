@@ -88,7 +88,7 @@ describe('part-writer app', () => {
         assert.equal(all.totalSize, BigInt(c.file.length), c.name);
         assert.equal(all.totalChunks, c.sizes.length, c.name);
         assert.equal(all.crc64nvme, crc64nvme(c.file), `${c.name}: whole-object CRC64NVME`);
-        if (c.options?.checksumMode === 'crc32c')
+        if (upload.meta.destination.checksumMode === 'crc32c')
           assert.equal(all.crc32c, crc32c(c.file), `${c.name}: CRC32C`);
         assert.equal(all.filename, 'file.bin');
         assert.equal(

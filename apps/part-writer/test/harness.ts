@@ -2,6 +2,10 @@
  * What the part-writer tests share: a test's own Kafka topics, Redis namespace and bucket; a
  * log of everything on `intake.parts`; and the assembler's last step (completing the multipart
  * upload) so a test can download the object. The stand-in for ingest is `simulated-upload.ts`.
+ *
+ * The test drive is set as for S3 (versitygw); the S3 matrix, which runs these tests against
+ * moto too, hands over what the probe found there (`S3_STORE_REPORT_ENV`), and the drive's
+ * checksum mode follows it ({@link testChecksumMode}).
  */
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -14,12 +18,13 @@ import {
 } from '@aws-sdk/client-s3';
 import { createLogger, type Logger } from '@sluice/logging';
 import { PartStateStore } from '@sluice/part-writer-core';
-import { S3ObjectStore, checksumFields } from '@sluice/storage';
+import { S3ObjectStore, checksumFields, driveSettings, type StoreReport } from '@sluice/storage';
 import { EventBackbone } from '@sluice/kafka';
-import type { PartEvent } from '@sluice/proto';
+import type { ChecksumMode, PartEvent } from '@sluice/proto';
 import { EVENT_TOPICS } from '@sluice/schema-registry';
 import { RedisStaging } from '@sluice/staging';
 import {
+  S3_STORE_REPORT_ENV,
   createBucket,
   createRedisPrefix,
   kafkaAdmin,
@@ -37,6 +42,22 @@ import type { SimulatedUpload } from './simulated-upload.ts';
 
 export const MiB = 1024 * 1024;
 export const silent: Logger = createLogger({ service: 'part-writer-test', level: 'silent' });
+
+/** The probe's findings on the store under test, when the S3 matrix gives them. */
+const storeReport = ((raw) => (raw ? (JSON.parse(raw) as StoreReport) : undefined))(
+  process.env[S3_STORE_REPORT_ENV],
+);
+
+/**
+ * The checksum mode of a test drive or upload that asks for `wanted`: `wanted`, unless the store
+ * keeps no full-object checksum of that algorithm; then the mode Sluice recommends for the store
+ * (moto: `none`).
+ */
+export function testChecksumMode(wanted: ChecksumMode): ChecksumMode {
+  if (storeReport === undefined || (wanted !== 'crc64nvme' && wanted !== 'crc32c')) return wanted;
+  const kept = storeReport.results[wanted === 'crc64nvme' ? 'crc64nvmeFullObject' : 'crc32cFullObject'];
+  return kept.kind === 'supported' ? wanted : driveSettings(storeReport).checksumMode;
+}
 
 /** Polls `check` until it holds, failing with `what` after `ms`. */
 export async function until(
@@ -164,7 +185,11 @@ export async function startApp(
     store: h.store,
     drive: (tenant, name) =>
       tenant === 't' && (name === 'd' || name === 'd-none' || name === 'd-crc32c')
-        ? { objects, checksumMode: 'crc64nvme', partSizePolicy: { kind: 'fixed', partSize: 5 * MiB } }
+        ? {
+            objects,
+            checksumMode: testChecksumMode('crc64nvme'),
+            partSizePolicy: { kind: 'fixed', partSize: 5 * MiB },
+          }
         : undefined,
     backbone: h.backbone,
     groupId: uniqueName('pw-group'),

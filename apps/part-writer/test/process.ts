@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { s3Settings, serviceUrl, uniqueName } from '@sluice/testing';
-import { MiB, type Harness } from './harness.ts';
+import { MiB, testChecksumMode, type Harness } from './harness.ts';
 
 const main = join(import.meta.dirname, '..', 'src', 'main.ts');
 
@@ -37,7 +37,7 @@ export function processEnv(
               endpoint: serviceUrl('s3'),
               region: s3.region,
               bucket: h.bucket,
-              checksumMode: 'crc64nvme',
+              checksumMode: testChecksumMode('crc64nvme'),
               partSizePolicy: { kind: 'fixed', partSize: options.partSize ?? 5 * MiB },
               credentials: { accessKeyIdEnv: 'PW_TEST_S3_KEY', secretAccessKeyEnv: 'PW_TEST_S3_SECRET' },
             },

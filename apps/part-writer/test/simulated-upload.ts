@@ -9,7 +9,7 @@ import { crc32, crc32c, crc64nvme } from '@sluice/checksums';
 import { checksumModeToWire, type ChecksumMode, type ChunkEvent } from '@sluice/proto';
 import type { ChunkRecord, UploadMeta } from '@sluice/staging';
 import { scanKeys, serviceUrl } from '@sluice/testing';
-import { MiB, type Harness } from './harness.ts';
+import { MiB, testChecksumMode, type Harness } from './harness.ts';
 
 /** How a simulated upload is set up. */
 export interface UploadOptions {
@@ -55,7 +55,7 @@ export class SimulatedUpload {
         region: 'us-east-1',
         bucket: options.bucket ?? h.bucket,
         key: `t/d/${uploadId}`,
-        checksumMode: options.checksumMode ?? 'crc64nvme',
+        checksumMode: testChecksumMode(options.checksumMode ?? 'crc64nvme'),
         partSizePolicy: { kind: 'fixed', partSize: options.partSize ?? 5 * MiB },
       },
     });

@@ -44,7 +44,15 @@ export {
   startRedisServer,
   type RedisPrefix,
 } from './redis.ts';
-export { createBucket, emptyBucket, s3Client, type TestBucket } from './s3.ts';
+export {
+  S3_STORE_REPORT_ENV,
+  createBucket,
+  createPortableBucket,
+  emptyBucket,
+  emptyBucketEach,
+  s3Client,
+  type TestBucket,
+} from './s3.ts';
 export {
   DASHBOARD_DIR,
   dashboardQueries,

@@ -7,6 +7,7 @@ import {
   AbortMultipartUploadCommand,
   CreateBucketCommand,
   DeleteBucketCommand,
+  DeleteObjectCommand,
   DeleteObjectsCommand,
   ListMultipartUploadsCommand,
   ListObjectsV2Command,
@@ -77,6 +78,66 @@ export async function emptyBucket(client: S3Client, bucket: string): Promise<voi
   } while (token !== undefined);
 
   const uploads = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket }));
+  for (const upload of uploads.Uploads ?? []) {
+    if (upload.Key === undefined || upload.UploadId === undefined) continue;
+    await client.send(
+      new AbortMultipartUploadCommand({ Bucket: bucket, Key: upload.Key, UploadId: upload.UploadId }),
+    );
+  }
+}
+
+/**
+ * The variable through which the S3 matrix (`infra/local/s3-matrix.sh`) hands a suite what the
+ * probe found on the store `SLUICE_S3_ENDPOINT` points at: the JSON of a `StoreReport`
+ * (@sluice/storage). Unset, a suite assumes a store that does what S3 does (versitygw).
+ */
+export const S3_STORE_REPORT_ENV = 'SLUICE_S3_STORE_REPORT';
+
+/**
+ * Like {@link createBucket}, for any S3-compatible store: the bucket is emptied one DeleteObject
+ * at a time ({@link emptyBucketEach}), so a store that refuses DeleteObjects leaves nothing.
+ */
+export async function createPortableBucket(
+  t: AfterHook,
+  options: { readonly prefix?: string } = {},
+): Promise<TestBucket> {
+  const client = s3Client();
+  const bucket = uniqueName(options.prefix ?? 'test')
+    .toLowerCase()
+    .replace(/[^a-z0-9-]/g, '-')
+    .slice(0, 63);
+  t.after(async () => {
+    try {
+      await emptyBucketEach(client, bucket);
+      await client.send(new DeleteBucketCommand({ Bucket: bucket }));
+    } finally {
+      client.destroy();
+    }
+  });
+  await client.send(new CreateBucketCommand({ Bucket: bucket }));
+  return { bucket, client };
+}
+
+/**
+ * Deletes every object under `prefix` one DeleteObject at a time, and aborts every multipart
+ * upload there: s3proxy refuses DeleteObjects (501, for the CRC32 checksum the SDK must send
+ * with it), which {@link emptyBucket} uses.
+ */
+export async function emptyBucketEach(client: S3Client, bucket: string, prefix = ''): Promise<void> {
+  const keys: string[] = [];
+  let token: string | undefined;
+  do {
+    const page = await client.send(
+      new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
+    );
+    for (const object of page.Contents ?? []) if (object.Key !== undefined) keys.push(object.Key);
+    token = page.IsTruncated === true ? page.NextContinuationToken : undefined;
+  } while (token !== undefined);
+  // Last first: s3proxy's filesystem lists a directory `a/` before `a/b`, and takes 10 s to give
+  // up deleting it while `a/b` is still there.
+  for (const key of keys.reverse()) await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+
+  const uploads = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: prefix }));
   for (const upload of uploads.Uploads ?? []) {
     if (upload.Key === undefined || upload.UploadId === undefined) continue;
     await client.send(
