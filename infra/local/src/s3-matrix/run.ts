@@ -1,18 +1,28 @@
 /**
  * The S3 compatibility matrix (`infra/local/s3-matrix.sh`): brings up versitygw (`s3`), moto
- * (`s3-moto`) and s3proxy (`s3proxy`), prints the probe table (probe.ts) for all three, then runs
- * the storage suite (libs/storage/test) against each store by pointing SLUICE_S3_ENDPOINT at it,
- * each run bounded by a timeout and its output kept in `<run>/s3-matrix/<store>-storage.log`.
+ * (`s3-moto`) and s3proxy (`s3proxy`), probes each (`probeStore` in @sluice/storage) and prints
+ * the findings as one table (table.ts), then for each store:
  *
- * Between the two, the assembler's `drive-check` command is run against each store twice: with a
- * drive set wrongly on purpose ({@link WRONG_DRIVE}: CRC64NVME checksums and the SDK's default
- * request checksums) and with a drive set as the probe recommends; its exit code and its result
- * lines are printed.
+ * - the assembler's `drive-check` command, twice: with a drive set wrongly on purpose
+ *   ({@link WRONG_DRIVE}: CRC64NVME checksums and the SDK's default request checksums) and with a
+ *   drive set as the probe recommends; its exit code and result lines are printed;
+ * - the storage suite (libs/storage/test), and on moto the part-writer's (apps/part-writer/test)
+ *   too ({@link SUITES_ON}), pointed at the store by SLUICE_S3_ENDPOINT and told what the probe
+ *   found there by {@link S3_STORE_REPORT_ENV} (the report's JSON), so each test that depends on
+ *   what a store does expects what this one is known to do, with the drive settings recommended
+ *   for it; the output goes to `<run>/s3-matrix/<store>-<suite>.log`;
+ * - the end-to-end upload set (e2e.ts): the whole pipeline with a drive on the store, set as the
+ *   probe recommends with fixed 5 MiB parts, and a few files that must land byte-identical and
+ *   COMPLETED; the apps' output goes to `<run>/s3-matrix/<store>-e2e.log`. It needs Redis,
+ *   Kafka, Apicurio and MySQL up: they are checked, not started.
  *
- * Exit status: 1 when versitygw's suite fails, when the right drive fails its check on versitygw
- * or the wrong one does not fail on s3proxy naming checksumMode (or any store cannot be brought
- * up or probed); the other stores' suites and checks are reported, not fatal. Services this run started are stopped at
- * the end unless `--keep`; services that were already up are left alone.
+ * Each suite and set is bounded by a timeout (`--suite-timeout`, `--e2e-timeout`); their results
+ * are printed as one table, a row per store and suite.
+ *
+ * Exit status: 0 only when every suite and upload set passes on every store, the right drive
+ * passes its check on versitygw, and the wrong one fails on s3proxy naming checksumMode; 1
+ * otherwise (or when a store cannot be brought up or probed). Services this run started are
+ * stopped at the end unless `--keep`; services that were already up are left alone.
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -22,16 +32,29 @@ import { parseArgs } from 'node:util';
 import { LOCAL_DEFAULTS, SERVICES, type ServiceName } from '@sluice/config';
 import { driveSettings, probeStore, type StoreReport } from '@sluice/storage';
 import type { Drive } from '@sluice/tenants';
-import { serviceEndpoint } from '@sluice/testing';
+import { S3_STORE_REPORT_ENV, serviceEndpoint } from '@sluice/testing';
 import { ensureUp, getStatus, localEnv, stopServices } from '../orchestrator.ts';
 import { infraPaths } from '../paths.ts';
+import { runUploadSet } from './e2e.ts';
 import { renderTable } from './table.ts';
 
-/** The stores of the matrix, versitygw first: its suite decides the exit status. */
+/** The stores of the matrix, versitygw first. */
 export const MATRIX_STORES = ['s3', 's3-moto', 's3proxy'] as const satisfies readonly ServiceName[];
 
 const ROOT = join(import.meta.dirname, '..', '..', '..', '..');
-const SUITES = { storage: 'libs/storage/test' } as const;
+const SUITES = { storage: 'libs/storage/test', 'part-writer': 'apps/part-writer/test' } as const;
+
+type MatrixStore = (typeof MATRIX_STORES)[number];
+
+/** What the part-writer suite and the upload sets need beside the stores. */
+const PIPELINE_SERVICES = ['redis', 'kafka', 'apicurio', 'mysql'] as const satisfies readonly ServiceName[];
+
+/** The suites run on each store: the part-writer's on moto too (`npm test` runs it on versitygw). */
+const SUITES_ON: Readonly<Record<MatrixStore, readonly (keyof typeof SUITES)[]>> = {
+  s3: ['storage'],
+  's3-moto': ['storage', 'part-writer'],
+  s3proxy: ['storage'],
+};
 
 /** The drive set wrongly on purpose: s3proxy refuses both settings. */
 export const WRONG_DRIVE = {
@@ -132,7 +155,7 @@ async function runCommand(
   return { code: code ?? -1, stdout };
 }
 
-/** How one suite went on one store. */
+/** How one suite (or the upload set) went on one store. */
 export interface SuiteResult {
   readonly store: string;
   readonly suite: string;
@@ -141,9 +164,11 @@ export interface SuiteResult {
   readonly fail: number;
   readonly seconds: number;
   readonly logFile: string;
+  /** What the counts do not say: each test skipped and why, each file of a set that failed. */
+  readonly notes?: readonly string[];
 }
 
-/** The suite results as a markdown table. */
+/** The suite results as a markdown table, then their notes. */
 export function renderSuites(results: readonly SuiteResult[]): string {
   return [
     '| store | suite | result | pass | fail | seconds |',
@@ -151,17 +176,23 @@ export function renderSuites(results: readonly SuiteResult[]): string {
     ...results.map(
       (r) => `| ${r.store} | ${r.suite} | ${r.outcome} | ${r.pass} | ${r.fail} | ${r.seconds.toFixed(1)} |`,
     ),
+    ...results.flatMap((r) =>
+      (r.notes ?? []).map((line) => `- ${r.store} ${r.suite}: ${line.replace(/\s+/g, ' ')}`),
+    ),
   ].join('\n');
 }
 
-/** Runs the test files of `dir` with node's runner, its S3 variables pointed at `endpoint`. */
+/**
+ * Runs the test files of `dir` with node's runner, its S3 variables pointed at the store of
+ * `report`, and the report itself in {@link S3_STORE_REPORT_ENV}.
+ */
 async function runSuite(
-  store: string,
+  report: StoreReport,
   suite: keyof typeof SUITES,
-  endpoint: string,
   logDir: string,
   timeoutMs: number,
 ): Promise<SuiteResult> {
+  const { store, endpoint } = report;
   const dir = SUITES[suite];
   const files = readdirSync(join(ROOT, dir))
     .filter((f) => f.endsWith('.test.ts'))
@@ -173,7 +204,12 @@ async function runSuite(
   const child = spawn(process.execPath, ['--test', '--test-reporter=spec', ...files], {
     cwd: ROOT,
     // localEnv drops any SLUICE_S3_* that points elsewhere, so the suite sees only this store.
-    env: { ...localEnv(process.env), [SERVICES.s3.urlEnv]: endpoint, NO_COLOR: '1' },
+    env: {
+      ...localEnv(process.env),
+      [SERVICES.s3.urlEnv]: endpoint,
+      [S3_STORE_REPORT_ENV]: JSON.stringify(report),
+      NO_COLOR: '1',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
@@ -202,6 +238,10 @@ async function runSuite(
     fail: count('fail'),
     seconds: (performance.now() - started) / 1000,
     logFile,
+    // The spec reporter marks a skipped test `﹣ <name> (<ms>ms) # <reason>`.
+    notes: [...output.matchAll(/^\s*﹣ (.+) \([\d.]+ms\) # (.+)$/gm)].map(
+      ([, test, reason]) => `skipped "${test}": ${reason}`,
+    ),
   };
 }
 
@@ -227,23 +267,30 @@ async function main(): Promise<number> {
     options: {
       keep: { type: 'boolean', default: false },
       'suite-timeout': { type: 'string', default: '600' },
+      'e2e-timeout': { type: 'string', default: '120' },
       'skip-suites': { type: 'boolean', default: false },
     },
   });
   const say = (message: string): void => void process.stderr.write(`s3-matrix: ${message}\n`);
-  const before = await getStatus({ services: MATRIX_STORES });
+  const services = values['skip-suites'] ? MATRIX_STORES : [...MATRIX_STORES, ...PIPELINE_SERVICES];
+  const before = await getStatus({ services });
   const startedHere = before.filter((s) => !s.healthy).map((s) => s.name);
   try {
     const upStarted = performance.now();
-    await ensureUp({ services: MATRIX_STORES });
-    say(`stores up in ${((performance.now() - upStarted) / 1000).toFixed(1)} s`);
+    await ensureUp({ services });
+    say(`stores and services up in ${((performance.now() - upStarted) / 1000).toFixed(1)} s`);
 
     const reports: StoreReport[] = [];
     for (const store of MATRIX_STORES) {
       const endpoint = serviceEndpoint(store, localEnv()).url;
       const probeStarted = performance.now();
       reports.push(
-        await probeStore({ store, drive: localDrive(endpoint), prefix: `s3-matrix/${randomUUID()}/` }),
+        await probeStore({
+          store,
+          drive: localDrive(endpoint),
+          prefix: `s3-matrix/${randomUUID()}/`,
+          wrongSecret: true,
+        }),
       );
       say(`${store} (${endpoint}) probed in ${((performance.now() - probeStarted) / 1000).toFixed(1)} s`);
     }
@@ -268,14 +315,23 @@ async function main(): Promise<number> {
     if (values['skip-suites']) return checkFailed ? 1 : 0;
 
     const timeoutMs = Number(values['suite-timeout']) * 1000;
+    const e2eTimeoutMs = Number(values['e2e-timeout']) * 1000;
     const results: SuiteResult[] = [];
-    for (const store of MATRIX_STORES) {
-      const endpoint = serviceEndpoint(store, localEnv()).url;
-      say(`${store}: running the storage suite (log: ${join(logDir, `${store}-storage.log`)})`);
-      results.push(await runSuite(store, 'storage', endpoint, logDir, timeoutMs));
+    for (const report of reports) {
+      const { store } = report;
+      for (const suite of SUITES_ON[store as MatrixStore]) {
+        say(`${store}: running the ${suite} suite (log: ${join(logDir, `${store}-${suite}.log`)})`);
+        results.push(await runSuite(report, suite, logDir, timeoutMs));
+      }
+      const logFile = join(logDir, `${store}-e2e.log`);
+      say(`${store}: running the end-to-end upload set (apps' log: ${logFile})`);
+      writeFileSync(logFile, '');
+      const started = performance.now();
+      const set = await runUploadSet({ report, dir: logDir, logFile, timeoutMs: e2eTimeoutMs });
+      results.push({ store, suite: 'e2e', ...set, seconds: (performance.now() - started) / 1000, logFile });
     }
     process.stdout.write(`## Suites\n\n${renderSuites(results)}\n`);
-    return checkFailed || results.some((r) => r.store === 's3' && r.outcome !== 'passed') ? 1 : 0;
+    return checkFailed || results.some((r) => r.outcome !== 'passed') ? 1 : 0;
   } finally {
     if (!values.keep && startedHere.length > 0) await stopServices({ services: startedHere, say });
   }
