@@ -40,6 +40,7 @@ import { LatencyHistogram, type LatencySummary } from './lib/latency.ts';
 import { libStorageUpload, tusUpload } from './lib/peers.ts';
 import { measure, type ProcessUsage } from './lib/proc-usage.ts';
 import { node } from './lib/processes.ts';
+import { OutcomeWatch } from './lib/outcome-watch.ts';
 import { startSluice, type SluiceStack } from './lib/sluice-stack.ts';
 import { uploadToSluice } from './lib/sluice-upload.ts';
 import { table } from './lib/stats.ts';
@@ -179,6 +180,8 @@ interface ProfileRun {
   readonly endpoint: string;
   readonly stack: SluiceStack;
   readonly sluiceClient: IntakeServiceClient;
+  /** The stack's announced outcomes. */
+  readonly outcomes: OutcomeWatch;
   /** lib-storage's client, on the profile's link. */
   readonly s3: S3Client;
   close(): Promise<void>;
@@ -219,14 +222,17 @@ async function openProfile(profile: Profile): Promise<ProfileRun> {
     credentials.createInsecure(),
     grpcOptions,
   );
+  const outcomes = await OutcomeWatch.start(`${stack.topicPrefix}intake.uploads`);
   const contender = link ? s3Client({ endpoint }) : s3;
   return {
     profile,
     endpoint,
     stack,
     sluiceClient,
+    outcomes,
     s3: contender,
     close: async () => {
+      await outcomes.close();
       sluiceClient.close();
       if (contender !== s3) contender.destroy();
       await stack.close();
@@ -278,6 +284,7 @@ async function runCell(cell: Cell, index: number, run: ProfileRun): Promise<Cell
         chunkSize: chunk,
         concurrency: cell.concurrency,
         acks,
+        outcomes: run.outcomes,
         ...(openLoopRate === undefined ? {} : { ratePerSecond: openLoopRate }),
       });
       sluiceKeys.push({ bucket: t.bucket, key: t.key });

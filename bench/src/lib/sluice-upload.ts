@@ -2,8 +2,7 @@
  * Uploads one in-memory file to a running Sluice stack over gRPC, the way a client would:
  * InitiateUpload with a fixed chunk size, UploadChunk calls in parallel, CompleteUpload, then
  * wait until the object exists in S3 (HeadObject, on `s3`: the bench's own direct client) and
- * until the upload is COMPLETED (what UploadCompleted announces; GetUploadStatus reads the
- * assembler's announced outcome).
+ * until UploadCompleted is announced on `intake.uploads` (read by the bench, see OutcomeWatch).
  *
  * Closed loop by default (each of C workers sends its next chunk when the last is acked). With
  * `ratePerSecond`, open loop: chunk i is due at start + i/rate whatever the acks do, and its
@@ -16,15 +15,13 @@ import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import {
   CompleteUploadRequest,
-  GetUploadStatusRequest,
   InitiateUploadRequest,
   UploadChunkRequest,
-  UploadStatus,
-  type GetUploadStatusResponse,
   type InitiateUploadResponse,
   type IntakeServiceClient,
 } from '@sluice/proto';
 import type { LatencyHistogram } from './latency.ts';
+import type { OutcomeWatch } from './outcome-watch.ts';
 
 /** What one upload took. */
 export interface SluiceUploadTiming {
@@ -59,6 +56,8 @@ export interface SluiceUploadOptions {
   readonly chunkSize: number;
   readonly concurrency: number;
   readonly acks: LatencyHistogram;
+  /** The stack's `intake.uploads`, followed by the bench. */
+  readonly outcomes: OutcomeWatch;
   /** Open loop: chunks per second. @default undefined (closed loop) */
   readonly ratePerSecond?: number;
   /** @default 300_000 */
@@ -118,6 +117,7 @@ export async function uploadToSluice(o: SluiceUploadOptions): Promise<SluiceUplo
     }
   };
   const t0 = performance.now();
+  const t0Wall = Date.now();
   if (o.ratePerSecond === undefined) {
     let next = 0;
     await Promise.all(
@@ -163,23 +163,17 @@ export async function uploadToSluice(o: SluiceUploadOptions): Promise<SluiceUplo
       await sleep(20);
     }
   })();
+  // The outcome comes from intake.uploads, read in this process: nothing asks the apps.
   const completed = (async (): Promise<number> => {
-    for (;;) {
-      const state = await call<GetUploadStatusRequest, GetUploadStatusResponse>(
-        o.client.getUploadStatus.bind(o.client),
-        GetUploadStatusRequest.fromPartial({ uploadId: init.uploadId }),
-        md,
-      ).catch(() => undefined);
-      const s = state?.upload?.status;
-      if (s === UploadStatus.UPLOAD_STATUS_COMPLETED) return (performance.now() - t0) / 1000;
-      if (s === UploadStatus.UPLOAD_STATUS_FAILED || s === UploadStatus.UPLOAD_STATUS_ABORTED) {
-        throw new Error(
-          `upload ${init.uploadId} ended ${s}: ${state?.upload?.errorCode} ${state?.upload?.errorMessage}`,
-        );
-      }
-      if (Date.now() > deadline) throw late('was not COMPLETED');
-      await sleep(20);
-    }
+    let timer: NodeJS.Timeout | undefined;
+    const outcome = await Promise.race([
+      o.outcomes.outcome(init.uploadId),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(late('was not announced')), Math.max(0, deadline - Date.now()));
+      }),
+    ]).finally(() => clearTimeout(timer));
+    if (outcome.failure) throw new Error(`upload ${init.uploadId} ${outcome.failure}`);
+    return (outcome.at - t0Wall) / 1000;
   })();
   const [e2eSeconds, completedSeconds] = await Promise.all([landed, completed]);
   return {
