@@ -33,13 +33,31 @@ export interface SluiceStack {
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
 
+/** Part sizes (MiB) of the drives beside `bench`, so a cell can cut parts as lib-storage does. */
+export const BENCH_PART_MIB = [5, 8, 16] as const;
+
+/** The drive whose parts are `partMiB` MiB (one of {@link BENCH_PART_MIB}). */
+export function benchDrive(partMiB: number): string {
+  if (!(BENCH_PART_MIB as readonly number[]).includes(partMiB)) {
+    throw new Error(`no bench drive has ${partMiB} MiB parts; add it to BENCH_PART_MIB`);
+  }
+  return `bench-${partMiB}mib`;
+}
+
 /**
- * Writes a tenants file with one tenant and one drive on the shared bucket, reached at
- * `endpoint` (a shaped link in front of S3, for the `wan` profile).
+ * Writes a tenants file with one tenant on the shared bucket, reached at `endpoint` (a shaped
+ * link in front of S3, for the `wan` profile): the drive `bench` with the default part size, and
+ * one drive of fixed parts for each of {@link BENCH_PART_MIB}.
  */
 export function writeTenantsFile(dir: string, apiKey: string, endpoint = s3Settings().endpoint): string {
   const s3 = s3Settings();
   const file = join(dir, 'tenants.json');
+  const drive = {
+    endpoint,
+    bucket: s3.bucket,
+    region: s3.region,
+    credentials: { accessKeyIdEnv: 'SLUICE_S3_ACCESS_KEY', secretAccessKeyEnv: 'SLUICE_S3_SECRET_KEY' },
+  };
   writeFileSync(
     file,
     JSON.stringify({
@@ -48,16 +66,12 @@ export function writeTenantsFile(dir: string, apiKey: string, endpoint = s3Setti
           name: 'bench',
           apiKeys: [{ key: apiKey }],
           drives: [
-            {
-              name: 'bench',
-              endpoint,
-              bucket: s3.bucket,
-              region: s3.region,
-              credentials: {
-                accessKeyIdEnv: 'SLUICE_S3_ACCESS_KEY',
-                secretAccessKeyEnv: 'SLUICE_S3_SECRET_KEY',
-              },
-            },
+            { name: 'bench', ...drive },
+            ...BENCH_PART_MIB.map((n) => ({
+              name: benchDrive(n),
+              ...drive,
+              partSizePolicy: { kind: 'fixed', partSize: `${n}MiB` },
+            })),
           ],
         },
       ],
