@@ -148,6 +148,7 @@ describe('toProjectionEvent', () => {
       crc64nvme: 5n,
       crc32c: 7,
       sha256: Buffer.alloc(0),
+      contentSha256: Buffer.alloc(0),
       totalChunks: 1,
       etag: '',
       versionId: '',
