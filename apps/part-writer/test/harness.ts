@@ -18,7 +18,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { createLogger, type Logger } from '@sluice/logging';
 import { PartStateStore } from '@sluice/part-writer-core';
-import { S3ObjectStore, checksumFields, driveSettings, type StoreReport } from '@sluice/storage';
+import { S3ObjectStore, checksumFields, checksumModeOn, parseStoreReport } from '@sluice/storage';
 import { EventBackbone } from '@sluice/kafka';
 import type { ChecksumMode, PartEvent } from '@sluice/proto';
 import { EVENT_TOPICS } from '@sluice/schema-registry';
@@ -44,9 +44,7 @@ export const MiB = 1024 * 1024;
 export const silent: Logger = createLogger({ service: 'part-writer-test', level: 'silent' });
 
 /** The probe's findings on the store under test, when the S3 matrix gives them. */
-const storeReport = ((raw) => (raw ? (JSON.parse(raw) as StoreReport) : undefined))(
-  process.env[S3_STORE_REPORT_ENV],
-);
+const storeReport = parseStoreReport(process.env[S3_STORE_REPORT_ENV]);
 
 /**
  * The checksum mode of a test drive or upload that asks for `wanted`: `wanted`, unless the store
@@ -54,9 +52,7 @@ const storeReport = ((raw) => (raw ? (JSON.parse(raw) as StoreReport) : undefine
  * (moto: `none`).
  */
 export function testChecksumMode(wanted: ChecksumMode): ChecksumMode {
-  if (storeReport === undefined || (wanted !== 'crc64nvme' && wanted !== 'crc32c')) return wanted;
-  const kept = storeReport.results[wanted === 'crc64nvme' ? 'crc64nvmeFullObject' : 'crc32cFullObject'];
-  return kept.kind === 'supported' ? wanted : driveSettings(storeReport).checksumMode;
+  return checksumModeOn(storeReport, wanted);
 }
 
 /** Polls `check` until it holds, failing with `what` after `ms`. */

@@ -5,6 +5,7 @@
  * assembler's `drive-check` command and the S3 matrix (infra/local) render them.
  */
 import type { Drive } from '@sluice/tenants';
+import type { ChecksumMode } from '@sluice/proto';
 
 /** The features the probe tries, in table order. */
 export const FEATURES = [
@@ -90,6 +91,34 @@ export function driveSettings(report: StoreReport): DriveSettings {
     requestChecksumCalculation: ok('sdkDefaultChecksums') ? 'WHEN_SUPPORTED' : 'WHEN_REQUIRED',
     partSizePolicy: ok('unequalParts') ? 'fixed or growing' : 'fixed',
   };
+}
+
+/**
+ * A store report from its JSON (what {@link probeStore} returns, as the S3 matrix hands it to the
+ * suites it runs); undefined for an empty value.
+ * @throws Error saying what is missing when it is not a store report
+ */
+export function parseStoreReport(json: string | undefined): StoreReport | undefined {
+  if (json === undefined || json === '') return undefined;
+  const report = JSON.parse(json) as Partial<StoreReport>;
+  const missing = FEATURES.filter((f) => report.results?.[f] === undefined);
+  if (typeof report.store !== 'string' || missing.length > 0) {
+    throw new Error(
+      `not a store report (no store name, or no ${missing.join(', ')}): give the JSON of what probeStore returns`,
+    );
+  }
+  return report as StoreReport;
+}
+
+/**
+ * The checksum mode for a drive that asks for `wanted` on the store `report` describes: `wanted`,
+ * unless the store keeps no full-object checksum of that algorithm; then the one
+ * {@link driveSettings} recommends. Without a report, `wanted`.
+ */
+export function checksumModeOn(report: StoreReport | undefined, wanted: ChecksumMode): ChecksumMode {
+  if (report === undefined || (wanted !== 'crc64nvme' && wanted !== 'crc32c')) return wanted;
+  const kept = report.results[wanted === 'crc64nvme' ? 'crc64nvmeFullObject' : 'crc32cFullObject'];
+  return kept.kind === 'supported' ? wanted : driveSettings(report).checksumMode;
 }
 
 /** One current setting that is not the recommended one, and why it matters. */

@@ -35,9 +35,11 @@ export {
   FEATURES,
   FEATURE_TITLES,
   SETTINGS,
+  checksumModeOn,
   currentSettings,
   driveSettings,
   formatOutcome,
+  parseStoreReport,
   settingDifferences,
 } from './drive-findings.ts';
 export type {

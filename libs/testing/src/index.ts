@@ -47,7 +47,6 @@ export {
 export {
   S3_STORE_REPORT_ENV,
   createBucket,
-  createPortableBucket,
   emptyBucket,
   emptyBucketEach,
   s3Client,
