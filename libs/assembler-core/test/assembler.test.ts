@@ -10,10 +10,13 @@ import {
 import { crc64nvme } from '@sluice/checksums';
 import { UploadEvent, type PartEvent } from '@sluice/proto';
 import { UnavailableError } from '@sluice/errors';
+import { formatOutcome } from '@sluice/storage';
 import { Assembler, fullObjectChecksum, outcomeEventId, partChecksum } from '../src/index.ts';
 import {
   MiB,
+  noChecksumCheck,
   record,
+  storeReport,
   sha256,
   silent,
   stageUpload,
@@ -175,6 +178,13 @@ describe('Assembler', () => {
       Buffer.from(UploadEvent.encode(a.sink.attempts[0]!).finish()),
     );
     assert.deepEqual(await uploadKeys(r, file.uploadId), []);
+    const listed = storeReport?.results.listPartsAfterComplete;
+    if (listed !== undefined && listed.kind !== 'supported') {
+      // The replay below reconciles with ListParts, which must say the completed upload is gone.
+      return t.skip(
+        `${storeReport?.store} lists a completed upload's parts (${formatOutcome(listed)}), so a replay past the outcome's TTL fails the upload there`,
+      );
+    }
     // With its outcome record gone (past its TTL), a replay derives the event again: same id, same object.
     const again = testAssembler(r, d);
     await r.redis.del(r.store.outcomeKey(file.uploadId));
@@ -193,14 +203,14 @@ describe('Assembler', () => {
     const file = await writeFile(d, { data });
     for (const e of file.partStored) await a.handle(e);
     // An earlier attempt completed it and died before announcing it…
+    const mode = d.drive.checksumMode;
     await d.store.completeMultipartUpload(
       { bucket: d.bucket, key: file.key, uploadId: file.multipartUploadId },
-      (await r.store.parts(file.uploadId)).map((p) => ({
-        partNumber: p.partNumber,
-        etag: p.etag,
-        checksum: partChecksum('crc64nvme', p)!,
-      })),
-      fullObjectChecksum('crc64nvme', { crc64nvme: crc64nvme(data), crc32c: 0, crc32: 0 }),
+      (await r.store.parts(file.uploadId)).map((p) => {
+        const checksum = partChecksum(mode, p);
+        return { partNumber: p.partNumber, etag: p.etag, ...(checksum ? { checksum } : {}) };
+      }),
+      fullObjectChecksum(mode, { crc64nvme: crc64nvme(data), crc32c: 0, crc32: 0 }),
     );
     // …and the store has forgotten the upload id, as S3 does some time after a completion.
     forgetCompletions(d);
@@ -276,6 +286,8 @@ describe('Assembler', () => {
   });
 
   it('fails the upload, and aborts its multipart upload, when the store refuses the completion', async (t) => {
+    const cannot = noChecksumCheck();
+    if (cannot) return t.skip(cannot);
     const r = await testRedis(t);
     const d = await testDrive(t);
     const a = testAssembler(r, d);
@@ -293,6 +305,8 @@ describe('Assembler', () => {
   });
 
   it('fails, and removes, an object it completed that does not match its CRC', async (t) => {
+    const cannot = noChecksumCheck();
+    if (cannot) return t.skip(cannot);
     const r = await testRedis(t);
     // In mode none nothing is sent to the store to check; the store still reports its own CRC64NVME.
     const d = await testDrive(t, { checksumMode: 'none' });

@@ -56,11 +56,22 @@ describe('Reconciler', () => {
     assert.equal(dry.knownUploads, 2);
     assert.equal((await multipartKeys(d)).length, 4, 'a dry run aborts nothing');
 
+    const listed = await d.client.send(new ListMultipartUploadsCommand({ Bucket: d.bucket, Prefix: prefix }));
+    const initiated = listed.Uploads?.find((u) => u.UploadId === orphan.UploadId)?.Initiated;
+    // moto dates every multipart upload 2010-11-10: on such a store nothing looks recent.
+    const datedRight = initiated !== undefined && Math.abs(Date.now() - initiated.getTime()) < 3_600_000;
+    if (!datedRight) t.diagnostic(`the store dates a new multipart upload ${initiated?.toISOString()}`);
     const young = await reconciler(r, d, 3_600_000).run({ dryRun: false });
-    assert.equal(young.entries.find((e) => e.uploadId === orphan.UploadId)?.action, 'kept-recent');
+    assert.equal(
+      young.entries.find((e) => e.uploadId === orphan.UploadId)?.action,
+      datedRight ? 'kept-recent' : 'aborted',
+    );
 
     const real = await reconciler(r, d, 0).run({ dryRun: false });
-    assert.equal(real.entries.find((e) => e.uploadId === orphan.UploadId)?.action, 'aborted');
+    assert.equal(
+      real.entries.find((e) => e.uploadId === orphan.UploadId)?.action,
+      datedRight ? 'aborted' : undefined,
+    );
     assert.deepEqual(await multipartKeys(d), [
       'outside/the/prefix',
       `${prefix}known-node`,

@@ -21,7 +21,11 @@ import { MemoryStaging, RedisStaging, type StagingStore } from '@sluice/staging'
 import {
   MemoryObjectStore,
   S3Clients,
+  checksumModeOn,
+  driveSettings,
+  formatOutcome,
   objectStoresOf,
+  parseStoreReport,
   type ObjectStore,
   type ObjectStores,
 } from '@sluice/storage';
@@ -29,6 +33,7 @@ import type { StreamRecord } from '@sluice/kafka';
 import type { ChecksumMode } from '@sluice/proto';
 import { parseTenants, type Drive, type Tenants } from '@sluice/tenants';
 import {
+  S3_STORE_REPORT_ENV,
   createBucket,
   createRedisPrefix,
   requireServices,
@@ -69,6 +74,23 @@ export interface TestDrive {
   readonly tenantsEnv: Record<string, string>;
 }
 
+/**
+ * What the probe found on the store under test, when the S3 matrix runs these tests against a
+ * store other than versitygw (`S3_STORE_REPORT_ENV`); undefined otherwise.
+ */
+export const storeReport = parseStoreReport(process.env[S3_STORE_REPORT_ENV]);
+
+/**
+ * Why a test that needs the store to check full-object checksums cannot run on this one, or
+ * undefined when it can.
+ */
+export function noChecksumCheck(): string | undefined {
+  const found = storeReport?.results.crc64nvmeVerified;
+  return found === undefined || found.kind === 'supported'
+    ? undefined
+    : `${storeReport?.store} does not check full-object checksums (${formatOutcome(found)}): its drives use checksumMode ${driveSettings(storeReport!).checksumMode}`;
+}
+
 export async function testDrive(
   t: TestContext,
   options: {
@@ -93,7 +115,7 @@ export async function testDrive(
             endpoint: s.endpoint,
             region: s.region,
             bucket,
-            checksumMode: options.checksumMode ?? 'crc64nvme',
+            checksumMode: checksumModeOn(storeReport, options.checksumMode ?? 'crc64nvme'),
             ...(options.keyTemplate ? { keyTemplate: options.keyTemplate } : {}),
             ...(options.readBack === undefined ? {} : { readBack: options.readBack }),
             credentials: { accessKeyIdEnv: 'TEST_S3_KEY', secretAccessKeyEnv: 'TEST_S3_SECRET' },

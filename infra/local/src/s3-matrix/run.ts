@@ -6,15 +6,17 @@
  * - the assembler's `drive-check` command, twice: with a drive set wrongly on purpose
  *   ({@link WRONG_DRIVE}: CRC64NVME checksums and the SDK's default request checksums) and with a
  *   drive set as the probe recommends; its exit code and result lines are printed;
- * - the storage suite (libs/storage/test), and on moto the part-writer's (apps/part-writer/test)
- *   too ({@link SUITES_ON}), pointed at the store by SLUICE_S3_ENDPOINT and told what the probe
+ * - the storage suite (libs/storage/test), and on moto and s3proxy the assembler's
+ *   (libs/assembler-core/test) and on moto the part-writer's (apps/part-writer/test) too
+ *   ({@link SUITES_ON}),
+ *   pointed at the store by SLUICE_S3_ENDPOINT and told what the probe
  *   found there by {@link S3_STORE_REPORT_ENV} (the report's JSON), so each test that depends on
  *   what a store does expects what this one is known to do, with the drive settings recommended
  *   for it; the output goes to `<run>/s3-matrix/<store>-<suite>.log`;
  * - the end-to-end upload set (e2e.ts): the whole pipeline with a drive on the store, set as the
  *   probe recommends with fixed 5 MiB parts, and a few files that must land byte-identical and
- *   COMPLETED; the apps' output goes to `<run>/s3-matrix/<store>-e2e.log`. It needs Redis,
- *   Kafka, Apicurio and MySQL up: they are checked, not started.
+ *   COMPLETED; the apps' output goes to `<run>/s3-matrix/<store>-e2e.log`. It and the
+ *   part-writer and assembler suites need Redis, Kafka, Apicurio and MySQL, started here when down.
  *
  * Each suite and set is bounded by a timeout (`--suite-timeout`, `--e2e-timeout`); their results
  * are printed as one table, a row per store and suite.
@@ -42,18 +44,26 @@ import { renderTable } from './table.ts';
 export const MATRIX_STORES = ['s3', 's3-moto', 's3proxy'] as const satisfies readonly ServiceName[];
 
 const ROOT = join(import.meta.dirname, '..', '..', '..', '..');
-const SUITES = { storage: 'libs/storage/test', 'part-writer': 'apps/part-writer/test' } as const;
+const SUITES = {
+  storage: 'libs/storage/test',
+  'part-writer': 'apps/part-writer/test',
+  assembler: 'libs/assembler-core/test',
+} as const;
 
 type MatrixStore = (typeof MATRIX_STORES)[number];
 
 /** What the part-writer suite and the upload sets need beside the stores. */
 const PIPELINE_SERVICES = ['redis', 'kafka', 'apicurio', 'mysql'] as const satisfies readonly ServiceName[];
 
-/** The suites run on each store: the part-writer's on moto too (`npm test` runs it on versitygw). */
+/**
+ * The suites run on each store: on versitygw the storage suite (`npm test` runs the others
+ * there); on moto all three; on s3proxy the storage and assembler suites, since the part-writer
+ * suite stalls after its first test there (not yet understood: see README).
+ */
 const SUITES_ON: Readonly<Record<MatrixStore, readonly (keyof typeof SUITES)[]>> = {
   s3: ['storage'],
-  's3-moto': ['storage', 'part-writer'],
-  s3proxy: ['storage'],
+  's3-moto': ['storage', 'part-writer', 'assembler'],
+  s3proxy: ['storage', 'assembler'],
 };
 
 /** The drive set wrongly on purpose: s3proxy refuses both settings. */
