@@ -32,9 +32,9 @@ import {
   type CompletedPart,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { crc32c, crc32cToBase64, crc64nvme, crc64nvmeToBase64 } from '@sluice/checksums';
 import type { Drive } from '@sluice/tenants';
 import { S3Clients } from './clients.ts';
+import { checksumOfBytes } from './s3-fields.ts';
 import type { Feature, Outcome, StoreReport } from './drive-findings.ts';
 
 const MiB = 1024 * 1024;
@@ -59,7 +59,7 @@ type Algorithm = 'CRC64NVME' | 'CRC32C';
 const FIELD = { CRC64NVME: 'ChecksumCRC64NVME', CRC32C: 'ChecksumCRC32C' } as const;
 
 function checksumOf(algorithm: Algorithm, bytes: Uint8Array): string {
-  return algorithm === 'CRC64NVME' ? crc64nvmeToBase64(crc64nvme(bytes)) : crc32cToBase64(crc32c(bytes));
+  return checksumOfBytes(algorithm === 'CRC64NVME' ? 'crc64nvme' : 'crc32c', bytes);
 }
 
 /** The S3 error code of a refusal (the SDK names the error after it), with the HTTP status. */

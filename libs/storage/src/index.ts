@@ -21,7 +21,7 @@ export type {
   ObjectVersionRef,
   PartToComplete,
 } from './object-store.ts';
-export { checksumFields } from './s3-fields.ts';
+export { checksumFields, checksumOfBytes } from './s3-fields.ts';
 export { S3ObjectStore, objectStoresOf } from './s3-object-store.ts';
 export type { S3ObjectStoreOptions } from './s3-object-store.ts';
 export { checkDrive, driveCheckExitCode, scratchPrefix } from './drive-check.ts';

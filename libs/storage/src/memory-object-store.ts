@@ -18,17 +18,11 @@
  * - Refusals are the errors `storageError` makes of S3's, with the same S3 codes.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import {
-  crc32,
-  crc32ToBase64,
-  crc32c,
-  crc32cToBase64,
-  crc64nvme,
-  crc64nvmeToBase64,
-} from '@sluice/checksums';
+import { crc32ToBase64, crc32cToBase64, crc64nvmeToBase64 } from '@sluice/checksums';
 import type { SluiceError } from '@sluice/errors';
 import type { ChecksumMode } from '@sluice/proto';
 import { storageError } from './errors.ts';
+import { checksumOfBytes } from './s3-fields.ts';
 import type {
   ChecksumAlgorithm,
   CompleteResult,
@@ -81,17 +75,6 @@ interface Bucket {
 
 function md5(bytes: Buffer): string {
   return createHash('md5').update(bytes).digest('hex');
-}
-
-function checksumOf(algorithm: ChecksumAlgorithm, bytes: Buffer): string {
-  switch (algorithm) {
-    case 'crc64nvme':
-      return crc64nvmeToBase64(crc64nvme(bytes));
-    case 'crc32c':
-      return crc32cToBase64(crc32c(bytes));
-    case 'crc32':
-      return crc32ToBase64(crc32(bytes));
-  }
 }
 
 function declared(mode: ChecksumMode, body: ObjectBody): string | undefined {
@@ -167,7 +150,7 @@ export class MemoryObjectStore implements ObjectStore {
         throw refused('InvalidArgument', 400, action, `part number ${partNumber} is not in 1…10000`);
       }
       const bytes = this.#bytes(target.checksumMode, body, action);
-      const checksum = upload.algorithm && checksumOf(upload.algorithm, bytes);
+      const checksum = upload.algorithm && checksumOfBytes(upload.algorithm, bytes);
       const etag = md5(bytes);
       upload.parts.set(partNumber, { bytes, etag, checksum });
       return etag;
@@ -190,7 +173,7 @@ export class MemoryObjectStore implements ObjectStore {
         bytes,
         etag,
         contentType: options.contentType ?? '',
-        checksums: mode === 'none' ? {} : { [mode]: checksumOf(mode, bytes) },
+        checksums: mode === 'none' ? {} : { [mode]: checksumOfBytes(mode, bytes) },
       });
       return { etag, versionId: '' };
     });
@@ -243,7 +226,7 @@ export class MemoryObjectStore implements ObjectStore {
         );
       }
       if (upload.algorithm) {
-        checksums[upload.algorithm] = checksumOf(upload.algorithm, bytes);
+        checksums[upload.algorithm] = checksumOfBytes(upload.algorithm, bytes);
         if (checksum && checksum.base64 !== checksums[upload.algorithm]) {
           throw refused('BadDigest', 400, action, `the ${checksum.algorithm} of the object does not match`);
         }
@@ -390,7 +373,7 @@ export class MemoryObjectStore implements ObjectStore {
       throw refused('IncompleteBody', 400, action, `${bytes.length} bytes sent of ${body.length} announced`);
     }
     const sent = declared(mode, body);
-    if (mode !== 'none' && sent !== checksumOf(mode, bytes)) {
+    if (mode !== 'none' && sent !== checksumOfBytes(mode, bytes)) {
       throw refused('BadDigest', 400, action, `the ${mode} checksum sent does not match the bytes`);
     }
     return bytes;

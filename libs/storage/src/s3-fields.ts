@@ -2,7 +2,14 @@
  * How Sluice's values map onto S3 request and answer fields: the checksum field of each
  * algorithm, and which errors mean "not there".
  */
-import { crc32ToBase64, crc32cToBase64, crc64nvmeToBase64 } from '@sluice/checksums';
+import {
+  crc32,
+  crc32ToBase64,
+  crc32c,
+  crc32cToBase64,
+  crc64nvme,
+  crc64nvmeToBase64,
+} from '@sluice/checksums';
 import type { ChecksumMode } from '@sluice/proto';
 import { s3ErrorCode } from './errors.ts';
 import type { BodyCrcs, ChecksumAlgorithm } from './object-store.ts';
@@ -16,6 +23,18 @@ export const CHECKSUM_FIELD = {
   crc32c: 'ChecksumCRC32C',
   crc32: 'ChecksumCRC32',
 } as const satisfies Record<ChecksumAlgorithm, string>;
+
+/** The checksum of `bytes` in `algorithm`, base64, as a part's or an object's field carries it. */
+export function checksumOfBytes(algorithm: ChecksumAlgorithm, bytes: Uint8Array): string {
+  switch (algorithm) {
+    case 'crc64nvme':
+      return crc64nvmeToBase64(crc64nvme(bytes));
+    case 'crc32c':
+      return crc32cToBase64(crc32c(bytes));
+    case 'crc32':
+      return crc32ToBase64(crc32(bytes));
+  }
+}
 
 /** The checksum field of a part or object for the drive's mode (none for `none`). */
 export function checksumFields(
