@@ -57,7 +57,7 @@ export function assemblerMetrics(registry: Registry): AssemblerMetrics {
     ),
     sha256Bytes: counter(
       'sluice_assembler_sha256_read_bytes_total',
-      'Bytes read back from the store to verify a client-given SHA-256',
+      'Bytes read back from the store for the whole-file SHA-256: on a readBack drive, or when the part-writer gave its hash up',
     ),
     sweeps: counter(
       'sluice_assembler_expiry_sweeps_total',
