@@ -7,7 +7,9 @@
  *
  * Encoders copy `data` once, into the message. The generated encoders copy it three times: into
  * the writer's buffer, again when `finish()` joins its pieces, and again in `Buffer.from` of the
- * result; grpc-js then copies the message once more behind its frame header.
+ * result; grpc-js then copies the message once more behind its frame header. A transport that
+ * writes the message itself takes it in pieces and copies `data` not at all
+ * ({@link uploadChunkRequestPieces}).
  *
  * Same messages, same bytes otherwise; a test holds them to the generated codecs.
  */
@@ -65,26 +67,50 @@ function lengthPrefix(writer: BinaryWriter, field: number, length: number): Bina
   return writer.uint32((field << 3) | WireType.LengthDelimited).uint32(length);
 }
 
-/** The message's encoding with `data` (field `field`, the last one written) copied once. */
-function withBytes(head: BinaryWriter, field: number, data: Uint8Array, tail?: BinaryWriter): Buffer {
-  const before = data.length === 0 ? head.finish() : lengthPrefix(head, field, data.length).finish();
-  const after = tail?.finish();
-  const out = Buffer.allocUnsafe(before.length + data.length + (after?.length ?? 0));
-  out.set(before, 0);
-  out.set(data, before.length);
-  if (after) out.set(after, before.length + data.length);
+/**
+ * A message whose `data` (field `field`, the last one written) is kept apart: the encoding is
+ * `head`, then `data` itself, then `tail`. A transport can send the three as they are, and
+ * `data` is never copied.
+ */
+export interface MessagePieces {
+  readonly head: Uint8Array;
+  readonly data: Uint8Array;
+  readonly tail: Uint8Array;
+}
+
+const NO_BYTES = new Uint8Array(0);
+
+function pieces(head: BinaryWriter, field: number, data: Uint8Array, tail?: BinaryWriter): MessagePieces {
+  return {
+    head: data.length === 0 ? head.finish() : lengthPrefix(head, field, data.length).finish(),
+    data,
+    tail: tail?.finish() ?? NO_BYTES,
+  };
+}
+
+/** The pieces joined: `data` copied once. */
+function joined({ head, data, tail }: MessagePieces): Buffer {
+  const out = Buffer.allocUnsafe(head.length + data.length + tail.length);
+  out.set(head, 0);
+  out.set(data, head.length);
+  out.set(tail, head.length + data.length);
   return out;
 }
 
-/** UploadChunkRequest as the generated encoder writes it, `data` copied once. */
-export function encodeUploadChunkRequest(message: UploadChunkRequest): Buffer {
+/** UploadChunkRequest as the generated encoder writes it, in pieces around `data`. */
+export function uploadChunkRequestPieces(message: UploadChunkRequest): MessagePieces {
   const head = new BinaryWriter();
   if (message.uploadId !== '') head.uint32(10).string(message.uploadId);
   if (message.chunkNumber !== 0) head.uint32(16).uint32(message.chunkNumber);
   const tail = new BinaryWriter();
   if (message.sha256 !== '') tail.uint32(34).string(message.sha256);
   if (message.force) tail.uint32(40).bool(message.force);
-  return withBytes(head, 3, message.data, tail);
+  return pieces(head, 3, message.data, tail);
+}
+
+/** UploadChunkRequest as the generated encoder writes it, `data` copied once. */
+export function encodeUploadChunkRequest(message: UploadChunkRequest): Buffer {
+  return joined(uploadChunkRequestPieces(message));
 }
 
 /** UploadChunkStreamRequest as the generated encoder writes it, a data frame copied once. */
@@ -92,7 +118,7 @@ export function encodeUploadChunkStreamRequest(message: UploadChunkStreamRequest
   // A header, or an empty data frame (a oneof writes its field even when empty): as generated.
   if (message.frame?.$case !== 'data' || message.frame.value.length === 0)
     return Buffer.from(UploadChunkStreamRequest.encode(message).finish());
-  return withBytes(new BinaryWriter(), 2, message.frame.value);
+  return joined(pieces(new BinaryWriter(), 2, message.frame.value));
 }
 
 /**

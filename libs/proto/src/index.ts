@@ -16,6 +16,8 @@ export {
   decodeUploadChunkStreamRequest,
   encodeUploadChunkRequest,
   encodeUploadChunkStreamRequest,
+  uploadChunkRequestPieces,
+  type MessagePieces,
 } from './chunk-codec.ts';
 export {
   CHECKSUM_MODES,
