@@ -11,6 +11,13 @@ import { SluiceClient, type SluiceClientOptions } from './sluice-client.ts';
 import type { UploadSource } from './chunk-source.ts';
 import { upload, type UploadOptions, type UploadResult } from './uploader.ts';
 
+export {
+  ChunkChannel,
+  type ChunkCall,
+  type ChunkCallback,
+  type ChunkChannelOptions,
+  type ChunkChannelTls,
+} from './chunk-channel.ts';
 export { openSource, type ChunkSource, type UploadSource } from './chunk-source.ts';
 export { ERROR_CODE_METADATA, PUSHBACK_METADATA, fromServiceError, pushbackMs } from './grpc-errors.ts';
 export { Limiter } from './limiter.ts';

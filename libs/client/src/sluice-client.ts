@@ -32,6 +32,7 @@ import {
 import { traceHeadersOf } from '@sluice/telemetry';
 import { cancelled, fromServiceError, isServiceError } from './grpc-errors.ts';
 import { sendChunkStream } from './chunk-stream.ts';
+import { ChunkChannel, type ChunkCall } from './chunk-channel.ts';
 
 /** Where ingest-api listens when nothing else is said. */
 export const DEFAULT_SERVER = '127.0.0.1:50051';
@@ -58,8 +59,15 @@ export interface SluiceClientOptions {
    * opened again. The server sends the state at least every 10 s. @default 35000
    */
   readonly watchIdleTimeoutMs?: number;
-  /** Extra grpc-js channel options. */
+  /** Extra grpc-js channel options (for every call but unary UploadChunk on `http2`). */
   readonly channelOptions?: ChannelOptions;
+  /**
+   * How unary UploadChunk calls go out. `http2`: gRPC written onto node:http2 with no copy of
+   * the chunk (see ChunkChannel), on a connection of its own; `grpc-js`: through grpc-js like
+   * every other call, which copies each chunk twice but honours `channelOptions` (proxies,
+   * keepalive, a shared subchannel pool). The bytes on the wire are the same. @default 'http2'
+   */
+  readonly chunkTransport?: 'http2' | 'grpc-js';
 }
 
 /** What InitiateUpload takes; only the drive is required. */
@@ -120,6 +128,7 @@ export class SluiceClient {
   /** `host:port` this client talks to. */
   readonly server: string;
   readonly #grpc: IntakeServiceClient;
+  readonly #chunks: ChunkChannel | undefined;
   readonly #auth: Metadata;
   readonly #connectTimeoutMs: number;
   readonly #callTimeoutMs: number;
@@ -139,6 +148,8 @@ export class SluiceClient {
       'grpc.max_receive_message_length': 16 * 1024 * 1024,
       ...options.channelOptions,
     });
+    this.#chunks =
+      options.chunkTransport === 'grpc-js' ? undefined : new ChunkChannel(this.server, { tls: options.tls });
   }
 
   /**
@@ -229,9 +240,14 @@ export class SluiceClient {
       force: options.force ?? false,
     });
     options.onSent?.(data.length);
-    const res = await this.#unary<UploadChunkResponse>(what, options.signal, (md, opts, cb) =>
-      this.#grpc.uploadChunk(req, md, opts, cb),
-    );
+    const chunks = this.#chunks;
+    const res = chunks
+      ? await this.#chunkCall(what, options.signal, (md, deadline, cb) =>
+          chunks.uploadChunk(req, md, { deadline }, cb),
+        )
+      : await this.#unary<UploadChunkResponse>(what, options.signal, (md, opts, cb) =>
+          this.#grpc.uploadChunk(req, md, opts, cb),
+        );
     return {
       chunkNumber: res.chunkNumber,
       size: Number(res.size),
@@ -321,9 +337,10 @@ export class SluiceClient {
     }
   }
 
-  /** Closes the connection; calls still running fail. */
+  /** Closes the connections; calls still running fail. */
   close(): void {
     this.#grpc.close();
+    this.#chunks?.close();
   }
 
   /** The API key, and the caller's trace context when it has one, so the upload's trace continues it. */
@@ -354,6 +371,25 @@ export class SluiceClient {
         call = start(this.#metadata(), { deadline: Date.now() + this.#callTimeoutMs }, done);
         return call;
       },
+      () => call?.cancel(),
+    );
+  }
+
+  /** A unary UploadChunk on the chunk channel, settled like {@link #unary}'s calls. */
+  #chunkCall(
+    what: string,
+    signal: AbortSignal | undefined,
+    start: (
+      md: Metadata,
+      deadline: number,
+      callback: (err: ServiceError | null, res?: UploadChunkResponse) => void,
+    ) => ChunkCall,
+  ): Promise<UploadChunkResponse> {
+    let call: ChunkCall | undefined;
+    return this.#settle<UploadChunkResponse>(
+      what,
+      signal,
+      (done) => (call = start(this.#metadata(), Date.now() + this.#callTimeoutMs, done)),
       () => call?.cancel(),
     );
   }

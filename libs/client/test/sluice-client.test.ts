@@ -54,6 +54,25 @@ describe('SluiceClient', { timeout: 120_000 }, () => {
     assert.equal(await h.client.complete(uploadId, 2, ''), UploadStatus.UPLOAD_STATUS_SEALED);
   });
 
+  it('sends unary chunks alike on either transport', async () => {
+    const { uploadId } = await h.client.initiate({ drive: 'docs' });
+    const viaGrpcJs = new SluiceClient({ server: h.server, apiKey: KEYS.acme, chunkTransport: 'grpc-js' });
+    try {
+      const data = randomBytes(2 * MiB + 5);
+      const a = await h.client.uploadChunk(uploadId, 0, data, { stream: false });
+      const b = await viaGrpcJs.uploadChunk(uploadId, 0, data, { stream: false });
+      assert.deepEqual({ ...b, duplicate: false }, a);
+      assert.equal(b.duplicate, true, 'the same bytes, whichever way they came');
+      const c = await viaGrpcJs.uploadChunk(uploadId, 1, randomBytes(1000), { stream: false });
+      assert.equal(c.duplicate, false);
+      await assert.rejects(h.client.uploadChunk(uploadId, 1, randomBytes(1000), { stream: false }), {
+        code: 'CHUNK_CONFLICT',
+      });
+    } finally {
+      viaGrpcJs.close();
+    }
+  });
+
   it('stops a call when its signal fires', async () => {
     const { uploadId } = await h.client.initiate({ drive: 'docs' });
     const stop = new AbortController();
