@@ -23,6 +23,7 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { credentials } from '@grpc/grpc-js';
 import { DeleteObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { ChunkChannel } from '@sluice/client';
 import { IntakeServiceChunkClient, type IntakeServiceClient } from '@sluice/proto';
 import {
   createLink,
@@ -180,6 +181,8 @@ interface ProfileRun {
   readonly endpoint: string;
   readonly stack: SluiceStack;
   readonly sluiceClient: IntakeServiceClient;
+  /** The stack's chunk channel, as @sluice/client sends unary chunks. */
+  readonly chunks: ChunkChannel;
   /** The stack's announced outcomes. */
   readonly outcomes: OutcomeWatch;
   /** lib-storage's client, on the profile's link. */
@@ -222,6 +225,7 @@ async function openProfile(profile: Profile): Promise<ProfileRun> {
     credentials.createInsecure(),
     grpcOptions,
   );
+  const chunks = new ChunkChannel(stack.grpcAddress);
   const outcomes = await OutcomeWatch.start(`${stack.topicPrefix}intake.uploads`);
   const contender = link ? s3Client({ endpoint }) : s3;
   return {
@@ -229,11 +233,13 @@ async function openProfile(profile: Profile): Promise<ProfileRun> {
     endpoint,
     stack,
     sluiceClient,
+    chunks,
     outcomes,
     s3: contender,
     close: async () => {
       await outcomes.close();
       sluiceClient.close();
+      chunks.close();
       if (contender !== s3) contender.destroy();
       await stack.close();
       await link?.remove();
@@ -257,7 +263,7 @@ const where = (r: { readonly profile: Profile; readonly cell: Cell }): string =>
   `${r.profile} ${label(r.cell)}`;
 
 async function runCell(cell: Cell, index: number, run: ProfileRun): Promise<CellResult> {
-  const { stack, sluiceClient } = run;
+  const { stack, sluiceClient, chunks } = run;
   const chunk = cell.chunkMiB * MiB;
   const files = Array.from({ length: cell.files }, () => randomBytes(cell.fileMiB * MiB));
   const bytes = files.length * cell.fileMiB * MiB;
@@ -277,6 +283,7 @@ async function runCell(cell: Cell, index: number, run: ProfileRun): Promise<Cell
     for (const data of files) {
       const t = await uploadToSluice({
         client: sluiceClient,
+        chunks,
         apiKey: stack.apiKey,
         // Parts of lib-storage's size (its floor is 5 MiB), so both send the same requests to S3.
         drive: benchDrive(Math.max(5, cell.chunkMiB)),

@@ -1,6 +1,7 @@
 /**
- * Uploads one in-memory file to a running Sluice stack over gRPC, the way a client would:
- * InitiateUpload with a fixed chunk size, UploadChunk calls in parallel, CompleteUpload, then
+ * Uploads one in-memory file to a running Sluice stack over gRPC, the way @sluice/client does:
+ * InitiateUpload with a fixed chunk size, UploadChunk calls in parallel on the client's chunk
+ * channel (gRPC on node:http2, no copy of the chunk), CompleteUpload, then
  * wait until the object exists in S3 (HeadObject, on `s3`: the bench's own direct client) and
  * until UploadCompleted is announced on `intake.uploads` (read by the bench, see OutcomeWatch).
  *
@@ -20,6 +21,7 @@ import {
   type InitiateUploadResponse,
   type IntakeServiceClient,
 } from '@sluice/proto';
+import type { ChunkChannel } from '@sluice/client';
 import type { LatencyHistogram } from './latency.ts';
 import type { OutcomeWatch } from './outcome-watch.ts';
 
@@ -49,6 +51,8 @@ export interface SluiceUploadTiming {
 /** How to upload. */
 export interface SluiceUploadOptions {
   readonly client: IntakeServiceClient;
+  /** Where chunks go: the transport @sluice/client sends unary chunks on. */
+  readonly chunks: ChunkChannel;
   readonly apiKey: string;
   readonly drive: string;
   readonly s3: S3Client;
@@ -101,7 +105,8 @@ export async function uploadToSluice(o: SluiceUploadOptions): Promise<SluiceUplo
     for (;;) {
       try {
         await call(
-          o.client.uploadChunk.bind(o.client),
+          (req: UploadChunkRequest, meta: Metadata, cb: Parameters<ChunkChannel['uploadChunk']>[3]) =>
+            o.chunks.uploadChunk(req, meta, {}, cb),
           UploadChunkRequest.fromPartial({ uploadId: init.uploadId, chunkNumber: n, data }),
           md,
         );
