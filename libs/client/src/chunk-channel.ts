@@ -77,7 +77,7 @@ function serviceError(code: Status, details: string, metadata = new Metadata()):
 /** The status a `grpc-status` header names; UNKNOWN for one that names none. */
 function grpcStatus(value: string | string[] | undefined): Status {
   const code = Number(value);
-  return Number.isInteger(code) && Status[code] !== undefined ? (code) : Status.UNKNOWN;
+  return Number.isInteger(code) && Status[code] !== undefined ? code : Status.UNKNOWN;
 }
 
 /** `grpc-message` is percent-encoded; a malformed one is kept as sent. */
@@ -220,13 +220,7 @@ export class ChunkChannel {
       if (ending !== undefined) {
         const code = grpcStatus(ending['grpc-status']);
         if (code !== Status.OK) {
-          answer(
-            serviceError(
-              code,
-              grpcMessage(ending['grpc-message']),
-              Metadata.fromHttp2Headers(ending),
-            ),
-          );
+          answer(serviceError(code, grpcMessage(ending['grpc-message']), Metadata.fromHttp2Headers(ending)));
           return;
         }
         const decoded = decodeAnswer(Buffer.concat(body));

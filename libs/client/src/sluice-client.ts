@@ -65,7 +65,8 @@ export interface SluiceClientOptions {
    * How unary UploadChunk calls go out. `http2`: gRPC written onto node:http2 with no copy of
    * the chunk (see ChunkChannel), on a connection of its own; `grpc-js`: through grpc-js like
    * every other call, which copies each chunk twice but honours `channelOptions` (proxies,
-   * keepalive, a shared subchannel pool). The bytes on the wire are the same. @default 'http2'
+   * keepalive, a shared subchannel pool). The bytes on the wire are the same.
+   * @default 'http2' for a `host:port` server, 'grpc-js' for any other target
    */
   readonly chunkTransport?: 'http2' | 'grpc-js';
 }
@@ -127,6 +128,8 @@ export interface ListOptions {
 export class SluiceClient {
   /** `host:port` this client talks to. */
   readonly server: string;
+  /** How unary UploadChunk calls go out (see {@link SluiceClientOptions.chunkTransport}). */
+  readonly chunkTransport: 'http2' | 'grpc-js';
   readonly #grpc: IntakeServiceClient;
   readonly #chunks: ChunkChannel | undefined;
   readonly #auth: Metadata;
@@ -148,8 +151,8 @@ export class SluiceClient {
       'grpc.max_receive_message_length': 16 * 1024 * 1024,
       ...options.channelOptions,
     });
-    this.#chunks =
-      options.chunkTransport === 'grpc-js' ? undefined : new ChunkChannel(this.server, { tls: options.tls });
+    this.#chunks = chunkChannel(this.server, options);
+    this.chunkTransport = this.#chunks ? 'http2' : 'grpc-js';
   }
 
   /**
@@ -427,6 +430,20 @@ export class SluiceClient {
         }
       });
     });
+  }
+}
+
+/**
+ * The chunk channel the options ask for. Left to its default, a server that is not `host:port`
+ * (a `dns:` or `unix:` target, which only grpc-js resolves) sends its chunks through grpc-js.
+ */
+function chunkChannel(server: string, options: SluiceClientOptions): ChunkChannel | undefined {
+  if (options.chunkTransport === 'grpc-js') return undefined;
+  try {
+    return new ChunkChannel(server, { tls: options.tls });
+  } catch (err) {
+    if (options.chunkTransport === 'http2') throw err;
+    return undefined;
   }
 }
 

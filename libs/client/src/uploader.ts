@@ -16,6 +16,7 @@ const MiB = 1024 * 1024;
 export const UPLOAD_DEFAULTS = Object.freeze({
   chunkSize: 8 * MiB,
   concurrency: 8,
+  /** Through grpc-js; on the chunk channel, the server's unary limit. */
   streamAboveBytes: MiB,
 });
 
@@ -62,9 +63,11 @@ export interface UploadOptions {
   readonly onRetry?: (notice: RetryNotice) => void;
   readonly retry?: RetryOptions;
   /**
-   * Chunks larger than this go through UploadChunkStream in ~1 MiB frames (faster on
-   * grpc-js than one large message, and required above the server's unary limit).
-   * @default 1 MiB
+   * Chunks larger than this go through UploadChunkStream in ~1 MiB frames (required above the
+   * server's unary limit). On the client's default chunk channel one message costs the least, so
+   * every chunk the server takes as one goes as one. Through grpc-js
+   * (`chunkTransport: 'grpc-js'`), ~1 MiB frames move faster than one large message.
+   * @default the server's unary limit; 1 MiB through grpc-js
    */
   readonly streamAboveBytes?: number;
   /** Send each chunk's SHA-256 for the server to verify (costs a hash per byte). @default false */
@@ -151,7 +154,11 @@ async function run(
   const stop = new AbortController();
   const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
   const unaryMax = plan.maxUnaryChunkBytes > 0 ? plan.maxUnaryChunkBytes : 4 * MiB;
-  const streamAbove = Math.min(options.streamAboveBytes ?? UPLOAD_DEFAULTS.streamAboveBytes, unaryMax);
+  const streamAbove = Math.min(
+    options.streamAboveBytes ??
+      (client.chunkTransport === 'http2' ? unaryMax : UPLOAD_DEFAULTS.streamAboveBytes),
+    unaryMax,
+  );
   const hash = createHash('sha256');
   const tasks: Promise<void>[] = [];
   let failure: unknown;

@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import type { SluiceError } from '@sluice/errors';
-import { upload, UploadStatus, type RetryNotice, type UploadProgress } from '../src/index.ts';
-import { stagedBytes, startIngest, suiteCleanup, type IngestServer } from './ingest-server.ts';
+import { SluiceClient, upload, UploadStatus, type RetryNotice, type UploadProgress } from '../src/index.ts';
+import { KEYS, stagedBytes, startIngest, suiteCleanup, type IngestServer } from './ingest-server.ts';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -106,6 +106,33 @@ describe('upload', { timeout: 120_000 }, () => {
       (await h.staging.getUpload((await upload(h.client, path, { drive: 'docs' })).uploadId))?.filename,
       'seven.bin',
     );
+  });
+
+  it('sends chunks the server takes whole as one message on the chunk channel, streamed through grpc-js', async () => {
+    const handled = (method: string) => h.metric('grpc_server_handled_total', { grpc_method: method });
+    const data = randomBytes(3 * (MiB + MiB / 2));
+    const viaGrpcJs = new SluiceClient({ server: h.server, apiKey: KEYS.acme, chunkTransport: 'grpc-js' });
+    try {
+      for (const [client, unary, streamed] of [
+        [h.client, 3, 0],
+        [viaGrpcJs, 0, 3],
+      ] as const) {
+        assert.equal(client.chunkTransport, client === h.client ? 'http2' : 'grpc-js');
+        const before = [await handled('UploadChunk'), await handled('UploadChunkStream')];
+        const result = await upload(client, data, { drive: 'docs', chunkSize: MiB + MiB / 2 });
+        await assertSealedWith(h, result.uploadId, data, 3);
+        assert.deepEqual(
+          [
+            (await handled('UploadChunk')) - (before[0] ?? 0),
+            (await handled('UploadChunkStream')) - (before[1] ?? 0),
+          ],
+          [unary, streamed],
+          '1.5 MiB chunks, under the 2 MiB unary limit',
+        );
+      }
+    } finally {
+      viaGrpcJs.close();
+    }
   });
 
   it('stops on its AbortSignal, then resumes sending only the chunks the upload lacks', async () => {
