@@ -4,8 +4,11 @@ import { copyFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { promisify } from 'node:util';
+import { createPool } from 'mysql2/promise';
 import { SluiceClient } from '@sluice/client';
+import { migrate } from '@sluice/projection';
 import {
+  createDatabase,
   eventTopicPrefix,
   freePort,
   makeTlsFiles,
@@ -37,6 +40,21 @@ async function tlsIngest(t: TestContext, tls: Record<string, string>): Promise<s
   });
   await waitFor(`http://127.0.0.1:${http}/readyz`, app.exited);
   return `127.0.0.1:${grpc}`;
+}
+
+/**
+ * A migrated projection database of the test's own, so calls answered from the projection
+ * (ListUploads) do not depend on another test having migrated the shared one first.
+ */
+async function projectionDatabase(t: TestContext): Promise<string> {
+  const db = await createDatabase(t, { prefix: 'tls' });
+  const pool = createPool({ uri: db.url, connectionLimit: 1, timezone: 'Z' });
+  try {
+    await migrate(pool);
+  } finally {
+    await pool.end();
+  }
+  return db.url;
 }
 
 /** Initiates an upload over a fresh connection; the error code when it cannot. */
@@ -92,6 +110,8 @@ describe('ingest-api over TLS', { timeout: 120_000 }, () => {
       SLUICE_INGEST_TLS_CERT: files.serverCert,
       SLUICE_INGEST_TLS_KEY: files.serverKey,
       SLUICE_INGEST_TLS_CLIENT_CA: files.ca,
+      // The CLI below lists uploads, which ingest reads from the projection.
+      SLUICE_DATABASE_URL: await projectionDatabase(t),
     });
     assert.equal(await initiate(server, trusting(files, true)), 'ok');
     assert.equal(await initiate(server, trusting(files)), 'SERVER_UNAVAILABLE', 'no client certificate');
