@@ -1,10 +1,8 @@
 import {
   credentials as grpcCredentials,
   Metadata,
-  type CallOptions,
   type ChannelCredentials,
   type ChannelOptions,
-  type ClientUnaryCall,
   type ServiceError,
 } from '@grpc/grpc-js';
 import { SluiceError, UnavailableError } from '@sluice/errors';
@@ -32,7 +30,7 @@ import {
 import { traceHeadersOf } from '@sluice/telemetry';
 import { cancelled, fromServiceError, isServiceError } from './grpc-errors.ts';
 import { sendChunkStream } from './chunk-stream.ts';
-import { ChunkChannel, type ChunkCall } from './chunk-channel.ts';
+import { ChunkChannel } from './chunk-channel.ts';
 
 /** Where ingest-api listens when nothing else is said. */
 export const DEFAULT_SERVER = '127.0.0.1:50051';
@@ -245,8 +243,8 @@ export class SluiceClient {
     options.onSent?.(data.length);
     const chunks = this.#chunks;
     const res = chunks
-      ? await this.#chunkCall(what, options.signal, (md, deadline, cb) =>
-          chunks.uploadChunk(req, md, { deadline }, cb),
+      ? await this.#unary<UploadChunkResponse>(what, options.signal, (md, opts, cb) =>
+          chunks.uploadChunk(req, md, opts, cb),
         )
       : await this.#unary<UploadChunkResponse>(what, options.signal, (md, opts, cb) =>
           this.#grpc.uploadChunk(req, md, opts, cb),
@@ -357,42 +355,24 @@ export class SluiceClient {
     return metadata;
   }
 
+  /**
+   * One unary call, through grpc-js or the chunk channel (both take a deadline in ms since the
+   * epoch and return something cancellable), with the call timeout and the caller's signal.
+   */
   #unary<Res>(
     what: string,
     signal: AbortSignal | undefined,
     start: (
       md: Metadata,
-      options: Partial<CallOptions>,
+      options: { deadline: number },
       callback: (err: ServiceError | null, res?: Res) => void,
-    ) => ClientUnaryCall,
+    ) => { cancel(): void },
   ): Promise<Res> {
-    let call: ClientUnaryCall | undefined;
+    let call: { cancel(): void } | undefined;
     return this.#settle<Res>(
       what,
       signal,
-      (done) => {
-        call = start(this.#metadata(), { deadline: Date.now() + this.#callTimeoutMs }, done);
-        return call;
-      },
-      () => call?.cancel(),
-    );
-  }
-
-  /** A unary UploadChunk on the chunk channel, settled like {@link #unary}'s calls. */
-  #chunkCall(
-    what: string,
-    signal: AbortSignal | undefined,
-    start: (
-      md: Metadata,
-      deadline: number,
-      callback: (err: ServiceError | null, res?: UploadChunkResponse) => void,
-    ) => ChunkCall,
-  ): Promise<UploadChunkResponse> {
-    let call: ChunkCall | undefined;
-    return this.#settle<UploadChunkResponse>(
-      what,
-      signal,
-      (done) => (call = start(this.#metadata(), Date.now() + this.#callTimeoutMs, done)),
+      (done) => (call = start(this.#metadata(), { deadline: Date.now() + this.#callTimeoutMs }, done)),
       () => call?.cancel(),
     );
   }
