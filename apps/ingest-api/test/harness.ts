@@ -101,6 +101,8 @@ export async function startIngest(
     projected?: ProjectedUploads;
     /** Limits of tenant acme. @default none */
     acmeLimits?: TenantLimits;
+    /** Hashes the chunks; closed with the harness. @default one thread */
+    checksums?: ChecksumPool;
   } = {},
 ): Promise<Harness> {
   await requireServices(['redis', 'kafka', 'apicurio']);
@@ -119,7 +121,7 @@ export async function startIngest(
   });
   t.after(() => backbone.close());
   // One hashing thread; chunks under 256 KiB are hashed inline, so tests cover both paths.
-  const checksums = new ChecksumPool({ threads: 1 });
+  const checksums = options.checksums ?? new ChecksumPool({ threads: 1 });
   t.after(() => checksums.close());
   const app = buildApp({
     logger,

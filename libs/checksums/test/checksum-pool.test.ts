@@ -172,6 +172,84 @@ describe('ChecksumPool', () => {
     assert.equal(workers.length, 2, 'a new thread took over');
   });
 
+  it('moves bytes to a thread and back without copying them, in order with copied ones', async (t) => {
+    const p = pool(t, 1);
+    const random = new SeededRandom(41);
+    const [first, moved, last] = [random.bytes(700_000), random.bytes(3_000_000), random.bytes(500_000)];
+    // Memory of its own, as grpc-js gives a received message.
+    const own = Buffer.from(new ArrayBuffer(moved.length + 5)).subarray(5);
+    moved.copy(own);
+    const memory = own.buffer;
+    const session = p.session(ALL);
+    session.update(first);
+    const back = session.updateMoved(own);
+    assert.equal(own.length, 0, 'the bytes are away: their view reads empty');
+    assert.equal(session.backlog, first.length + moved.length);
+    session.update(last);
+    const returned = await back;
+    assert.ok(returned.equals(moved), 'the same bytes came back');
+    assert.equal(returned.byteOffset, 5);
+    assert.equal(returned.buffer.byteLength, moved.length + 5);
+    assert.notEqual(returned.buffer, memory, 'on the memory transferred back, not a copy kept here');
+    assert.deepEqual(
+      await session.digest(),
+      new ChunkDigest({ algorithms: ALL }).update(Buffer.concat([first, moved, last])).digest(),
+    );
+  });
+
+  it('keeps bytes in place where they cannot move: no threads, a small chunk, shared memory', async (t) => {
+    const data = new SeededRandom(42).bytes(100_000);
+    const expected = new ChunkDigest({ algorithms: ALL }).update(data).digest();
+    const shared = Buffer.from(new SharedArrayBuffer(data.length));
+    data.copy(shared);
+    const sessions = [
+      pool(t, 0).session(ALL),
+      new ChecksumPool({ threads: 1 }).session(ALL, data.length),
+      pool(t, 1).session(ALL),
+    ];
+    for (const [i, session] of sessions.entries()) {
+      const bytes = i === 2 ? shared : Buffer.from(data);
+      assert.equal(await session.updateMoved(bytes), bytes, `session ${i}`);
+      assert.equal(bytes.length, data.length);
+      assert.deepEqual(await session.digest(), expected, `session ${i}`);
+    }
+  });
+
+  it('hands back bytes still queued when their session is cancelled', async (t) => {
+    // An arena of one slot: the move waits behind a copied update until the slot is free.
+    const p = new ChecksumPool({ threads: 1, minOffloadBytes: 0, arenaBytes: 1 << 20, slotSize: 1 << 20 });
+    t.after(() => p.close());
+    const random = new SeededRandom(43);
+    const session = p.session(ALL);
+    session.update(random.bytes(3 << 20));
+    const data = random.bytes(2_000_000);
+    const own = Buffer.from(new ArrayBuffer(data.length));
+    data.copy(own);
+    const back = session.updateMoved(own);
+    session.cancel();
+    const returned = await back;
+    assert.equal(returned, own, 'never sent: the same view, untouched');
+    assert.ok(returned.equals(data));
+  });
+
+  it('fails a move whose thread stops while it holds the bytes', async (t) => {
+    const workers: Worker[] = [];
+    const onWorker = (worker: Worker): number => workers.push(worker);
+    process.on('worker', onWorker);
+    t.after(() => process.off('worker', onWorker));
+    const p = pool(t, 1);
+    await p.start();
+    const session = p.session(ALL);
+    session.update(new SeededRandom(44).bytes(32 * 1024 * 1024));
+    const back = session.updateMoved(Buffer.from(new ArrayBuffer(16 * 1024 * 1024)));
+    back.catch(() => undefined);
+    const digest = session.digest();
+    digest.catch(() => undefined);
+    await workers[0]?.terminate();
+    await assert.rejects(back, { code: 'CHECKSUMS_UNAVAILABLE', retriable: true });
+    await assert.rejects(digest, { code: 'CHECKSUMS_UNAVAILABLE', retriable: true });
+  });
+
   it('starts its threads and checks them before the first chunk', async (t) => {
     const p = pool(t, 2);
     await p.start();

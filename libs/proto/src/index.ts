@@ -16,6 +16,7 @@ export {
   decodeUploadChunkStreamRequest,
   encodeUploadChunkRequest,
   encodeUploadChunkStreamRequest,
+  ownsMessageMemory,
   uploadChunkRequestPieces,
   type MessagePieces,
 } from './chunk-codec.ts';
