@@ -86,12 +86,29 @@ const matrix = (files: number[], chunks: number[], conc: number[]): Cell[] =>
       conc.map((concurrency) => ({ fileMiB, chunkMiB, concurrency, files: filesFor(fileMiB) })),
     ),
   );
-const CELLS: Cell[] = quick ? matrix([16], [4], [4]) : matrix([16, 128], [4, 8], [4, 8]);
+const ALL_CELLS: Cell[] = quick ? matrix([16], [4], [4]) : matrix([16, 128], [4, 8], [4, 8]);
 /** 16 MiB chunks one at a time: the ACK figure the project tracks (`ack_p95_ms_16mib_c1`). */
 const ACK_CELL: Cell = { fileMiB: quick ? 64 : 128, chunkMiB: 16, concurrency: 1, files: 4 };
+const label = (c: Cell): string => `${c.fileMiB}M/${c.chunkMiB}M/c${c.concurrency}`;
+// `--cells 128M/8M/c8,...` runs only the cells named, to look at one closely; the ratios of a
+// cell not run are left out of the results.
+const onlyCells = flag('--cells')
+  ?.split(',')
+  .map((c) => c.trim())
+  .filter((c) => c !== '');
+const unknownCell = onlyCells?.find((c) => ![...ALL_CELLS, ACK_CELL].some((cell) => label(cell) === c));
+if (unknownCell !== undefined || onlyCells?.length === 0) {
+  process.stderr.write(
+    `--cells: ${unknownCell === undefined ? 'name at least one cell' : `no cell ${unknownCell}`}; ` +
+      `cells${quick ? ' (quick)' : ''}: ${[...ALL_CELLS, ACK_CELL].map(label).join(', ')}\n`,
+  );
+  process.exit(2);
+}
+const CELLS = onlyCells ? ALL_CELLS.filter((c) => onlyCells.includes(label(c))) : ALL_CELLS;
+const runAckCell = onlyCells === undefined || onlyCells.includes(label(ACK_CELL));
 const HEADLINE = quick
-  ? CELLS[0]
-  : CELLS.find((c) => c.fileMiB === 128 && c.chunkMiB === 8 && c.concurrency === 8);
+  ? ALL_CELLS[0]
+  : ALL_CELLS.find((c) => c.fileMiB === 128 && c.chunkMiB === 8 && c.concurrency === 8);
 
 interface CellResult {
   readonly profile: Profile;
@@ -258,7 +275,6 @@ async function measureIdle(run: ProfileRun): Promise<void> {
 const sluiceKeys: { bucket: string; key: string }[] = [];
 const results: CellResult[] = [];
 
-const label = (c: Cell): string => `${c.fileMiB}M/${c.chunkMiB}M/c${c.concurrency}`;
 const where = (r: { readonly profile: Profile; readonly cell: Cell }): string =>
   `${r.profile} ${label(r.cell)}`;
 
@@ -398,16 +414,24 @@ try {
     try {
       if (Number.isNaN(idleCpuPerSecond)) await measureIdle(run);
       // The ACK cell measures ingest, which no S3 link changes: local only.
-      const cells = profile === 'local' ? [...CELLS, ACK_CELL] : CELLS;
+      const cells = profile === 'local' && runAckCell ? [...CELLS, ACK_CELL] : CELLS;
       for (const [i, cell] of cells.entries()) {
         try {
+          process.stderr.write(`  ${profile} ${label(cell)}: running\n`);
           const r = await runCell(cell, i, run);
           results.push(r);
           process.stderr.write(
             `  ${where(r)} ×${cell.files}: sluice e2e ${r.sluice_e2e_mbps.toFixed(0)} MB/s (ingest ${r.ingest_mbps.toFixed(0)}), ` +
               `client done ${r.sluice_seal_s.toFixed(2)} s, completed ${r.sluice_completed_s.toFixed(2)} s, ` +
               `lib-storage ${r.libstorage_s.toFixed(2)} s (${r.libstorage_mbps.toFixed(0)} MB/s), tus ${r.tus_mbps.toFixed(0)} MB/s, ` +
-              `ack p95 ${r.ack.p95.toFixed(1)} ms\n`,
+              `ack p95 ${r.ack.p95.toFixed(1)} ms\n` +
+              `    CPU s (of which kernel): ${r.apps
+                .map(
+                  (a) =>
+                    `${a.name} ${a.cpuSeconds.toFixed(2)}` +
+                    (a.systemCpuSeconds === undefined ? '' : ` (${a.systemCpuSeconds.toFixed(2)})`),
+                )
+                .join(', ')}; lib-storage ${r.libstorage_cpu_s.toFixed(2)}\n`,
           );
         } catch (err) {
           failures.push(`${profile} ${label(cell)}: ${(err as Error).message}`);

@@ -7,12 +7,18 @@ import { readFileSync, writeFileSync } from 'node:fs';
 
 const TICKS_PER_SECOND = 100;
 
-/** utime + stime of `pid`, in seconds. */
-export function cpuSeconds(pid: number): number {
+/** utime + stime of `pid`, and stime alone (the kernel's share: sockets, copies, faults), in seconds. */
+export function cpuTimes(pid: number): { total: number; system: number } {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   // The command name may hold spaces and parentheses; fields count from after the last ')'.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+  const [user, system] = [Number(fields[11]), Number(fields[12])];
+  return { total: (user + system) / TICKS_PER_SECOND, system: system / TICKS_PER_SECOND };
+}
+
+/** utime + stime of `pid`, in seconds. */
+export function cpuSeconds(pid: number): number {
+  return cpuTimes(pid).total;
 }
 
 /** VmHWM of `pid`, in bytes. */
@@ -35,6 +41,8 @@ export function resetPeak(pid: number): void {
 export interface ProcessUsage {
   readonly name: string;
   readonly cpuSeconds: number;
+  /** Of cpuSeconds, the time in the kernel; absent where not measured. */
+  readonly systemCpuSeconds?: number;
   readonly peakRssMiB: number;
 }
 
@@ -42,14 +50,18 @@ export interface ProcessUsage {
 export function measure(processes: readonly { name: string; pid: number }[]): { finish(): ProcessUsage[] } {
   const start = processes.map((p) => {
     resetPeak(p.pid);
-    return cpuSeconds(p.pid);
+    return cpuTimes(p.pid);
   });
   return {
     finish: () =>
-      processes.map((p, i) => ({
-        name: p.name,
-        cpuSeconds: cpuSeconds(p.pid) - (start[i] ?? 0),
-        peakRssMiB: peakRssBytes(p.pid) / 1024 ** 2,
-      })),
+      processes.map((p, i) => {
+        const now = cpuTimes(p.pid);
+        return {
+          name: p.name,
+          cpuSeconds: now.total - (start[i]?.total ?? 0),
+          systemCpuSeconds: now.system - (start[i]?.system ?? 0),
+          peakRssMiB: peakRssBytes(p.pid) / 1024 ** 2,
+        };
+      }),
   };
 }
