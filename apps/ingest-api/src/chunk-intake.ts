@@ -1,4 +1,6 @@
 import {
+  crc32cToBase64,
+  parseCrc32c,
   parseSha256,
   type ChecksumAlgorithm,
   type ChecksumPool,
@@ -47,6 +49,8 @@ export interface ChunkHeader {
   readonly chunkNumber: number;
   /** Hex or base64 SHA-256 of the bytes; '' when the client sends none. */
   readonly sha256: string;
+  /** Base64 (as S3 writes it) or hex CRC32C of the bytes; '' or absent when the client sends none. */
+  readonly crc32c?: string;
   readonly force: boolean;
   /** Bytes the stream will carry; 0 when unknown (unary: the data's length). */
   readonly size: number;
@@ -155,7 +159,10 @@ export class ChunkIntake {
         `chunk ${chunkNumber} is ${header.size} bytes; the largest chunk is ${d.limits.maxChunkBytes} bytes: send smaller chunks`,
       );
     }
-    const expected = header.sha256 ? parseSha256(header.sha256).toString('hex') : '';
+    const expected: Expected = {
+      sha256: header.sha256 ? parseSha256(header.sha256).toString('hex') : '',
+      ...(header.crc32c ? { crc32c: parseCrc32c(header.crc32c) } : {}),
+    };
     await this.#pace(tenant);
     const meta = await uploadOf(d.staging, tenant, uploadId, d.projected);
     requireOpen(meta);
@@ -165,7 +172,7 @@ export class ChunkIntake {
       );
     }
     const existing = await d.staging.getChunk(uploadId, chunkNumber);
-    if (existing && !header.force && expected && expected !== existing.sha256) {
+    if (existing && !header.force && expected.sha256 && expected.sha256 !== existing.sha256) {
       throw conflict(meta, chunkNumber);
     }
     if (existing && header.force && header.size > 0 && header.size !== existing.size) {
@@ -255,12 +262,19 @@ function sizeChange(meta: UploadMeta, existing: ChunkRecord, size: number): Conf
   );
 }
 
-function algorithmsFor(meta: UploadMeta): ChecksumAlgorithm[] {
+/** Checksums the client sent with a chunk, to verify: a SHA-256 in hex ('' for none), a CRC32C. */
+interface Expected {
+  readonly sha256: string;
+  readonly crc32c?: number;
+}
+
+function algorithmsFor(meta: UploadMeta, expected: Expected): ChecksumAlgorithm[] {
   const mode = meta.destination.checksumMode;
   return [
     'sha256',
     'crc64nvme',
-    ...(mode === 'crc32c' ? (['crc32c'] as const) : mode === 'crc32' ? (['crc32'] as const) : []),
+    ...(mode === 'crc32c' || expected.crc32c !== undefined ? (['crc32c'] as const) : []),
+    ...(mode === 'crc32' ? (['crc32'] as const) : []),
   ];
 }
 
@@ -268,7 +282,7 @@ class Receiver implements ChunkReceiver {
   readonly #d: ChunkIntakeDeps;
   readonly #meta: UploadMeta;
   readonly #header: ChunkHeader;
-  readonly #expected: string;
+  readonly #expected: Expected;
   readonly #existing: ChunkRecord | undefined;
   readonly #digest: ChecksumSession<ChecksumAlgorithm>;
   /** Where the bytes are staged; none when the chunk exists and is not forced (only hashed). */
@@ -293,7 +307,7 @@ class Receiver implements ChunkReceiver {
     d: ChunkIntakeDeps,
     meta: UploadMeta,
     header: ChunkHeader,
-    expected: string,
+    expected: Expected,
     existing: ChunkRecord | undefined,
     budgets: readonly BudgetLimit[],
   ) {
@@ -303,7 +317,7 @@ class Receiver implements ChunkReceiver {
     this.#header = header;
     this.#expected = expected;
     this.#existing = existing;
-    this.#digest = d.checksums.session(algorithmsFor(meta), header.size);
+    this.#digest = d.checksums.session(algorithmsFor(meta, expected), header.size);
     this.#span = startUploadSpan(meta, `stage chunk ${header.chunkNumber}`, {
       'sluice.chunk_number': header.chunkNumber,
       'sluice.chunk_bytes': header.size,
@@ -528,10 +542,17 @@ class Receiver implements ChunkReceiver {
       crc32?: number;
     };
     const sha256 = sums.sha256.toString('hex');
-    if (this.#expected && this.#expected !== sha256) {
+    const expected = this.#expected;
+    const mismatch =
+      expected.sha256 && expected.sha256 !== sha256
+        ? `SHA-256 ${sha256}, not the ${expected.sha256}`
+        : expected.crc32c !== undefined && expected.crc32c !== sums.crc32c
+          ? `CRC32C ${crc32cToBase64(sums.crc32c ?? 0)}, not the ${crc32cToBase64(expected.crc32c)}`
+          : undefined;
+    if (mismatch) {
       d.metrics.refused.inc({ code: 'CHECKSUM_MISMATCH' });
       throw new InvalidArgumentError(
-        `chunk ${chunkNumber} of upload ${uploadId} arrived with SHA-256 ${sha256}, not the ${this.#expected} sent with it: ` +
+        `chunk ${chunkNumber} of upload ${uploadId} arrived with ${mismatch} sent with it: ` +
           'nothing was stored; send the chunk again',
         { code: 'CHECKSUM_MISMATCH' },
       );
@@ -557,7 +578,8 @@ class Receiver implements ChunkReceiver {
         size: sums.size,
         sha256,
         crc64nvme: sums.crc64nvme.toString(),
-        crc32c: sums.crc32c ?? 0,
+        // Recorded for the drives that store it; one the client sent only to be checked is not.
+        crc32c: this.#meta.destination.checksumMode === 'crc32c' ? (sums.crc32c ?? 0) : 0,
         crc32: sums.crc32 ?? 0,
         generation: existing ? existing.generation + 1 : 0,
       },

@@ -144,6 +144,7 @@ export function intakeHandlers(d: IntakeHandlersDeps): IntakeServiceServer {
           uploadId: req.uploadId,
           chunkNumber: req.chunkNumber,
           sha256: req.sha256,
+          crc32c: req.crc32c,
           force: req.force,
           size: req.data.length,
         },
@@ -177,6 +178,7 @@ export function intakeHandlers(d: IntakeHandlersDeps): IntakeServiceServer {
                 uploadId: h.uploadId,
                 chunkNumber: h.chunkNumber,
                 sha256: h.sha256,
+                crc32c: h.crc32c,
                 force: h.force,
                 size: toNumber(h.size, 'size'),
               });

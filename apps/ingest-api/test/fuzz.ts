@@ -295,6 +295,7 @@ export async function fuzz(options: FuzzOptions): Promise<FuzzReport> {
             chunkNumber: chunkNumber(),
             sha256: sha(bytes),
             force: false,
+            crc32c: '',
             size: BigInt(declared),
           },
         },

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { status, type Metadata } from '@grpc/grpc-js';
-import { ChecksumPool, type ChecksumAlgorithm } from '@sluice/checksums';
+import { status, type Metadata, type ServiceError } from '@grpc/grpc-js';
+import { ChecksumPool, crc32c, crc32cToBase64, type ChecksumAlgorithm } from '@sluice/checksums';
 import type { InitiateUploadRequest, IntakeServiceClient, UploadChunkRequest } from '@sluice/proto';
 import { startIngest, type Harness } from './harness.ts';
 
@@ -33,19 +33,29 @@ function streamed(
   uploadId: string,
   chunkNumber: number,
   data: Buffer,
+  crc32c = '',
 ) {
-  return new Promise<{ err: Error | null; res?: { duplicate: boolean; sha256: string } }>((resolve) => {
-    const s = client.uploadChunkStream(md, (err, res) => resolve({ err, res }));
-    s.write({
-      frame: {
-        $case: 'header',
-        value: { uploadId, chunkNumber, size: BigInt(data.length), sha256: sha(data), force: false },
-      },
-    });
-    for (let o = 0; o < data.length; o += MiB)
-      s.write({ frame: { $case: 'data', value: data.subarray(o, o + MiB) } });
-    s.end();
-  });
+  return new Promise<{ err: ServiceError | null; res?: { duplicate: boolean; sha256: string } }>(
+    (resolve) => {
+      const s = client.uploadChunkStream(md, (err, res) => resolve({ err, res }));
+      s.write({
+        frame: {
+          $case: 'header',
+          value: {
+            uploadId,
+            chunkNumber,
+            size: BigInt(data.length),
+            sha256: sha(data),
+            force: false,
+            crc32c,
+          },
+        },
+      });
+      for (let o = 0; o < data.length; o += MiB)
+        s.write({ frame: { $case: 'data', value: data.subarray(o, o + MiB) } });
+      s.end();
+    },
+  );
 }
 
 async function stagedBytes(h: Harness, uploadId: string, chunk: number): Promise<Buffer> {
@@ -175,6 +185,40 @@ describe('ingest-api intake', { timeout: 120_000 }, () => {
       sha256: createHash('sha256').update(data).digest('base64'),
     });
     assert.equal(ok.err, null);
+  });
+
+  it('verifies a CRC32C sent with a chunk, in base64 or hex, unary or streamed', async (t) => {
+    const h = await startIngest(t);
+    const up = await initiate(h);
+    const data = randomBytes(3 * MiB + 1);
+    const right = crc32cToBase64(crc32c(data));
+    const wrong = crc32cToBase64((crc32c(data) ^ 1) >>> 0);
+    for (const send of [
+      () => unary(h, up.uploadId, 0, data, { crc32c: wrong }),
+      () => streamed(h.client, h.auth(), up.uploadId, 0, data, wrong),
+    ]) {
+      const { err } = await send();
+      assert.equal(err?.code, status.INVALID_ARGUMENT);
+      assert.equal(err.metadata.get('sluice-error-code')[0], 'CHECKSUM_MISMATCH');
+      assert.match(
+        err.details,
+        new RegExp(`CRC32C ${right.replaceAll('+', '\\+')}, not the ${wrong.replaceAll('+', '\\+')}`),
+      );
+      assert.match(err.details, /nothing was stored; send the chunk again/);
+    }
+    assert.equal(await h.staging.getChunk(up.uploadId, 0), undefined);
+    assert.deepEqual(await h.staging.redis.keys(`${h.staging.keys.segmentPrefix(up.uploadId, 0, '*')}`), []);
+    const malformed = await unary(h, up.uploadId, 0, data, { crc32c: 'not-a-crc' });
+    assert.equal(malformed.err?.code, status.INVALID_ARGUMENT);
+    assert.match(malformed.err.details, /crc32c must be a CRC32C as base64 of its 4 big-endian bytes/);
+
+    assert.equal((await unary(h, up.uploadId, 0, data, { crc32c: right })).err, null);
+    const hex = crc32c(data).toString(16).padStart(8, '0');
+    assert.equal((await streamed(h.client, h.auth(), up.uploadId, 1, data, hex)).err, null);
+    assert.ok((await stagedBytes(h, up.uploadId, 0)).equals(data));
+    assert.ok((await stagedBytes(h, up.uploadId, 1)).equals(data));
+    // Checked, not recorded: this drive keeps CRC64/NVME, not CRC32C.
+    assert.equal((await h.staging.getChunk(up.uploadId, 0))?.crc32c, 0);
   });
 
   it('refuses different bytes without force, and a forced change of size', async (t) => {

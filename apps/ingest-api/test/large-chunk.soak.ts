@@ -99,7 +99,7 @@ it(
       stream.write({
         frame: {
           $case: 'header',
-          value: { uploadId, chunkNumber: 0, size: BigInt(SIZE), sha256: '', force: false },
+          value: { uploadId, chunkNumber: 0, size: BigInt(SIZE), sha256: '', force: false, crc32c: '' },
         },
       });
       let i = 0;

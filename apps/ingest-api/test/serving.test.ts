@@ -141,7 +141,14 @@ describe('ingest-api serving state', () => {
     const header: UploadChunkStreamRequest = {
       frame: {
         $case: 'header',
-        value: { uploadId: h.uploadId, chunkNumber: 0, sha256, force: false, size: BigInt(data.length) },
+        value: {
+          uploadId: h.uploadId,
+          chunkNumber: 0,
+          sha256,
+          force: false,
+          crc32c: '',
+          size: BigInt(data.length),
+        },
       },
     };
     stream.write(header);

@@ -45,7 +45,7 @@ function stream(h: Harness, uploadId: string, md: Metadata): Promise<ServiceErro
     call.write({
       frame: {
         $case: 'header',
-        value: { uploadId, chunkNumber: 1, size: BigInt(data.length), sha256: '', force: false },
+        value: { uploadId, chunkNumber: 1, size: BigInt(data.length), sha256: '', force: false, crc32c: '' },
       },
     });
     call.write({ frame: { $case: 'data', value: data } });

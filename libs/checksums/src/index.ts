@@ -14,6 +14,7 @@ export { Crc32c, crc32c } from './crc32c.ts';
 export { Crc64Nvme, crc64nvme } from './crc64-nvme.ts';
 export type { CrcOptions } from './crc64-nvme.ts';
 export { ChecksumFormatError } from './errors.ts';
+export { parseCrc32c } from './parse-crc32c.ts';
 export { parseSha256 } from './parse-sha256.ts';
 export {
   S3_CHECKSUM_HEADERS,

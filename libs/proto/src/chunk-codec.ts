@@ -69,7 +69,14 @@ export function ownsMessageMemory(data: Uint8Array): boolean {
 export function decodeUploadChunkRequest(input: Uint8Array): UploadChunkRequest {
   noteSoleMessage(input);
   const reader = new BinaryReader(input);
-  const message: UploadChunkRequest = { uploadId: '', chunkNumber: 0, data: EMPTY, sha256: '', force: false };
+  const message: UploadChunkRequest = {
+    uploadId: '',
+    chunkNumber: 0,
+    data: EMPTY,
+    sha256: '',
+    force: false,
+    crc32c: '',
+  };
   while (reader.pos < reader.len) {
     const [field, wireType] = reader.tag();
     if (field === 1 && wireType === WireType.LengthDelimited) message.uploadId = reader.string();
@@ -77,6 +84,7 @@ export function decodeUploadChunkRequest(input: Uint8Array): UploadChunkRequest 
     else if (field === 3 && wireType === WireType.LengthDelimited) message.data = view(reader.bytes());
     else if (field === 4 && wireType === WireType.LengthDelimited) message.sha256 = reader.string();
     else if (field === 5 && wireType === WireType.Varint) message.force = reader.bool();
+    else if (field === 6 && wireType === WireType.LengthDelimited) message.crc32c = reader.string();
     else reader.skip(wireType, field);
   }
   return message;
@@ -142,6 +150,7 @@ export function uploadChunkRequestPieces(message: UploadChunkRequest): MessagePi
   const tail = new BinaryWriter();
   if (message.sha256 !== '') tail.uint32(34).string(message.sha256);
   if (message.force) tail.uint32(40).bool(message.force);
+  if (message.crc32c !== '') tail.uint32(50).string(message.crc32c);
   return pieces(head, 3, message.data, tail);
 }
 

@@ -40,6 +40,7 @@ function randomChunkRequest(i: number): UploadChunkRequest {
     data: randomBytes(i % 4 === 0 ? 0 : (i * 7919) % 70_000),
     sha256: i % 3 === 0 ? '' : randomBytes(32).toString('hex'),
     force: i % 2 === 0,
+    crc32c: i % 4 === 1 ? '' : randomBytes(4).toString('base64'),
   };
 }
 
@@ -77,6 +78,7 @@ describe('zero-copy chunk decoders', () => {
             size: 5n * 1024n ** 3n,
             sha256: 'ab'.repeat(32),
             force: true,
+            crc32c: 'AAAAAA==',
           },
         },
       },
@@ -106,6 +108,7 @@ describe('zero-copy chunk decoders', () => {
       data: randomBytes(64 * 1024),
       sha256: '',
       force: false,
+      crc32c: '',
     });
     const header = Buffer.from([0, 0, 0, 0, 0]);
     header.writeUInt32BE(message.length, 1);
@@ -125,6 +128,7 @@ describe('zero-copy chunk decoders', () => {
       data: randomBytes(100),
       sha256: '',
       force: false,
+      crc32c: '',
     });
     const pooled = Buffer.from(small);
     assert.ok(pooled.buffer.byteLength > pooled.length, 'from the pool');
@@ -175,7 +179,7 @@ describe('single-copy chunk encoders', () => {
       {
         frame: {
           $case: 'header',
-          value: { uploadId: 'u', chunkNumber: 4, size: 9n, sha256: '', force: true },
+          value: { uploadId: 'u', chunkNumber: 4, size: 9n, sha256: '', force: true, crc32c: '' },
         },
       },
     ];
