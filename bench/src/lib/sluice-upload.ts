@@ -9,7 +9,6 @@
  * `ratePerSecond`, open loop: chunk i is due at start + i/rate whatever the acks do, and its
  * latency counts from when it was due, so a stalled server cannot hide its own queueing.
  */
-import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { performance } from 'node:perf_hooks';
 import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
@@ -21,6 +20,7 @@ import {
   type InitiateUploadResponse,
   type IntakeServiceClient,
 } from '@sluice/proto';
+import { crc32c as crc32cOf, crc32cToBase64 } from '@sluice/checksums';
 import type { ChunkChannel } from '@sluice/client';
 import type { LatencyHistogram } from './latency.ts';
 import type { OutcomeWatch } from './outcome-watch.ts';
@@ -88,7 +88,6 @@ export async function uploadToSluice(o: SluiceUploadOptions): Promise<SluiceUplo
   md.set('authorization', `Bearer ${o.apiKey}`);
   const total = Math.max(1, Math.ceil(o.data.length / o.chunkSize));
   const cpuAtStart = process.cpuUsage();
-  const sha256 = createHash('sha256').update(o.data).digest('hex');
   const init = await call<InitiateUploadRequest, InitiateUploadResponse>(
     o.client.initiateUpload.bind(o.client),
     InitiateUploadRequest.fromPartial({
@@ -102,12 +101,14 @@ export async function uploadToSluice(o: SluiceUploadOptions): Promise<SluiceUplo
   let retries = 0;
   const sendChunk = async (n: number, due: number): Promise<void> => {
     const data = o.data.subarray(n * o.chunkSize, Math.min(o.data.length, (n + 1) * o.chunkSize));
+    const crc32c = crc32cToBase64(crc32cOf(data));
     for (;;) {
       try {
         await call(
           (req: UploadChunkRequest, meta: Metadata, cb: Parameters<ChunkChannel['uploadChunk']>[3]) =>
             o.chunks.uploadChunk(req, meta, {}, cb),
-          UploadChunkRequest.fromPartial({ uploadId: init.uploadId, chunkNumber: n, data }),
+          // Each chunk with its CRC32C and no whole-file SHA-256, as @sluice/client sends by default.
+          UploadChunkRequest.fromPartial({ uploadId: init.uploadId, chunkNumber: n, data, crc32c }),
           md,
         );
         o.acks.record(performance.now() - due);
@@ -147,7 +148,7 @@ export async function uploadToSluice(o: SluiceUploadOptions): Promise<SluiceUplo
   const ingestSeconds = (performance.now() - t0) / 1000;
   await call(
     o.client.completeUpload.bind(o.client),
-    CompleteUploadRequest.fromPartial({ uploadId: init.uploadId, totalChunks: total, sha256 }),
+    CompleteUploadRequest.fromPartial({ uploadId: init.uploadId, totalChunks: total }),
     md,
   );
   const sealSeconds = (performance.now() - t0) / 1000;

@@ -101,6 +101,8 @@ export interface SendChunkOptions {
   readonly stream: boolean;
   /** Hex SHA-256 for the server to verify; '' sends none. */
   readonly sha256?: string;
+  /** CRC32C for the server to verify, base64 as S3 writes it; '' sends none. */
+  readonly crc32c?: string;
   /** Replace a chunk staged with other bytes. */
   readonly force?: boolean;
   readonly signal?: AbortSignal;
@@ -218,6 +220,7 @@ export class SluiceClient {
               size: BigInt(data.length),
               sha256: options.sha256 ?? '',
               force: options.force ?? false,
+              crc32c: options.crc32c ?? '',
             },
             data,
             done,
@@ -239,6 +242,7 @@ export class SluiceClient {
       data,
       sha256: options.sha256 ?? '',
       force: options.force ?? false,
+      crc32c: options.crc32c ?? '',
     });
     options.onSent?.(data.length);
     const chunks = this.#chunks;

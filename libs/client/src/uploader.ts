@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { crc32c as crc32cOf, crc32cToBase64 } from '@sluice/checksums';
 import { InternalError, InvalidArgumentError, toSluiceError, type SluiceError } from '@sluice/errors';
 import { UploadStatus, type UploadState } from '@sluice/proto';
 import { openSource, type ChunkSource, type UploadSource } from './chunk-source.ts';
@@ -70,8 +71,19 @@ export interface UploadOptions {
    * @default the server's unary limit; 1 MiB through grpc-js
    */
   readonly streamAboveBytes?: number;
-  /** Send each chunk's SHA-256 for the server to verify (costs a hash per byte). @default false */
+  /**
+   * Send each chunk's SHA-256 for the server to verify (costs a hash per byte). Every chunk
+   * carries its CRC32C for the server to verify either way. @default false
+   */
   readonly chunkChecksums?: boolean;
+  /**
+   * Compute the whole source's SHA-256 while reading it and send it at seal: the server then
+   * refuses to complete unless the object it lands has that SHA-256. It costs a hash of every
+   * byte (about 0.9 CPU s per GiB on a 2-core Xeon with SHA extensions, where the rest of the
+   * client costs about 0.6). Without it each chunk is still checked by its CRC32C, and the
+   * server computes the whole-file SHA-256 itself for UploadCompleted. @default false
+   */
+  readonly wholeFileSha256?: boolean;
 }
 
 /** The upload as it stands before its chunks are sent. */
@@ -89,7 +101,7 @@ export interface StartedUpload {
 export interface UploadResult extends StartedUpload {
   /** Bytes of the source. */
   readonly size: number;
-  /** Hex SHA-256 of the whole source, sent at seal. */
+  /** Hex SHA-256 of the whole source, sent at seal; '' unless `wholeFileSha256` was set. */
   readonly sha256: string;
   readonly totalChunks: number;
   /** Chunks this run sent (duplicates the server already had included). */
@@ -103,8 +115,9 @@ export interface UploadResult extends StartedUpload {
 }
 
 /**
- * Uploads one source: initiate (or resume), send chunks in parallel with retries, seal with
- * the whole-file SHA-256 computed while reading, and optionally wait for the final status.
+ * Uploads one source: initiate (or resume), send chunks in parallel with retries, each with its
+ * CRC32C, seal (with the whole-file SHA-256 computed while reading, when asked), and optionally
+ * wait for the final status.
  * The source is read once, in order; at most `concurrency` chunks are held at a time.
  */
 export async function upload(
@@ -159,7 +172,7 @@ async function run(
       (client.chunkTransport === 'http2' ? unaryMax : UPLOAD_DEFAULTS.streamAboveBytes),
     unaryMax,
   );
-  const hash = createHash('sha256');
+  const hash = options.wholeFileSha256 ? createHash('sha256') : undefined;
   const tasks: Promise<void>[] = [];
   let failure: unknown;
   let count = 0;
@@ -169,6 +182,7 @@ async function run(
 
   const send = async (n: number, data: Buffer): Promise<void> => {
     const sha256 = options.chunkChecksums ? createHash('sha256').update(data).digest('hex') : '';
+    const crc32c = crc32cToBase64(crc32cOf(data));
     let heldBack = false;
     const ack = await withRetry(
       `UploadChunk ${n} of upload ${uploadId}`,
@@ -178,6 +192,7 @@ async function run(
           return await client.uploadChunk(uploadId, n, data, {
             stream: data.length > streamAbove,
             sha256,
+            crc32c,
             signal,
             onSent: (bytes) => {
               onWire += bytes;
@@ -220,7 +235,7 @@ async function run(
           `upload ${uploadId} would need more than ${plan.maxChunks} chunks: use a larger chunk size`,
         );
       }
-      // A sealed upload has every chunk: none is sent again, the source is only hashed.
+      // A sealed upload has every chunk: none is sent again, the source is only read (and hashed).
       const skip = plan.sealed !== undefined || plan.staged.numbers.has(count);
       const release = skip ? undefined : await limiter.acquire(signal);
       let data: Buffer | undefined;
@@ -234,7 +249,7 @@ async function run(
         release?.();
         break;
       }
-      hash.update(data);
+      hash?.update(data);
       size += data.length;
       progress.add({ bytesRead: data.length });
       if (skip) {
@@ -267,7 +282,7 @@ async function run(
     ? plan.sealed.totalChunks !== count
     : resumedBytes !== plan.staged.bytes || [...plan.staged.numbers].some((n) => n >= count);
   if (mismatch) throw notThisSource(uploadId, plan.started.chunkSize);
-  const sha256 = hash.digest('hex');
+  const sha256 = hash?.digest('hex') ?? '';
   let status = plan.sealed?.status ?? UploadStatus.UPLOAD_STATUS_SEALED;
   if (!plan.sealed) {
     progress.update({ phase: 'sealing' });

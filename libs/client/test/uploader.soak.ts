@@ -53,6 +53,7 @@ describe('upload of a large stream', { timeout: 600_000 }, () => {
       drive: 'docs',
       chunkSize: CHUNK,
       concurrency: 8,
+      wholeFileSha256: true,
       onStarted: (u) => void (uploadId = u.uploadId),
       onProgress: () => {
         peak = Math.max(peak, process.memoryUsage().arrayBuffers - base);

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
+import { crc32c, crc32cToBase64 } from '@sluice/checksums';
 import type { SluiceError } from '@sluice/errors';
 import { SluiceClient, upload, UploadStatus, type RetryNotice, type UploadProgress } from '../src/index.ts';
 import { KEYS, stagedBytes, startIngest, suiteCleanup, type IngestServer } from './ingest-server.ts';
@@ -27,11 +28,16 @@ async function assertSealedWith(
   uploadId: string,
   data: Buffer,
   chunks: number,
+  wholeFileSha256 = false,
 ): Promise<void> {
   const meta = await h.staging.getUpload(uploadId);
   assert.equal(meta?.status, 'sealed');
   assert.equal(meta.totalChunks, chunks);
-  assert.equal(meta.sha256, sha(data), 'sealed with the whole-file SHA-256');
+  assert.equal(
+    meta.sha256,
+    wholeFileSha256 ? sha(data) : '',
+    'sealed with the whole-file SHA-256 when asked',
+  );
   assert.ok((await stagedBytes(h.staging, uploadId)).equals(data), 'staged bytes are the source bytes');
 }
 
@@ -49,7 +55,7 @@ describe('upload', { timeout: 120_000 }, () => {
     await cleanup.run();
   });
 
-  it('stages a file, a buffer, a stream and an empty source byte for byte, sealed with their SHA-256', async () => {
+  it('stages a file, a buffer, a stream and an empty source byte for byte, sealed with their SHA-256 when asked', async () => {
     const file = randomBytes(7 * MiB + 5);
     const path = join(dir, 'seven.bin');
     await writeFile(path, file);
@@ -63,14 +69,23 @@ describe('upload', { timeout: 120_000 }, () => {
         chunkSize: 3 * MiB,
         streamAboveBytes: 64 * MiB,
         chunks: 3,
+        wholeFileSha256: true,
       },
-      { source: buffer, data: buffer, chunkSize: 256 * KiB, streamAboveBytes: undefined, chunks: 5 },
+      {
+        source: buffer,
+        data: buffer,
+        chunkSize: 256 * KiB,
+        streamAboveBytes: undefined,
+        chunks: 5,
+        wholeFileSha256: false,
+      },
       {
         source: Readable.from(pieces(stream)),
         data: stream,
         chunkSize: MiB,
         streamAboveBytes: undefined,
         chunks: 4,
+        wholeFileSha256: true,
       },
       {
         source: Buffer.alloc(0),
@@ -78,6 +93,7 @@ describe('upload', { timeout: 120_000 }, () => {
         chunkSize: MiB,
         streamAboveBytes: undefined,
         chunks: 0,
+        wholeFileSha256: false,
       },
     ];
     for (const c of cases) {
@@ -87,15 +103,16 @@ describe('upload', { timeout: 120_000 }, () => {
         chunkSize: c.chunkSize,
         concurrency: 3,
         ...(c.streamAboveBytes === undefined ? {} : { streamAboveBytes: c.streamAboveBytes }),
+        ...(c.wholeFileSha256 ? { wholeFileSha256: true } : {}),
         onProgress: (p) => seen.push(p),
       });
       assert.equal(result.status, UploadStatus.UPLOAD_STATUS_SEALED);
       assert.equal(result.size, c.data.length);
-      assert.equal(result.sha256, sha(c.data));
+      assert.equal(result.sha256, c.wholeFileSha256 ? sha(c.data) : '');
       assert.equal(result.totalChunks, c.chunks);
       assert.equal(result.chunksSent, c.chunks);
       assert.equal(result.chunksResumed, 0);
-      await assertSealedWith(h, result.uploadId, c.data, c.chunks);
+      await assertSealedWith(h, result.uploadId, c.data, c.chunks, c.wholeFileSha256);
       const last = seen.at(-1);
       assert.equal(last?.phase, 'done');
       assert.equal(last.bytesAcknowledged, c.data.length);
@@ -135,6 +152,29 @@ describe('upload', { timeout: 120_000 }, () => {
     }
   });
 
+  it('sends every chunk with its CRC32C, on either transport, and its SHA-256 when asked', async (t) => {
+    const data = randomBytes(4 * MiB + 3);
+    const viaGrpcJs = new SluiceClient({ server: h.server, apiKey: KEYS.acme, chunkTransport: 'grpc-js' });
+    t.after(() => viaGrpcJs.close());
+    for (const [client, chunkChecksums] of [
+      [h.client, false],
+      [viaGrpcJs, true],
+    ] as const) {
+      const sent = t.mock.method(client, 'uploadChunk');
+      // The 3 MiB chunk goes streamed (above the 2 MiB unary limit), the last one unary.
+      const result = await upload(client, data, { drive: 'docs', chunkSize: 3 * MiB, chunkChecksums });
+      await assertSealedWith(h, result.uploadId, data, 2);
+      const calls = sent.mock.calls.map((c) => ({ n: c.arguments[1], options: c.arguments[3] }));
+      assert.equal(calls.length, 2);
+      for (const { n, options } of calls) {
+        const chunk = data.subarray(n * 3 * MiB, (n + 1) * 3 * MiB);
+        assert.equal(options.crc32c, crc32cToBase64(crc32c(chunk)), `chunk ${n}`);
+        assert.equal(options.sha256, chunkChecksums ? sha(chunk) : '', `chunk ${n}`);
+      }
+      sent.mock.restore();
+    }
+  });
+
   it('stops on its AbortSignal, then resumes sending only the chunks the upload lacks', async () => {
     const data = randomBytes(12 * MiB + 1);
     const path = join(dir, 'twelve.bin');
@@ -156,7 +196,13 @@ describe('upload', { timeout: 120_000 }, () => {
     assert.ok(staged >= 4 && staged < 13, `${staged} chunks staged before the stop`);
     const duplicatesBefore = await h.metric('sluice_ingest_chunks_total', { outcome: 'duplicate' });
 
-    const second = await upload(h.client, path, { drive: 'docs', chunkSize: MiB, resumeUploadId: uploadId });
+    // The whole-file SHA-256 covers the chunks an earlier run sent too: the source is read whole.
+    const second = await upload(h.client, path, {
+      drive: 'docs',
+      chunkSize: MiB,
+      resumeUploadId: uploadId,
+      wholeFileSha256: true,
+    });
     assert.equal(second.uploadId, uploadId);
     assert.equal(second.resumed, true);
     assert.equal(second.chunksResumed, staged);
@@ -166,10 +212,15 @@ describe('upload', { timeout: 120_000 }, () => {
       duplicatesBefore,
       'nothing sent twice',
     );
-    await assertSealedWith(h, uploadId, data, 13);
+    await assertSealedWith(h, uploadId, data, 13, true);
 
     // Resuming what is sealed sends nothing and seals nothing again.
-    const third = await upload(h.client, path, { drive: 'docs', chunkSize: MiB, resumeUploadId: uploadId });
+    const third = await upload(h.client, path, {
+      drive: 'docs',
+      chunkSize: MiB,
+      resumeUploadId: uploadId,
+      wholeFileSha256: true,
+    });
     assert.equal(third.chunksSent, 0);
     assert.equal(third.sha256, sha(data));
     assert.equal(third.status, UploadStatus.UPLOAD_STATUS_SEALED);

@@ -182,6 +182,8 @@ async function uploadOne(
       limiter,
       ...(record ? { resumeUploadId: record.uploadId } : {}),
       unresumable: 'restart',
+      // The CLI prints the file's SHA-256, and has the server check the object against it.
+      wholeFileSha256: true,
       onResumeRefused: (reason) =>
         warn(`${file}: cannot resume upload ${record?.uploadId} (${reason.message}); starting a new upload`),
       wait: request.wait,
