@@ -16,7 +16,6 @@ import {
   ResourceExhaustedError,
 } from '@sluice/errors';
 import type { Logger } from '@sluice/logging';
-import { ownsMessageMemory } from '@sluice/proto';
 import { failSpan, withSpan, type Span } from '@sluice/telemetry';
 import type {
   Budget,
@@ -91,11 +90,8 @@ interface BudgetLimit {
 
 /** A chunk being received: bytes go to Redis segment by segment while they are hashed. */
 export interface ChunkReceiver {
-  /**
-   * Feeds the next bytes; resolves when it is safe to send more. `movable`: nothing else holds
-   * their memory, which may move to the hashing thread and back rather than be copied.
-   */
-  write(data: Buffer, options?: { readonly movable?: boolean }): Promise<void>;
+  /** Feeds the next bytes; resolves when it is safe to send more. */
+  write(data: Buffer): Promise<void>;
   /** Ends the chunk: verifies, records and announces it, then acknowledges. */
   finish(): Promise<ChunkAck>;
   /** Drops whatever was staged for this attempt. */
@@ -136,7 +132,7 @@ export class ChunkIntake {
     }
     const receiver = await this.open(tenant, { ...header, size: data.length });
     try {
-      await receiver.write(data, { movable: ownsMessageMemory(data) });
+      await receiver.write(data);
       return await receiver.finish();
     } catch (err) {
       await receiver.abort();
@@ -332,7 +328,7 @@ class Receiver implements ChunkReceiver {
         : undefined;
   }
 
-  async write(data: Buffer, { movable = false }: { readonly movable?: boolean } = {}): Promise<void> {
+  async write(data: Buffer): Promise<void> {
     this.#received += data.length;
     if (
       this.#received > this.#d.limits.maxChunkBytes ||
@@ -351,9 +347,8 @@ class Receiver implements ChunkReceiver {
         ),
       );
     }
-    // Hashed on another thread, after moving there or while the segments go to Redis from this one.
-    if (movable) data = await this.#digest.updateMoved(data);
-    else this.#digest.update(data);
+    // Hashed on another thread while the segments go to Redis from this one.
+    this.#digest.update(data);
     await this.#write?.write(data);
     // A stream whose bytes arrive faster than they are hashed waits: memory stays bounded.
     if (this.#digest.backlog > MAX_HASH_BACKLOG) await this.#digest.drained(MAX_HASH_BACKLOG);

@@ -101,8 +101,6 @@ export async function startIngest(
     projected?: ProjectedUploads;
     /** Limits of tenant acme. @default none */
     acmeLimits?: TenantLimits;
-    /** Hashes the chunks; closed with the harness. @default one thread */
-    checksums?: ChecksumPool;
   } = {},
 ): Promise<Harness> {
   await requireServices(['redis', 'kafka', 'apicurio']);
@@ -121,7 +119,7 @@ export async function startIngest(
   });
   t.after(() => backbone.close());
   // One hashing thread; chunks under 256 KiB are hashed inline, so tests cover both paths.
-  const checksums = options.checksums ?? new ChecksumPool({ threads: 1 });
+  const checksums = new ChecksumPool({ threads: 1 });
   t.after(() => checksums.close());
   const app = buildApp({
     logger,

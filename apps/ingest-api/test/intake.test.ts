@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { status, type Metadata, type ServiceError } from '@grpc/grpc-js';
-import { ChecksumPool, crc32c, crc32cToBase64, type ChecksumAlgorithm } from '@sluice/checksums';
+import { crc32c, crc32cToBase64 } from '@sluice/checksums';
 import type { InitiateUploadRequest, IntakeServiceClient, UploadChunkRequest } from '@sluice/proto';
 import { startIngest, type Harness } from './harness.ts';
 
@@ -134,36 +134,6 @@ describe('ingest-api intake', { timeout: 120_000 }, () => {
       assert.ok(Buffer.concat(pieces).equals(data), `event of chunk ${n} names its staged bytes`);
       assert.equal(v.generation, n === 4 ? 1 : 0);
     }
-  });
-
-  it('moves a unary chunk to the hashing thread and back instead of copying it', async (t) => {
-    // Whether each move came back on other memory than it left on: moved, not kept in place.
-    const moved: boolean[] = [];
-    class WatchedPool extends ChecksumPool {
-      override session<A extends ChecksumAlgorithm>(algorithms: readonly A[], sizeHint?: number) {
-        const s = super.session(algorithms, sizeHint);
-        const updateMoved = s.updateMoved.bind(s);
-        s.updateMoved = async (data) => {
-          const memory = data.buffer;
-          const back = await updateMoved(data);
-          moved.push(back.buffer !== memory);
-          return back;
-        };
-        return s;
-      }
-    }
-    const h = await startIngest(t, { checksums: new WatchedPool({ threads: 1 }) });
-    const up = await initiate(h);
-    const [one, two] = [randomBytes(3 * MiB + 7), randomBytes(3 * MiB)];
-    const a = await unary(h, up.uploadId, 0, one);
-    const b = await streamed(h.client, h.auth(), up.uploadId, 1, two);
-    assert.equal(a.err, null);
-    assert.equal(b.err, null);
-    assert.equal(a.res?.sha256, sha(one));
-    assert.equal(b.res?.sha256, sha(two));
-    assert.deepEqual(moved, [true], 'the unary chunk moved; the stream frames were copied');
-    assert.ok((await stagedBytes(h, up.uploadId, 0)).equals(one), 'the bytes staged are the ones that moved');
-    assert.ok((await stagedBytes(h, up.uploadId, 1)).equals(two));
   });
 
   it('stores and announces nothing when the bytes do not match the checksum sent', async (t) => {

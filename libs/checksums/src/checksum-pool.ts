@@ -14,20 +14,11 @@ export interface WorkerData {
 export type ToWorker =
   | { readonly id: number; readonly op: 'open'; readonly algorithms: readonly ChecksumAlgorithm[] }
   | { readonly id: number; readonly op: 'update'; readonly slot: number; readonly length: number }
-  | { readonly id: number; readonly op: 'move'; readonly move: number; readonly bytes: MovedBytes }
   | { readonly id: number; readonly op: 'digest' | 'cancel' };
-
-/** Bytes whose memory moves to a checksum worker and back (its ArrayBuffer transferred). */
-export interface MovedBytes {
-  readonly memory: ArrayBuffer;
-  readonly offset: number;
-  readonly length: number;
-}
 
 /** Messages from a checksum worker. */
 export type FromWorker =
   | { readonly id: number; readonly op: 'hashed'; readonly slot: number; readonly bytes: number }
-  | { readonly id: number; readonly op: 'moved'; readonly move: number; readonly bytes: MovedBytes }
   | {
       readonly id: number;
       readonly op: 'digest';
@@ -42,15 +33,6 @@ export interface ChecksumSession<A extends ChecksumAlgorithm> {
    * they must not change until the digest settles.
    */
   update(data: Uint8Array): void;
-  /**
-   * Feeds the next bytes by moving their memory to the hashing thread and back, instead of
-   * copying them: the ArrayBuffer under `data` is transferred, so it must hold nothing anyone
-   * else uses, and `data` reads as empty until it returns. Resolves to the same bytes on the
-   * returned memory once they are hashed; if the thread fails, rejects and the bytes are lost.
-   * On the calling thread (no workers, a small chunk, a shared or resizable buffer) nothing
-   * moves and `data` itself is the answer.
-   */
-  updateMoved(data: Buffer): Promise<Buffer>;
   /** Bytes fed and not yet hashed. */
   readonly backlog: number;
   /** Resolves once at most `bytes` are fed and not yet hashed. */
@@ -80,10 +62,7 @@ export interface ChecksumPoolOptions {
  *
  * Each thread shares a fixed arena with the pool: bytes are copied into a free slot of it
  * (one memcpy, ~0.1 ms per MiB), hashed there, and the slot is handed back. Nothing is
- * allocated per chunk, so hashing adds no garbage and no memory beyond the arenas. Bytes whose
- * memory nobody else holds can instead move to the thread and back with no copy at all
- * ({@link ChecksumSession.updateMoved}): on these machines, where a copy of chunks runs from
- * memory rather than cache, that copy cost ingest ~0.4 CPU s per GiB. A session
+ * allocated per chunk, so hashing adds no garbage and no memory beyond the arenas. A session
  * stays on one thread, which hashes its bytes in order; new sessions go to the thread with
  * the least backlog.
  */
@@ -178,15 +157,7 @@ interface Pending {
 /** Work waiting for a free slot, in the order it was asked for. */
 type Queued =
   | { readonly op: 'update'; readonly id: number; readonly data: Uint8Array; offset: number }
-  | { readonly op: 'move'; readonly id: number; readonly data: Buffer; readonly move: number }
   | { readonly op: 'digest'; readonly id: number };
-
-/** A move on its way: who waits for the bytes to come back, and whose backlog they are. */
-interface Move {
-  readonly pending: Pending;
-  readonly resolve: (data: Buffer) => void;
-  readonly reject: (err: Error) => void;
-}
 
 /** One worker thread, its arena, and the sessions it serves. */
 class WorkerSlot {
@@ -196,8 +167,6 @@ class WorkerSlot {
   readonly #free: number[];
   readonly #queue: Queued[] = [];
   readonly #sessions = new Map<number, Pending>();
-  readonly #moves = new Map<number, Move>();
-  #nextMove = 1;
   dead = false;
 
   constructor(arenaBytes: number, slotSize: number) {
@@ -224,17 +193,6 @@ class WorkerSlot {
     pending.backlog += data.length;
     this.#queue.push({ op: 'update', id, data, offset: 0 });
     this.#pump();
-  }
-
-  move(id: number, pending: Pending, data: Buffer): Promise<Buffer> {
-    return new Promise((resolve, reject) => {
-      if (pending.failure) return reject(pending.failure);
-      const move = this.#nextMove++;
-      pending.backlog += data.length;
-      this.#moves.set(move, { pending, resolve, reject });
-      this.#queue.push({ op: 'move', id, data, move });
-      this.#pump();
-    });
   }
 
   digest(id: number, pending: Pending): Promise<FromWorker & { op: 'digest' }> {
@@ -276,16 +234,6 @@ class WorkerSlot {
         this.#post({ id: next.id, op: 'digest' });
         continue;
       }
-      if (next.op === 'move') {
-        this.#queue.shift();
-        const { data } = next;
-        const memory = data.buffer as ArrayBuffer;
-        const bytes = { memory, offset: data.byteOffset, length: data.byteLength };
-        this.#worker.postMessage({ id: next.id, op: 'move', move: next.move, bytes } satisfies ToWorker, [
-          memory,
-        ]);
-        continue;
-      }
       const slot = this.#free.pop();
       if (slot === undefined) return;
       const piece = next.data.subarray(next.offset, next.offset + this.#slotSize);
@@ -301,15 +249,6 @@ class WorkerSlot {
   }
 
   #receive(m: FromWorker): void {
-    if (m.op === 'moved') {
-      const move = this.#moves.get(m.move);
-      if (!move) return;
-      this.#moves.delete(m.move);
-      move.pending.backlog -= m.bytes.length;
-      this.#release(move.pending);
-      move.resolve(Buffer.from(m.bytes.memory, m.bytes.offset, m.bytes.length));
-      return;
-    }
     if (m.op === 'hashed') {
       this.#free.push(m.slot);
       const pending = this.#sessions.get(m.id);
@@ -331,11 +270,7 @@ class WorkerSlot {
   #forget(id: number, pending: Pending): void {
     this.#sessions.delete(id);
     for (let i = this.#queue.length - 1; i >= 0; i--) {
-      const queued = this.#queue[i];
-      if (queued?.id !== id) continue;
-      this.#queue.splice(i, 1);
-      // Bytes that never left: their owner has them back as they were.
-      if (queued.op === 'move') this.#unmove(queued.move)?.resolve(queued.data);
+      if (this.#queue[i]?.id === id) this.#queue.splice(i, 1);
     }
     pending.backlog = 0;
     this.#release(pending);
@@ -350,18 +285,7 @@ class WorkerSlot {
     });
     for (const pending of this.#sessions.values()) this.#settleFailed(pending, failure);
     this.#sessions.clear();
-    for (const queued of this.#queue)
-      if (queued.op === 'move') this.#unmove(queued.move)?.resolve(queued.data);
     this.#queue.length = 0;
-    // Moved and not back: those bytes went with the thread.
-    for (const move of this.#moves.values()) move.reject(failure);
-    this.#moves.clear();
-  }
-
-  #unmove(move: number): Move | undefined {
-    const m = this.#moves.get(move);
-    this.#moves.delete(move);
-    return m;
   }
 
   #settleFailed(pending: Pending, err: Error): void {
@@ -403,16 +327,6 @@ class WorkerSession<A extends ChecksumAlgorithm> implements ChecksumSession<A> {
     if (data.length > 0) this.#slot.update(this.#id, this.#pending, data);
   }
 
-  updateMoved(data: Buffer): Promise<Buffer> {
-    this.#requireOpen('updateMoved');
-    const memory = data.buffer;
-    if (data.length === 0 || !(memory instanceof ArrayBuffer) || memory.resizable) {
-      this.update(data);
-      return Promise.resolve(data);
-    }
-    return this.#slot.move(this.#id, this.#pending, data);
-  }
-
   drained(bytes: number): Promise<void> {
     return this.#slot.wait(this.#pending, bytes);
   }
@@ -450,11 +364,6 @@ class LocalSession<A extends ChecksumAlgorithm> implements ChecksumSession<A> {
 
   update(data: Uint8Array): void {
     this.#digest.update(data);
-  }
-
-  updateMoved(data: Buffer): Promise<Buffer> {
-    this.#digest.update(data);
-    return Promise.resolve(data);
   }
 
   drained(): Promise<void> {

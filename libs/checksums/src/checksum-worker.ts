@@ -26,18 +26,6 @@ port.on('message', (message: ToWorker) => {
         sessions.get(id)?.update(new Uint8Array(arena, message.slot * slotSize, message.length));
         reply({ id, op: 'hashed', slot: message.slot, bytes: message.length });
         break;
-      case 'move': {
-        // The memory goes back whatever happens to the hashing: it is the sender's chunk.
-        const { bytes } = message;
-        try {
-          sessions.get(id)?.update(new Uint8Array(bytes.memory, bytes.offset, bytes.length));
-        } finally {
-          port.postMessage({ id, op: 'moved', move: message.move, bytes } satisfies FromWorker, [
-            bytes.memory,
-          ]);
-        }
-        break;
-      }
       case 'digest': {
         const digest = sessions.get(id);
         sessions.delete(id);

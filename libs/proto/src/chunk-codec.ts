@@ -29,45 +29,8 @@ function view(bytes: Uint8Array): Buffer {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
-/** The gRPC frame header before every message: a compressed flag and a 4-byte length. */
-const GRPC_FRAME_HEADER = 5;
-/** Below this, Node may carve a buffer out of its shared pool (`Buffer.poolSize >>> 1`). */
-const UNPOOLED_BYTES = 4096;
-/** Memory that holds one received message and nothing else; see {@link ownsMessageMemory}. */
-const SOLE_MESSAGES = new WeakSet<ArrayBufferLike>();
-
-/**
- * Notes `input` when its ArrayBuffer holds this message and nothing else: at most a gRPC frame
- * header before it, nothing after, too large to come from Node's shared pool. grpc-js joins
- * every message it receives into such a buffer of its own (`Buffer.concat` of the framed
- * message) and hands the deserializer the part after the header; when that ever changes,
- * nothing is noted and the bytes are copied as before.
- */
-function noteSoleMessage(input: Uint8Array): void {
-  const memory = input.buffer;
-  if (
-    memory instanceof ArrayBuffer &&
-    !memory.resizable &&
-    input.byteOffset <= GRPC_FRAME_HEADER &&
-    input.byteOffset + input.byteLength === memory.byteLength &&
-    memory.byteLength >= UNPOOLED_BYTES
-  ) {
-    SOLE_MESSAGES.add(memory);
-  }
-}
-
-/**
- * Whether `data`, decoded by this module, sits on memory holding nothing but the message it came
- * in. Its receiver, done with the rest of the message, may then move that memory to another
- * thread (transfer its ArrayBuffer) instead of copying the bytes.
- */
-export function ownsMessageMemory(data: Uint8Array): boolean {
-  return SOLE_MESSAGES.has(data.buffer);
-}
-
 /** UploadChunkRequest, `data` a view on `input`. */
 export function decodeUploadChunkRequest(input: Uint8Array): UploadChunkRequest {
-  noteSoleMessage(input);
   const reader = new BinaryReader(input);
   const message: UploadChunkRequest = {
     uploadId: '',

@@ -16,7 +16,6 @@ export {
   decodeUploadChunkStreamRequest,
   encodeUploadChunkRequest,
   encodeUploadChunkStreamRequest,
-  ownsMessageMemory,
   uploadChunkRequestPieces,
   type MessagePieces,
 } from './chunk-codec.ts';
