@@ -524,6 +524,14 @@ const summary = {
   cpu_s_per_gib_by_app: Object.fromEntries([...appCpu].map(([name, cpu]) => [name, perGiB(cpu, allBytes)])),
   /** CPU s per GiB landed, Sluice ÷ lib-storage (local, headline cell). */
   cpu_per_gib_ratio: head ? head.sluice_cpu_s / head.libstorage_cpu_s : null,
+  /**
+   * The same over every local cell together: the headline cell alone is two files, and on a
+   * shared machine its ratio moves by a tenth or more from run to run; this one moves less.
+   */
+  cpu_per_gib_ratio_all_cells: localResults.length
+    ? localResults.reduce((sum, r) => sum + r.sluice_cpu_s, 0) /
+      localResults.reduce((sum, r) => sum + r.libstorage_cpu_s, 0)
+    : null,
   /** wan, headline cell: Sluice's client time (first chunk → seal answered) ÷ lib-storage's time. */
   wan_client_time_ratio: wanHead ? wanHead.sluice_seal_s / wanHead.libstorage_s : null,
   /** wan, headline cell: Sluice's time to UploadCompleted ÷ lib-storage's time to the object. */
@@ -541,6 +549,7 @@ const ratioTable = table(
     ['Sluice ingest ÷ grpc-js discard (MB/s)', summary.ingest_vs_discard_ratio ?? Number.NaN],
     ['grpc-js discard ÷ node:http2 sink (MB/s)', summary.discard_vs_http2_ratio ?? Number.NaN],
     ['CPU s per GiB landed, Sluice ÷ lib-storage', summary.cpu_per_gib_ratio ?? Number.NaN],
+    ['the same over every local cell', summary.cpu_per_gib_ratio_all_cells ?? Number.NaN],
     ['wan: Sluice client done ÷ lib-storage (time)', summary.wan_client_time_ratio ?? Number.NaN],
     [
       'wan: Sluice UploadCompleted ÷ lib-storage object (time)',
