@@ -16,11 +16,6 @@ export function cpuTimes(pid: number): { total: number; system: number } {
   return { total: (user + system) / TICKS_PER_SECOND, system: system / TICKS_PER_SECOND };
 }
 
-/** utime + stime of `pid`, in seconds. */
-export function cpuSeconds(pid: number): number {
-  return cpuTimes(pid).total;
-}
-
 /** VmHWM of `pid`, in bytes. */
 export function peakRssBytes(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
