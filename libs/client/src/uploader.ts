@@ -80,7 +80,7 @@ export interface UploadOptions {
    * Compute the whole source's SHA-256 while reading it and send it at seal: the server then
    * refuses to complete unless the object it lands has that SHA-256. It costs a hash of every
    * byte (about 0.9 CPU s per GiB on a 2-core Xeon with SHA extensions, where the rest of the
-   * client costs about 0.6). Without it each chunk is still checked by its CRC32C, and the
+   * client costs about 0.8). Without it each chunk is still checked by its CRC32C, and the
    * server computes the whole-file SHA-256 itself for UploadCompleted. @default false
    */
   readonly wholeFileSha256?: boolean;
