@@ -6,7 +6,6 @@
  * no consumer's state (those stores are Redis's alone), and every call is atomic because nothing
  * else runs between its steps.
  */
-import { DataLossError } from '@sluice/errors';
 import {
   SEGMENT_SIZE,
   segmentSlices,
@@ -18,6 +17,7 @@ import {
 import { MemoryBudgets } from './memory-budgets.ts';
 import { newUploadMeta, type ChunkRecord, type UploadMeta } from './records.ts';
 import { SegmentWriter } from './segment-writer.ts';
+import { copyInto, stagingLost } from './staged-bytes.ts';
 import type {
   BudgetMarks,
   BudgetReservation,
@@ -300,17 +300,15 @@ export class MemoryStaging implements StagingStore {
     for (const { index, start, end } of segmentSlices(offset, length, segments.segmentSize)) {
       const segment = this.#segments.get(this.keys.segment(segments.prefix, index));
       if (!segment || segment.length < end) {
-        return Promise.reject(
-          new DataLossError(
-            'STAGING_LOST',
-            `staged bytes ${segments.prefix}:${index} are gone; the upload cannot complete from them: ` +
-              'send the chunk again with force, or start the upload over',
-          ),
-        );
+        return Promise.reject(stagingLost(`${segments.prefix}:${index}`));
       }
       pieces.push(segment.subarray(start, end));
     }
     return Promise.resolve(pieces);
+  }
+
+  async readRangeInto(segments: StagedSegments, offset: number, into: Buffer): Promise<void> {
+    copyInto(await this.readRange(segments, offset, into.length), into);
   }
 
   segmentsPresent(writes: readonly Pick<StagedSegments, 'prefix'>[]): Promise<boolean[]> {

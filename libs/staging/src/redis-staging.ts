@@ -5,8 +5,7 @@
  * travel on a connection of their own, so state commands never queue behind megabytes. The
  * staged-byte budgets that span uploads are `RedisBudgets`' (`redis-budgets.ts`), one slot each.
  */
-import { DataLossError } from '@sluice/errors';
-import type { RedisClient } from '@sluice/redis';
+import { isCluster, type RedisClient } from '@sluice/redis';
 import {
   CONSUMER_STATE,
   SEGMENT_SIZE,
@@ -16,6 +15,7 @@ import {
   type Budget,
   type StagingKeys,
 } from './keys.ts';
+import { copyInto, stagingLost } from './staged-bytes.ts';
 import { newUploadMeta, type ChunkRecord, type UploadMeta } from './records.ts';
 import { marksOf, marksText, RedisBudgets } from './redis-budgets.ts';
 import { stagingCall, stagingScript } from './redis-call.ts';
@@ -30,6 +30,7 @@ import {
   SEAL,
   TAKE_TOKEN,
 } from './scripts.ts';
+import { SegmentMissing, SegmentReader } from './segment-reader.ts';
 import { sendSegmentSet } from './segment-write.ts';
 import { SegmentWriter } from './segment-writer.ts';
 import type {
@@ -339,15 +340,52 @@ export class RedisStaging implements StagingStore {
     return results.map((value, k) => {
       const buf = value as Buffer | null;
       const slice = slices[k] as (typeof slices)[number];
-      if (!buf || buf.length !== slice.end - slice.start) {
-        throw new DataLossError(
-          'STAGING_LOST',
-          `staged bytes ${segments.prefix}:${slice.index} are gone from Redis; the upload cannot complete from them: ` +
-            'send the chunk again with force, or start the upload over',
-        );
-      }
+      if (!buf || buf.length !== slice.end - slice.start)
+        throw stagingLost(`${segments.prefix}:${slice.index}`);
       return buf;
     });
+  }
+
+  /**
+   * {@link readRange} into `into`: on one Redis over plain TCP through a {@link SegmentReader},
+   * which writes the bytes straight into it; otherwise, or when the reader's connection fails,
+   * through ioredis, and copied.
+   */
+  async readRangeInto(segments: StagedSegments, offset: number, into: Buffer): Promise<void> {
+    const reader = this.#segmentReader();
+    if (reader) {
+      let at = 0;
+      const reads = segmentSlices(offset, into.length, segments.segmentSize).map(({ index, start, end }) => {
+        const piece = into.subarray(at, at + end - start);
+        at += piece.length;
+        const key = this.keys.segment(segments.prefix, index);
+        return start === 0 && end === segments.segmentSize
+          ? { key, into: piece }
+          : { key, start, into: piece };
+      });
+      try {
+        await reader.read(reads);
+        return;
+      } catch (err) {
+        if (err instanceof SegmentMissing) throw stagingLost(err.key);
+        // The connection failed or Redis refused: ioredis, with its reconnects and retries, tries again.
+      }
+    }
+    copyInto(await this.readRange(segments, offset, into.length), into);
+  }
+
+  #reader: SegmentReader | undefined | null = null;
+
+  #segmentReader(): SegmentReader | undefined {
+    if (this.#reader === null)
+      this.#reader = isCluster(this.bulkRedis) ? undefined : SegmentReader.of(this.bulkRedis);
+    return this.#reader;
+  }
+
+  /** Closes what the store opened itself (the segment reader's connection); the clients are the caller's. */
+  close(): void {
+    this.#reader?.close();
+    this.#reader = undefined;
   }
 
   /**

@@ -279,6 +279,11 @@ export interface StagingStore {
    * order. @throws DataLossError STAGING_LOST when a segment is gone.
    */
   readRange(segments: StagedSegments, offset: number, length: number): Promise<Buffer[]>;
+  /**
+   * Reads `into.length` bytes of a staged chunk from `offset` on into `into`. Nothing writes
+   * into it once the promise settles. @throws DataLossError STAGING_LOST when a segment is gone.
+   */
+  readRangeInto(segments: StagedSegments, offset: number, into: Buffer): Promise<void>;
   /** Whether each write's segments are still staged (judged by its first segment). */
   segmentsPresent(writes: readonly Pick<StagedSegments, 'prefix'>[]): Promise<boolean[]>;
   /** Deletes a chunk write's segments. */

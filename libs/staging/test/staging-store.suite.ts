@@ -92,6 +92,46 @@ export function stagingStoreSuite(name: string, make: StagingStoreFactory): void
       assert.ok(((await s.getUpload(meta.uploadId))?.firstChunkAt ?? 0) > 0);
     });
 
+    it('reads any range into a buffer, segments of many KiB included, many reads at once', async (t) => {
+      const segmentSize = 100_000;
+      const s = await make(t, segmentSize);
+      const { meta } = await s.createUpload(newUpload());
+      const data = randomBytes(1_000_000);
+      await stageChunk(s, meta.uploadId, 0, data);
+      const rec = await s.getChunk(meta.uploadId, 0);
+      assert.ok(rec);
+      const segments = s.segmentsOf(meta.uploadId, rec);
+      const ranges = [
+        [0, 1_000_000],
+        [0, 100_000],
+        [99_999, 2],
+        [150_000, 700_001],
+        [999_999, 1],
+        [123, 0],
+        ...Array.from({ length: 20 }, () => {
+          const offset = Math.floor(Math.random() * 1_000_000);
+          return [offset, Math.floor(Math.random() * (1_000_000 - offset))] as const;
+        }),
+      ] as const;
+      // A guard byte either side: nothing is written outside the range asked for.
+      const outs = ranges.map(([, length]) => Buffer.alloc(length + 2, 0xa5));
+      await Promise.all(
+        ranges.map(([offset, length], i) =>
+          s.readRangeInto(segments, offset, outs[i]!.subarray(1, length + 1)),
+        ),
+      );
+      for (const [i, [offset, length]] of ranges.entries()) {
+        const out = outs[i]!;
+        assert.deepEqual(
+          out.subarray(1, length + 1),
+          data.subarray(offset, offset + length),
+          `${offset}+${length}`,
+        );
+        assert.equal(out[0], 0xa5);
+        assert.equal(out[length + 1], 0xa5);
+      }
+    });
+
     it('cuts frames that do not line up with segments into whole segments', async (t) => {
       const s = await make(t, 1024);
       const { meta } = await s.createUpload(newUpload());
@@ -428,9 +468,16 @@ export function stagingStoreSuite(name: string, make: StagingStoreFactory): void
       const rec = await stageChunk(s, meta.uploadId, 2, randomBytes(2048));
       await s.deleteSegments(s.segmentsOf(meta.uploadId, rec));
       const lost = new RegExp(`:c:2:${rec.writeId}:0 are gone`);
-      await assert.rejects(s.readRange(s.segmentsOf(meta.uploadId, rec), 0, 2048), (e: unknown) => {
-        return e instanceof DataLossError && e.code === 'STAGING_LOST' && lost.test(e.message);
-      });
+      const isLost = (e: unknown): boolean =>
+        e instanceof DataLossError && e.code === 'STAGING_LOST' && lost.test(e.message);
+      await assert.rejects(s.readRange(s.segmentsOf(meta.uploadId, rec), 0, 2048), isLost);
+      await assert.rejects(s.readRangeInto(s.segmentsOf(meta.uploadId, rec), 0, Buffer.alloc(2048)), isLost);
+      // Later reads are not thrown off by the one that failed.
+      const kept = randomBytes(3000);
+      const other = await stageChunk(s, meta.uploadId, 3, kept);
+      const out = Buffer.alloc(3000);
+      await s.readRangeInto(s.segmentsOf(meta.uploadId, other), 0, out);
+      assert.deepEqual(out, kept);
     });
 
     budgetCases(make);
