@@ -7,8 +7,9 @@ export const partWriterEnv = {
   ...redisEnv(),
   ...tenantsEnv(),
   /**
-   * Parts read or uploaded at once in the process. Each holds its bytes in memory, so peak
-   * memory is about this × the drives' part size (× 2 with transfer buffers) + 150 MB.
+   * Parts read or uploaded at once in the process. Each holds its bytes in one buffer, kept for
+   * the next part until the process has been idle for 30 s, so memory is about this × the
+   * drives' part size + 150 MB (more while parts wait for the whole-file hash).
    */
   SLUICE_PART_WRITER_PART_CONCURRENCY: env.int(8, 1, 1024),
   /** Parts of one upload read or uploaded at once, so one big upload leaves room for others. */

@@ -69,7 +69,10 @@ await runComponents(
     {
       name: 'redis',
       start: () => Promise.resolve(),
-      close: async () => void (await Promise.all([redis.quit(), bulkRedis.quit()])),
+      close: async () => {
+        staging.close();
+        await Promise.all([redis.quit(), bulkRedis.quit()]);
+      },
     },
     { name: 's3', start: () => Promise.resolve(), close: () => s3.close() },
     { name: 'events', start: () => Promise.resolve(), close: () => backbone.close() },

@@ -71,7 +71,14 @@ it('follows one upload through all four apps in one trace in Jaeger', { timeout:
       /^seal upload$/,
       /IntakeService\/UploadChunk/,
     ],
-    'part-writer': [/^store part 1$/, /^store part 2$/, /^store part 3$/, /UploadPart/, /process$/],
+    'part-writer': [
+      /^store part 1$/,
+      /^store part 2$/,
+      /^store part 3$/,
+      /^read staged bytes$/,
+      /UploadPart/,
+      /process$/,
+    ],
     assembler: [/^complete upload$/, /CompleteMultipartUpload/, /process$/],
     projector: [/project$/],
   };

@@ -5,6 +5,7 @@ import type { RetryPolicy } from '@sluice/retry';
 import type { Semaphore } from '@sluice/concurrency';
 import type { ObjectStore } from '@sluice/storage';
 import type { PartWriterMetrics } from './metrics.ts';
+import type { PartBuffers } from './part-buffers.ts';
 import type { PartState } from './part-state.ts';
 import type { ChecksumMode, PartSizeKind } from '@sluice/proto';
 
@@ -31,6 +32,8 @@ export interface PartWriterDeps {
   readonly logger: Logger;
   /** Parts read or uploaded at once in the process. */
   readonly parts: Semaphore;
+  /** Where parts' bytes are read to, and kept for the next part. */
+  readonly buffers: PartBuffers;
   readonly uploadConcurrency: number;
   /** Bytes of parts read ahead of an upload's whole-file hash that may wait for it. */
   readonly hashReorderBytes: number;

@@ -148,23 +148,39 @@ export class PartTasks {
     const { init, ref, ledger } = run;
     const { objects } = run;
     if (!objects) throw missingDrive(ref.drive);
-    const readStarted = performance.now();
-    const body = await this.#read(run, work);
-    this.#d.metrics.readSeconds.observe((performance.now() - readStarted) / 1000);
-    // Hashed as read, before S3 has it: a part ahead of the hash waits there, not in Redis.
-    run.hash.offer(work, body.pieces);
     const kind = work.upload === 'single' ? 'single' : 'part';
-    const started = performance.now();
-    let etag: string;
-    let versionId = '';
-    let multipartUploadId = '';
-    if (work.upload === 'single') {
-      ({ etag, versionId } = await objects.putObject(init, body, { contentType: init.mimeType }, run.signal));
-    } else {
-      multipartUploadId = await this.#multipart(run);
-      etag = await objects.uploadPart(init, multipartUploadId, work.partNumber, body, run.signal);
-    }
-    this.#d.metrics.uploadSeconds.observe({ kind }, (performance.now() - started) / 1000);
+    const buffer = this.#d.buffers.take(work.end - work.start);
+    let sending = false;
+    const sent = await (async () => {
+      const readStarted = performance.now();
+      const body = await inSpan(
+        'read staged bytes',
+        { attributes: { 'sluice.part_bytes': buffer.bytes.length } },
+        () => this.#read(run, work, buffer.bytes),
+      );
+      this.#d.metrics.readSeconds.observe((performance.now() - readStarted) / 1000);
+      // Hashed as read, before S3 has it: a part ahead of the hash waits there, not in Redis.
+      run.hash.offer(work, body.pieces, buffer);
+      const started = performance.now();
+      sending = true;
+      let stored: { etag: string; versionId: string; multipartUploadId: string };
+      if (work.upload === 'single') {
+        const put = await objects.putObject(init, body, { contentType: init.mimeType }, run.signal);
+        stored = { ...put, multipartUploadId: '' };
+      } else {
+        const multipartUploadId = await this.#multipart(run);
+        const etag = await objects.uploadPart(init, multipartUploadId, work.partNumber, body, run.signal);
+        stored = { etag, versionId: '', multipartUploadId };
+      }
+      sending = false;
+      this.#d.metrics.uploadSeconds.observe({ kind }, (performance.now() - started) / 1000);
+      return { ...stored, crcs: body.crcs };
+    })().finally(() => {
+      // S3 answered, so it has every byte; a request that failed may still be writing them.
+      if (sending) buffer.spoil();
+      buffer.release();
+    });
+    const { etag, versionId, multipartUploadId, crcs } = sent;
     const part: StoredPart = {
       partNumber: work.partNumber,
       start: work.start,
@@ -172,7 +188,7 @@ export class PartTasks {
       etag,
       versionId,
       single: work.upload === 'single',
-      ...body.crcs,
+      ...crcs,
       firstChunk: work.firstChunk,
       lastChunk: work.lastChunk,
       fingerprint: work.fingerprint,
@@ -185,38 +201,38 @@ export class PartTasks {
     run.log.debug({ part: work.partNumber, start: work.start, end: work.end, etag }, 'part stored');
   }
 
-  /** The part's bytes as read from Redis, and its CRCs. */
-  async #read(run: UploadRun, work: PartWork): Promise<ObjectBody> {
+  /** The part's bytes, read from Redis into `into`, and its CRCs. */
+  async #read(run: UploadRun, work: PartWork, into: Buffer): Promise<ObjectBody> {
     const mode = run.ledger.checksumMode;
-    const read = await Promise.all(
-      work.pieces.map((p) =>
-        this.#d.staging.readRange(
+    let at = 0;
+    const pieces = work.pieces.map((p) => {
+      const bytes = into.subarray(at, at + p.length);
+      at += p.length;
+      return bytes;
+    });
+    // Every read settled before any failure is thrown: the buffer may go to another part after that.
+    const reads = await Promise.allSettled(
+      work.pieces.map((p, i) =>
+        this.#d.staging.readRangeInto(
           { prefix: p.chunk.prefix, segmentSize: p.chunk.segmentSize, segmentCount: p.chunk.segmentCount },
           p.offsetInChunk,
-          p.length,
+          pieces[i]!,
         ),
       ),
     );
+    for (const read of reads) if (read.status === 'rejected') throw read.reason;
     const runs: CrcRun[] = work.pieces.map((p, i) => {
       if (p.offsetInChunk === 0 && p.length === p.chunk.size) return { ...p.chunk, length: p.length };
       // Only part of the chunk is in this part: its CRC comes from the bytes themselves.
-      const buffers = read[i]!;
-      const c64 = new Crc64Nvme();
-      const c32c = mode === 'crc32c' ? new Crc32c() : undefined;
-      const c32 = mode === 'crc32' ? new Crc32() : undefined;
-      for (const b of buffers) {
-        c64.update(b);
-        c32c?.update(b);
-        c32?.update(b);
-      }
+      const bytes = pieces[i]!;
       return {
-        crc64nvme: c64.digest(),
-        crc32c: c32c?.digest() ?? 0,
-        crc32: c32?.digest() ?? 0,
+        crc64nvme: new Crc64Nvme().update(bytes).digest(),
+        crc32c: mode === 'crc32c' ? new Crc32c().update(bytes).digest() : 0,
+        crc32: mode === 'crc32' ? new Crc32().update(bytes).digest() : 0,
         length: p.length,
       };
     });
-    return { pieces: read.flat(), length: work.end - work.start, crcs: combineCrcs(runs, mode) };
+    return { pieces: [into], length: work.end - work.start, crcs: combineCrcs(runs, mode) };
   }
 
   /**

@@ -17,6 +17,7 @@ import { type Deferred } from '@sluice/kafka';
 import type { Registry } from 'prom-client';
 import type { PartEventSink, PartWriterDeps, ResolvedDrive } from './deps.ts';
 import { partWriterMetrics } from './metrics.ts';
+import { PartBuffers } from './part-buffers.ts';
 import type { PartState, UploadInit } from './part-state.ts';
 import { PartTasks } from './part-task.ts';
 import type { ChunkFacts } from '@sluice/part-ledger';
@@ -87,6 +88,8 @@ export class PartWriter {
       metrics: partWriterMetrics(options.registry),
       logger: this.#log,
       parts: new Semaphore(options.partConcurrency ?? 8),
+      // As many as parts may be in flight: in steady work every part finds one.
+      buffers: new PartBuffers({ keep: options.partConcurrency ?? 8 }),
       uploadConcurrency: options.uploadConcurrency ?? 4,
       hashReorderBytes: options.hashReorderBytes ?? 32 * 1024 * 1024,
       retry: withOverrides(RETRY_POLICIES.partWrite, options.retry),

@@ -9,6 +9,12 @@ export interface HashedRange {
   readonly fingerprint: string;
 }
 
+/** Memory that the hash holds while it keeps a part's bytes to hash later. */
+export interface HeldBytes {
+  retain(): void;
+  release(): void;
+}
+
 /** Why the running hash stopped following the upload. */
 export type HashLoss = 'reloaded' | 'reordered' | 'rewritten';
 
@@ -32,7 +38,10 @@ export class WholeFileHash {
   readonly #hash: Hash = createHash('sha256');
   readonly #reorderBytes: number;
   /** Parts ahead of the hash, by start offset. */
-  readonly #ahead = new Map<number, { readonly range: HashedRange; readonly bytes: readonly Buffer[] }>();
+  readonly #ahead = new Map<
+    number,
+    { readonly range: HashedRange; readonly bytes: readonly Buffer[]; readonly held: HeldBytes | undefined }
+  >();
   /** Fingerprint of every part hashed, by part number. */
   readonly #hashed = new Map<number, string>();
   #aheadBytes = 0;
@@ -67,9 +76,10 @@ export class WholeFileHash {
 
   /**
    * Takes a part's bytes as read for its write. Bytes of a part hashed before from the same chunk
-   * writes (a retry) are ignored; from other writes, the hash is given up.
+   * writes (a retry) are ignored; from other writes, the hash is given up. When the bytes wait
+   * for the parts before them, `held` is retained until they are hashed or dropped.
    */
-  offer(range: HashedRange, bytes: readonly Buffer[]): void {
+  offer(range: HashedRange, bytes: readonly Buffer[], held?: HeldBytes): void {
     if (this.#lost !== undefined || this.#digest !== undefined) return;
     const hashed = this.#hashed.get(range.partNumber);
     if (hashed !== undefined) {
@@ -77,12 +87,13 @@ export class WholeFileHash {
       return;
     }
     if (range.start < this.#offset) return this.#lose('rewritten');
-    if (range.start > this.#offset) return this.#wait(range, bytes);
+    if (range.start > this.#offset) return this.#wait(range, bytes, held);
     this.#feed(range, bytes);
     for (let next = this.#ahead.get(this.#offset); next; next = this.#ahead.get(this.#offset)) {
       this.#ahead.delete(next.range.start);
       this.#aheadBytes -= next.range.end - next.range.start;
       this.#feed(next.range, next.bytes);
+      next.held?.release();
     }
   }
 
@@ -93,14 +104,16 @@ export class WholeFileHash {
     return this.#digest;
   }
 
-  #wait(range: HashedRange, bytes: readonly Buffer[]): void {
+  #wait(range: HashedRange, bytes: readonly Buffer[], held: HeldBytes | undefined): void {
     const previous = this.#ahead.get(range.start);
     const size = range.end - range.start;
     const previousSize = previous ? previous.range.end - previous.range.start : 0;
     if (this.#aheadBytes - previousSize + size > this.#reorderBytes) return this.#lose('reordered');
     // A newer write of a part still waiting replaces it: only the bytes S3 gets are hashed.
-    this.#ahead.set(range.start, { range, bytes });
+    held?.retain();
+    this.#ahead.set(range.start, { range, bytes, held });
     this.#aheadBytes += size - previousSize;
+    previous?.held?.release();
   }
 
   #feed(range: HashedRange, bytes: readonly Buffer[]): void {
@@ -111,6 +124,7 @@ export class WholeFileHash {
 
   #lose(why: HashLoss): void {
     this.#lost = why;
+    for (const { held } of this.#ahead.values()) held?.release();
     this.#ahead.clear();
     this.#aheadBytes = 0;
   }

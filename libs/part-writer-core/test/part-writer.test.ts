@@ -137,9 +137,9 @@ describe('PartWriter', () => {
     let open: () => void = () => undefined;
     const gate = new Promise<void>((resolve) => (open = resolve));
     class GatedStaging extends RedisStaging {
-      override async readRange(...args: Parameters<RedisStaging['readRange']>): Promise<Buffer[]> {
+      override async readRangeInto(...args: Parameters<RedisStaging['readRangeInto']>): Promise<void> {
         await gate;
-        return super.readRange(...args);
+        return super.readRangeInto(...args);
       }
     }
     const gated = new GatedStaging({ redis: s.staging.redis, namespace: s.namespace, ttlMs: 600_000 });

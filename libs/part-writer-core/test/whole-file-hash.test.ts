@@ -55,4 +55,43 @@ describe('WholeFileHash', () => {
     hash.offer(part(1).range, part(1).bytes);
     assert.equal(hash.offset, 0, 'nothing is hashed after it was given up');
   });
+
+  it('holds the memory of the parts it keeps waiting, and lets each go once', () => {
+    const holds = new Map<number, number>();
+    const held = (n: number) => ({
+      retain: () => holds.set(n, (holds.get(n) ?? 0) + 1),
+      release: () => holds.set(n, (holds.get(n) ?? 0) - 1),
+    });
+    const hash = WholeFileHash.fresh(250);
+    for (const n of [3, 2]) hash.offer(part(n).range, part(n).bytes, held(n));
+    assert.deepEqual(
+      [...holds],
+      [
+        [3, 1],
+        [2, 1],
+      ],
+      'parts ahead of the hash are held',
+    );
+    hash.offer(part(1).range, part(1).bytes, held(1));
+    assert.deepEqual(
+      [...holds],
+      [
+        [3, 0],
+        [2, 0],
+      ],
+      'part 1 was hashed at once, and 2 and 3 after it',
+    );
+    hash.offer(part(5, 'old').range, part(5).bytes, held(50));
+    hash.offer(part(5, 'new').range, part(5).bytes, held(51));
+    assert.equal(holds.get(50), 0, 'a newer write of a waiting part lets the older one go');
+    assert.equal(holds.get(51), 1);
+    hash.offer(part(6).range, part(6).bytes, held(6));
+    hash.offer(part(8).range, part(8).bytes, held(8));
+    assert.equal(hash.lost, 'reordered');
+    assert.deepEqual(
+      [holds.get(51), holds.get(6), holds.get(8)],
+      [0, 0, undefined],
+      'a hash given up holds nothing',
+    );
+  });
 });
