@@ -17,6 +17,7 @@ import type { Tenants } from '@sluice/tenants';
 import type { ChunkIntake, ChunkReceiver } from './chunk-intake.ts';
 import { AuthGuard } from './auth-guard.ts';
 import { toGrpcStatus } from './grpc-errors.ts';
+import { freeRequestBytes } from './message-memory.ts';
 import { INTAKE_SERVICE } from './serving.ts';
 import { RefusalLog } from './refusal-log.ts';
 import { requireWellFormed } from './request-decoding.ts';
@@ -150,6 +151,8 @@ export function intakeHandlers(d: IntakeHandlersDeps): IntakeServiceServer {
         },
         Buffer.from(req.data.buffer, req.data.byteOffset, req.data.byteLength),
       );
+      // Staged and hashed: the chunk's memory is not needed again.
+      freeRequestBytes(req.data);
       return {
         chunkNumber: ack.chunkNumber,
         size: BigInt(ack.size),
