@@ -38,12 +38,16 @@ export class PartBuffer {
  * Buffers for parts, kept for the next part once a part is stored. Buffers of many MiB made
  * fresh for every part are garbage the collector must find (at these sizes, each few parts
  * start a full collection) and new pages the kernel must zero; reused, they are neither.
- * At most `keep` buffers wait here, and none once no part has been taken for `idleMs`: an idle
+ *
+ * A part takes the smallest kept buffer that holds it. At most `keep` buffers wait here; one
+ * that no part can use (parts grew), or one more than `keep`, is freed at once rather than left
+ * to the collector, and so are all of them once no part has been taken for `idleMs`: an idle
  * part-writer gives its memory back.
  */
 export class PartBuffers {
   readonly #keep: number;
   readonly #idleMs: number;
+  /** Kept buffers, smallest first. */
   #free: Buffer[] = [];
   #idle: NodeJS.Timeout | undefined;
 
@@ -52,16 +56,14 @@ export class PartBuffers {
     this.#idleMs = options.idleMs ?? 30_000;
   }
 
-  /** A buffer of `size` bytes, held once: a kept one when one fits without wasting half of it. */
+  /** A buffer of `size` bytes, held once. */
   take(size: number): PartBuffer {
     this.#idle?.refresh();
-    for (let i = this.#free.length - 1; i >= 0; i--) {
-      const b = this.#free[i] as Buffer;
-      if (b.length >= size && b.length <= size * 2) {
-        this.#free.splice(i, 1);
-        return new PartBuffer(this, b, size);
-      }
-    }
+    const i = this.#free.findIndex((b) => b.length >= size);
+    if (i >= 0) return new PartBuffer(this, this.#free.splice(i, 1)[0] as Buffer, size);
+    // None is big enough: the smallest goes, so the memory kept follows the parts' size.
+    const smallest = this.#free.shift();
+    if (smallest) free(smallest);
     return new PartBuffer(this, Buffer.allocUnsafeSlow(size), size);
   }
 
@@ -70,13 +72,20 @@ export class PartBuffers {
     return this.#free.length;
   }
 
-  /** @internal from {@link PartBuffer.release} */
+  /** @internal from {@link PartBuffer.release}, once nothing holds `whole` */
   give(whole: Buffer): void {
-    if (this.#free.length >= this.#keep) return;
-    this.#free.push(whole);
+    const at = this.#free.findIndex((b) => b.length >= whole.length);
+    this.#free.splice(at < 0 ? this.#free.length : at, 0, whole);
+    if (this.#free.length > this.#keep) free(this.#free.shift() as Buffer);
     this.#idle ??= setTimeout(() => {
+      for (const b of this.#free) free(b);
       this.#free = [];
       this.#idle = undefined;
     }, this.#idleMs).unref();
   }
+}
+
+/** Frees a kept buffer's memory now: nothing holds it, and its ArrayBuffer is its own. */
+function free(whole: Buffer): void {
+  (whole.buffer as ArrayBuffer).transfer(0);
 }

@@ -19,25 +19,30 @@ describe('PartBuffers', () => {
     b.spoil();
     b.release();
     assert.equal(pool.kept, 0, 'a spoiled buffer is never handed out again');
+    assert.equal(b.bytes.buffer.detached, false, 'nor freed under a request that may still read it');
   });
 
-  it('keeps no more than it may, and none that would waste half of itself', () => {
+  it('gives a part the smallest buffer that holds it, and frees at once what it cannot keep', () => {
     const pool = new PartBuffers({ keep: 2 });
-    const taken = [pool.take(100), pool.take(100), pool.take(100)];
-    for (const p of taken) p.release();
+    const [small, big, extra] = [pool.take(100), pool.take(300), pool.take(200)];
+    for (const p of [big, small, extra]) p.release();
     assert.equal(pool.kept, 2);
-    const small = pool.take(40);
-    assert.notEqual(small.bytes.buffer, taken[0]!.bytes.buffer, 'a 100-byte buffer is not used for 40');
-    const big = pool.take(150);
-    assert.equal(pool.kept, 2, 'nor one too short');
-    assert.equal(big.bytes.length, 150);
+    assert.equal(small.bytes.buffer.detached, true, 'one more than it keeps: the smallest is freed');
+    const fits = pool.take(150);
+    assert.equal(fits.bytes.buffer, extra.bytes.buffer, 'the 200-byte buffer, not the 300-byte one');
+    const grown = pool.take(400);
+    assert.equal(big.bytes.buffer.detached, true, 'none holds 400 bytes: the smallest kept goes');
+    assert.equal(pool.kept, 0);
+    assert.equal(grown.bytes.length, 400);
   });
 
-  it('lets its buffers go once no part was taken for a while', async () => {
+  it('frees its buffers once no part was taken for a while', async () => {
     const pool = new PartBuffers({ keep: 4, idleMs: 20 });
-    pool.take(100).release();
+    const p = pool.take(100);
+    p.release();
     assert.equal(pool.kept, 1);
     await new Promise((r) => setTimeout(r, 60));
     assert.equal(pool.kept, 0);
+    assert.equal(p.bytes.buffer.detached, true);
   });
 });
