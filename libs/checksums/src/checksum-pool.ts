@@ -162,7 +162,13 @@ type Queued =
 /** One worker thread, its arena, and the sessions it serves. */
 class WorkerSlot {
   readonly #worker: Worker;
-  readonly #arena: Uint8Array;
+  /**
+   * The shared arena, as a Buffer, filled with `Buffer#fill(piece, start, end)`: a plain
+   * memcpy. `Uint8Array#set` (and `Buffer#copy`, which uses it) copies into shared memory word
+   * by word with relaxed atomics (V8's relaxed_memmove: 17% of ingest's main thread in a
+   * profile, against 10% for grpc-js joining the same bytes with memmove).
+   */
+  readonly #arena: Buffer;
   readonly #slotSize: number;
   readonly #free: number[];
   readonly #queue: Queued[] = [];
@@ -172,7 +178,7 @@ class WorkerSlot {
   constructor(arenaBytes: number, slotSize: number) {
     const slots = Math.floor(arenaBytes / slotSize);
     const arena = new SharedArrayBuffer(slots * slotSize);
-    this.#arena = new Uint8Array(arena);
+    this.#arena = Buffer.from(arena);
     this.#slotSize = slotSize;
     this.#free = Array.from({ length: slots }, (_, i) => slots - 1 - i);
     this.#worker = new Worker(WORKER_URL, { workerData: { arena, slotSize } satisfies WorkerData });
@@ -237,7 +243,8 @@ class WorkerSlot {
       const slot = this.#free.pop();
       if (slot === undefined) return;
       const piece = next.data.subarray(next.offset, next.offset + this.#slotSize);
-      this.#arena.set(piece, slot * this.#slotSize);
+      const at = slot * this.#slotSize;
+      if (piece.length > 0) this.#arena.fill(piece, at, at + piece.length);
       next.offset += piece.length;
       if (next.offset >= next.data.length) this.#queue.shift();
       this.#post({ id: next.id, op: 'update', slot, length: piece.length });

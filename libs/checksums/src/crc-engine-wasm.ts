@@ -167,7 +167,7 @@ export function webAssembly(): WebAssemblyApi | undefined {
 interface Kernels {
   readonly crc64: (crc: bigint, ptr: number, len: number) => bigint;
   readonly crc32: (crc: number, ptr: number, len: number) => number;
-  readonly memory: Uint8Array;
+  readonly memory: Buffer;
 }
 
 function instantiate(): Kernels {
@@ -189,7 +189,7 @@ function instantiate(): Kernels {
     view.setInt32(TABLE32 + i * 4, t32[i]!, true);
   }
   // The memory never grows, so this view stays valid.
-  return { crc64: exports.crc64, crc32: exports.crc32, memory: new Uint8Array(exports.memory.buffer) };
+  return { crc64: exports.crc64, crc32: exports.crc32, memory: Buffer.from(exports.memory.buffer) };
 }
 
 let engine: CrcEngine | undefined;
@@ -201,7 +201,9 @@ export function wasmCrcEngine(): CrcEngine {
   const each = (data: Uint8Array, fold: (length: number) => void): void => {
     for (let offset = 0; offset < data.length; offset += SCRATCH_SIZE) {
       const block = data.subarray(offset, offset + SCRATCH_SIZE);
-      memory.set(block, SCRATCH);
+      // A memcpy, also from shared memory (the checksum pool's arena), which Uint8Array#set
+      // copies word by word with relaxed atomics.
+      if (block.length > 0) memory.fill(block, SCRATCH, SCRATCH + block.length);
       fold(block.length);
     }
   };
