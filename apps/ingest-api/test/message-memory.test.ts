@@ -21,7 +21,7 @@ describe('freeRequestBytes', () => {
     const shared = new Uint8Array(new SharedArrayBuffer(2 * MiB));
     for (const data of [small, pooled, inBig, shared]) {
       assert.equal(freeRequestBytes(data), false);
-      assert.equal((data.buffer as ArrayBuffer).detached ?? false, false);
+      assert.equal(data.buffer instanceof ArrayBuffer && data.buffer.detached, false);
     }
   });
 });
