@@ -69,6 +69,9 @@ export interface RedisStagingOptions {
   readonly namespace?: string;
 }
 
+/** How long reads go through ioredis after the segment reader failed. */
+const READER_PAUSE_MS = 10_000;
+
 /** How old an index entry without an upload must be before it is pruned (creation takes far less). */
 const LIVE_ENTRY_GRACE_MS = 60_000;
 
@@ -368,18 +371,22 @@ export class RedisStaging implements StagingStore {
         return;
       } catch (err) {
         if (err instanceof SegmentMissing) throw stagingLost(err.key);
-        // The connection failed or Redis refused: ioredis, with its reconnects and retries, tries again.
+        // The connection failed or Redis refused: ioredis, with its reconnects and retries, tries
+        // again, and has every read for a while, so a reader that cannot work (a proxy that
+        // refuses its handshake, say) costs one attempt per pause, not one per read.
+        this.#readerPausedUntil = Date.now() + READER_PAUSE_MS;
       }
     }
     copyInto(await this.readRange(segments, offset, into.length), into);
   }
 
   #reader: SegmentReader | undefined | null = null;
+  #readerPausedUntil = 0;
 
   #segmentReader(): SegmentReader | undefined {
     if (this.#reader === null)
       this.#reader = isCluster(this.bulkRedis) ? undefined : SegmentReader.of(this.bulkRedis);
-    return this.#reader;
+    return Date.now() < this.#readerPausedUntil ? undefined : this.#reader;
   }
 
   /** Closes what the store opened itself (the segment reader's connection); the clients are the caller's. */

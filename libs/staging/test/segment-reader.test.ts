@@ -195,17 +195,26 @@ describe('SegmentReader', () => {
     const { meta } = await staging.createUpload(newUpload());
     const data = randomBytes(300_000);
     const record = await stageChunk(staging, meta.uploadId, 0, data);
-    // The reader is made at the first read, from the client's options: it finds nothing there.
-    const closed = createServer();
-    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
-    const unused = (closed.address() as AddressInfo).port;
-    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    // The reader is made at the first read, from the client's options: there it finds a server
+    // that hangs up on every connection, as a proxy refusing its handshake would.
+    let connections = 0;
+    const refusing = createServer((socket) => {
+      connections++;
+      socket.destroy();
+    });
+    await new Promise<void>((resolve) => refusing.listen(0, '127.0.0.1', resolve));
+    t.after(() => refusing.close());
     const { options } = redis;
     const { port } = options;
-    options.port = unused;
+    options.port = (refusing.address() as AddressInfo).port;
+    const segments = staging.segmentsOf(meta.uploadId, record);
     const out = Buffer.alloc(data.length - 10);
-    await staging.readRangeInto(staging.segmentsOf(meta.uploadId, record), 10, out);
+    await staging.readRangeInto(segments, 10, out);
+    const again = Buffer.alloc(data.length);
+    await staging.readRangeInto(segments, 0, again);
     options.port = port;
     assert.deepEqual(out, data.subarray(10));
+    assert.deepEqual(again, data);
+    assert.equal(connections, 1, 'after a failure, reads go through ioredis for a while');
   });
 });
