@@ -28,5 +28,6 @@ export {
   sha256ToBase64,
 } from './s3-encoding.ts';
 export { Sha256, sha256 } from './sha256.ts';
+export { ResumableSha256, resumableSha256Missing } from './resumable-sha256.ts';
 export { ChecksumPool } from './checksum-pool.ts';
 export type { ChecksumPoolOptions, ChecksumSession } from './checksum-pool.ts';
