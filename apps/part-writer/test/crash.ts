@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { TestContext } from 'node:test';
 import { crc64nvme } from '@sluice/checksums';
@@ -20,7 +20,7 @@ import { processEnv, startPartWriter } from './process.ts';
  * staged at once, events in shuffled windows with repeats) to part-writer processes, killing one
  * with SIGKILL `kills` times (alternately just after a part was stored and at a random time after
  * its start); the last one runs to the end and stops with SIGTERM. Then checks that nothing was
- * lost and that no part number ever changed its byte range.
+ * lost, that no part number ever changed its byte range, and that the whole-file SHA-256 survived.
  */
 export async function crashAndRestart(
   t: TestContext,
@@ -77,6 +77,11 @@ export async function crashAndRestart(
   assert.equal(uploadIds.size, 1, 'one multipart upload took every part');
   const all = h.parts.find(id, 'allPartsStored')!;
   assert.equal(all.crc64nvme, crc64nvme(file));
+  assert.equal(
+    Buffer.from(all.contentSha256).toString('hex'),
+    createHash('sha256').update(file).digest('hex'),
+    'the whole-file SHA-256 went on from its checkpoint after each crash',
+  );
   assert.ok((await completeAndDownload(h, upload)).equals(file), 'byte-identical after the crashes');
   await until('staged bytes released', async () => (await upload.segmentKeys()).length === 0);
   assert.equal((await h.staging.getUpload(id))!.stagedBytes, 0);

@@ -5,12 +5,14 @@
 import type { ChunkFacts, StoredPart } from '@sluice/part-ledger';
 import type { MultipartRef } from '@sluice/storage';
 import type { FailureFacts, PartState, StoredUploadState, UploadInit } from './part-state.ts';
+import type { HashCheckpoint } from './whole-file-hash.ts';
 
 interface Entry {
   init: UploadInit | undefined;
   readonly chunks: Map<number, ChunkFacts>;
   sealed: { readonly totalChunks: number; readonly sha256: string } | undefined;
   contentSha256: string | undefined;
+  hashCheckpoint: HashCheckpoint | undefined;
   multipartUploadId: string | undefined;
   readonly parts: Map<number, StoredPart>;
   readonly deleted: Map<number, string>;
@@ -33,6 +35,7 @@ export class MemoryPartState implements PartState {
         chunks: new Map(),
         sealed: undefined,
         contentSha256: undefined,
+        hashCheckpoint: undefined,
         multipartUploadId: undefined,
         parts: new Map(),
         deleted: new Map(),
@@ -55,6 +58,7 @@ export class MemoryPartState implements PartState {
       chunks: [...e.chunks.values()].sort((a, b) => a.chunk - b.chunk),
       sealed: e.sealed,
       contentSha256: e.contentSha256,
+      hashCheckpoint: e.hashCheckpoint && { ...e.hashCheckpoint, state: Buffer.from(e.hashCheckpoint.state) },
       multipartUploadId: e.multipartUploadId,
       parts: [...e.parts.values()],
       deleted: new Map(e.deleted),
@@ -96,6 +100,13 @@ export class MemoryPartState implements PartState {
   saveContentSha256(uploadId: string, sha256: string): Promise<void> {
     const e = this.#entry(uploadId);
     e.contentSha256 ??= sha256;
+    return Promise.resolve();
+  }
+
+  saveHashCheckpoint(uploadId: string, checkpoint: HashCheckpoint): Promise<void> {
+    const e = this.#entry(uploadId);
+    if (checkpoint.part > (e.hashCheckpoint?.part ?? 0))
+      e.hashCheckpoint = { ...checkpoint, state: Buffer.from(checkpoint.state) };
     return Promise.resolve();
   }
 

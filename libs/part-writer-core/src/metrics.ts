@@ -17,6 +17,8 @@ export interface PartWriterMetrics {
   readonly bytesReleased: Counter;
   /** Uploads announced without a content hash, by why the running hash was given up. */
   readonly hashesGivenUp: Counter<'reason'>;
+  /** Uploads loaded with parts stored whose hash went on from its checkpoint. */
+  readonly hashesResumed: Counter;
   /** Uploads with state held in this process. */
   readonly uploadsActive: Gauge;
 }
@@ -114,6 +116,17 @@ export function partWriterMetrics(registry: Registry): PartWriterMetrics {
             'Uploads announced without a whole-file SHA-256, by why the running hash was given up ' +
             '(reloaded, reordered, rewritten, incomplete); the assembler reads each of them back',
           labelNames: ['reason'],
+          registers,
+        }),
+    ),
+    hashesResumed: get(
+      'sluice_part_writer_hashes_resumed_total',
+      () =>
+        new Counter({
+          name: 'sluice_part_writer_hashes_resumed_total',
+          help:
+            'Uploads loaded with parts already stored (after a crash or a rebalance) whose whole-file ' +
+            'SHA-256 went on from the checkpoint saved in Redis',
           registers,
         }),
     ),

@@ -9,6 +9,7 @@
  *   c:<n>         JSON chunk write     the current write of chunk n (a higher generation replaces it)
  *   sealed        JSON {totalChunks, sha256}
  *   content       hex SHA-256          the whole-file SHA-256 of the bytes stored (first writer wins)
+ *   hash          JSON HashCheckpoint  the running whole-file SHA-256 after parts 1..n (most parts wins)
  *   mpu           string               the multipart upload id (set once: compare-and-set)
  *   p:<n>         JSON StoredPart      part n as stored and announced by PartStored
  *   d:<n>         string               prefix of chunk n's write whose segments are deleted
@@ -19,7 +20,8 @@
  *   aborting      reason               an abort is under way
  *
  * Every value is written with a plain HSET/HSETNX (idempotent: a redelivered event writes the
- * same value again) except the chunk records, whose script keeps the highest generation.
+ * same value again) except the chunk records, whose script keeps the highest generation, and the
+ * hash checkpoint, whose script keeps the one after the most parts.
  * The hash expires after `ttlMs` without writes, like ingest's keys. Ingest's staged-bytes count
  * is not touched here: it is ingest's, and the part-writer lowers it through
  * `StagingStore.releaseChunk`.
@@ -29,6 +31,7 @@ import { stagingCall, stagingScript, type StagingKeys, type RedisClient } from '
 import type { MultipartRef } from '@sluice/storage';
 import type { ChunkFacts, StoredPart } from '@sluice/part-ledger';
 import type { FailureFacts, PartState, StoredUploadState, UploadInit } from './part-state.ts';
+import type { HashCheckpoint } from './whole-file-hash.ts';
 
 /** Options of {@link PartStateStore}. */
 export interface PartStateStoreOptions {
@@ -67,6 +70,18 @@ redis.call('HSET', KEYS[1], 'd:' .. ARGV[1], ARGV[2])
 return 1
 `;
 
+/**
+ * Keeps the hash checkpoint after the most parts. KEYS: state. ARGV: part, json, ttl.
+ * Returns 1 when this one is stored, 0 when one after as many parts or more already was.
+ */
+const SAVE_HASH = `
+local cur = redis.call('HGET', KEYS[1], 'hash')
+if cur and tonumber(cjson.decode(cur).part) >= tonumber(ARGV[1]) then return 0 end
+redis.call('HSET', KEYS[1], 'hash', ARGV[2])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return 1
+`;
+
 /** The part-writer's per-upload state in Redis (layout at the top of this file). */
 export class PartStateStore implements PartState {
   readonly redis: RedisClient;
@@ -79,6 +94,7 @@ export class PartStateStore implements PartState {
     this.ttlMs = options.ttlMs ?? 48 * 3_600_000;
     this.redis.defineCommand('sluicePwSaveChunk', { numberOfKeys: 1, lua: SAVE_CHUNK });
     this.redis.defineCommand('sluicePwMarkDeleted', { numberOfKeys: 1, lua: MARK_DELETED });
+    this.redis.defineCommand('sluicePwSaveHash', { numberOfKeys: 1, lua: SAVE_HASH });
   }
 
   /** The hash holding the upload's state. */
@@ -106,6 +122,7 @@ export class PartStateStore implements PartState {
       chunks,
       sealed: hash['sealed'] ? (JSON.parse(hash['sealed']) as StoredUploadState['sealed']) : undefined,
       contentSha256: hash['content'] || undefined,
+      hashCheckpoint: hash['hash'] ? parseHashCheckpoint(hash['hash']) : undefined,
       multipartUploadId: hash['mpu'] || undefined,
       parts,
       deleted,
@@ -142,6 +159,16 @@ export class PartStateStore implements PartState {
 
   async saveContentSha256(uploadId: string, sha256: string): Promise<void> {
     await this.#setNx(uploadId, 'content', sha256);
+  }
+
+  async saveHashCheckpoint(uploadId: string, checkpoint: HashCheckpoint): Promise<void> {
+    const json = JSON.stringify({ ...checkpoint, state: checkpoint.state.toString('base64') });
+    await stagingScript(this.redis, 'sluicePwSaveHash', [
+      this.key(uploadId),
+      String(checkpoint.part),
+      json,
+      String(this.ttlMs),
+    ]);
   }
 
   /**
@@ -263,4 +290,9 @@ function parseChunk(json: string): ChunkFacts {
 function parsePart(json: string): StoredPart {
   const raw = JSON.parse(json) as Omit<StoredPart, 'crc64nvme'> & { crc64nvme: string };
   return { ...raw, crc64nvme: BigInt(raw.crc64nvme) };
+}
+
+function parseHashCheckpoint(json: string): HashCheckpoint {
+  const raw = JSON.parse(json) as Omit<HashCheckpoint, 'state'> & { state: string };
+  return { ...raw, state: Buffer.from(raw.state, 'base64') };
 }

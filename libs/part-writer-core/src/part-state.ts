@@ -8,6 +8,7 @@
 import type { ChunkFacts, StoredPart } from '@sluice/part-ledger';
 import type { ChecksumMode, PartSizeKind } from '@sluice/proto';
 import type { MultipartRef } from '@sluice/storage';
+import type { HashCheckpoint } from './whole-file-hash.ts';
 
 /** Where the object goes and how it is cut; from UploadInitiated, or ingest's record of it. */
 export interface UploadInit {
@@ -39,6 +40,8 @@ export interface StoredUploadState {
   readonly sealed: { readonly totalChunks: number; readonly sha256: string } | undefined;
   /** The whole-file SHA-256 (hex) of the bytes stored, once hashed to the end. */
   readonly contentSha256: string | undefined;
+  /** The running whole-file SHA-256 after the parts it has taken, to resume from. */
+  readonly hashCheckpoint: HashCheckpoint | undefined;
   readonly multipartUploadId: string | undefined;
   readonly parts: readonly StoredPart[];
   /** Chunk → prefix of the write whose segments are deleted. */
@@ -71,6 +74,11 @@ export interface PartState {
    * AllPartsStored says the same if it has to be sent again from another process.
    */
   saveContentSha256(uploadId: string, sha256: string): Promise<void>;
+  /**
+   * Stores the running whole-file SHA-256 after parts 1..`checkpoint.part`, unless one after
+   * more parts is stored (a process that fell behind never takes the hash back).
+   */
+  saveHashCheckpoint(uploadId: string, checkpoint: HashCheckpoint): Promise<void>;
   /**
    * Stores `multipartUploadId` as the upload's multipart upload unless one is stored already;
    * returns the one that is (the caller aborts its own when it lost).

@@ -20,7 +20,8 @@ import type { UploadRun } from './upload-run.ts';
  *      one part, PutObject; either carries the part's CRC, combined from the chunk CRCs and
  *      computed only for chunks the part holds a piece of;
  *   4. emit PartStored and wait until it is durable;
- *   5. record the part in Redis, then delete and release the chunks no part needs any more;
+ *   5. record the part in Redis, and the whole-file hash's checkpoint once it has every part up
+ *      to there, then delete and release the chunks no part (and no reload of the hash) needs;
  *   6. emit AllPartsStored if that was the last part.
  * A crash before 5 redoes the part: same number, same byte range, so S3 overwrites it, and
  * PartStored repeats with the same id. Retriable failures are retried here with backoff and
@@ -63,7 +64,7 @@ export class PartTasks {
       const stored = await this.#withSlots(run, () => this.#attempts(run, work));
       // A run that lost its partition leaves the clean-up to the new owner, which may still need the bytes.
       if (!stored || run.stopped) return;
-      await this.#outcomes.release(run, [work.partNumber]);
+      await this.#outcomes.release(run, run.partsToRelease(work.partNumber));
       await this.#outcomes.finalize(run);
     } catch (err) {
       const e = toSluiceError(err);
@@ -196,9 +197,55 @@ export class PartTasks {
     await this.#d.events.produce(partStored(ref, init, multipartUploadId, part));
     await this.#d.store.savePart(ref.uploadId, part);
     ledger.markStored(part);
+    await this.saveHash(run);
     this.#d.metrics.partsStored.inc({ kind });
     this.#d.metrics.bytesStored.inc(work.end - work.start);
     run.log.debug({ part: work.partNumber, start: work.start, end: work.end, etag }, 'part stored');
+  }
+
+  /**
+   * Saves the whole-file hash's newest checkpoint whose parts are all stored, if it is past the
+   * one saved: from then on a reload resumes the hash there, and their bytes may go.
+   */
+  async saveHash(run: UploadRun): Promise<void> {
+    const checkpoint = run.hash.checkpoint((n) => run.ledger.stored(n)?.fingerprint);
+    if (checkpoint === undefined) return;
+    await this.#d.store.saveHashCheckpoint(run.ref.uploadId, checkpoint);
+    run.hash.saved(checkpoint);
+  }
+
+  /**
+   * After a load: hashes again the parts stored past the hash's checkpoint (their bytes stayed in
+   * Redis for this), in order, so the hash goes on where the process before left it. A part whose
+   * bytes are gone (stored by a process that kept no checkpoint) gives the hash up.
+   */
+  async catchUpHash(run: UploadRun): Promise<void> {
+    if (!run.needsCatchUp) return;
+    for (const partNumber of run.storedAtLoad) {
+      if (run.hash.lost !== undefined || run.stopped) return;
+      const work = run.ledger.partWork(partNumber);
+      // A part written again from newer chunks is hashed when its write reads them.
+      if (work === undefined || run.ledger.isDirty(partNumber) || run.hash.has(partNumber)) continue;
+      if (run.ledger.lostChunks(partNumber).length > 0) {
+        run.hash.giveUp('reloaded');
+        break;
+      }
+      await this.#withSlots(run, async () => {
+        const buffer = this.#d.buffers.take(work.end - work.start);
+        try {
+          const body = await this.#read(run, work, buffer.bytes);
+          run.hash.offer(work, body.pieces, buffer);
+        } catch (err) {
+          if (toSluiceError(err).code !== 'STAGING_LOST') throw err;
+          run.hash.giveUp('reloaded');
+        } finally {
+          buffer.release();
+        }
+      });
+    }
+    if (run.stopped) return;
+    run.needsCatchUp = false;
+    await this.saveHash(run);
   }
 
   /** The part's bytes, read from Redis into `into`, and its CRCs. */

@@ -1,3 +1,4 @@
+import { resumableSha256Missing } from '@sluice/checksums';
 import { InternalError, InvalidArgumentError, toSluiceError, type SluiceError } from '@sluice/errors';
 import { forUpload, type Logger } from '@sluice/logging';
 import { DEFAULT_PART_SIZE } from '@sluice/parts';
@@ -96,6 +97,12 @@ export class PartWriter {
     };
     this.#outcomes = new UploadOutcomes(this.#d, (run) => this.#evict(run));
     this.#tasks = new PartTasks(this.#d, this.#outcomes);
+    if (resumableSha256Missing !== undefined) {
+      this.#log.warn(
+        { reason: resumableSha256Missing },
+        'the whole-file SHA-256 cannot be saved: after a crash or a rebalance, uploads in flight are read back from S3 to hash them',
+      );
+    }
   }
 
   /** Uploads whose state this process holds. */
@@ -156,7 +163,7 @@ export class PartWriter {
       const started = this.#tasks.start(run, run.ledger.partWork(partNumber)!);
       if (started) work.push(started);
     }
-    if (run.needsSweep) work.push(this.#outcomes.sweep(run));
+    if (run.needsSweep) work.push(this.#tasks.catchUpHash(run).then(() => this.#outcomes.sweep(run)));
     if (work.length === 0 && !run.ledger.complete) return;
     return { done: Promise.all(work).then(() => this.#outcomes.finalize(run)) };
   }
@@ -284,6 +291,7 @@ export class PartWriter {
       hashReorderBytes: this.#d.hashReorderBytes,
       state,
     });
+    if (run.storedAtLoad.length > 0 && run.hash.lost === undefined) this.#d.metrics.hashesResumed.inc();
     if (epoch !== undefined) {
       this.#runs.set(uploadId, run);
       this.#d.metrics.uploadsActive.set(this.#runs.size);

@@ -28,10 +28,15 @@ export class UploadOutcomes {
     this.#evict = evict;
   }
 
-  /** Deletes the segments of chunks whose parts are all stored (of `parts`, or all) and releases them. */
+  /**
+   * Deletes the segments of chunks whose parts are all stored (of `parts`, or all) and releases
+   * them; bytes of parts past the hash's saved checkpoint stay, for a reload to hash again.
+   */
   async release(run: UploadRun, parts?: readonly number[]): Promise<void> {
+    const through = run.hash.releasableThrough;
     try {
       for (const facts of run.ledger.releasable(parts)) {
+        if (through !== Infinity && run.ledger.partsOfChunk(facts.chunk).some((p) => p > through)) continue;
         await this.#releaseWrite(run.ref.uploadId, facts);
         run.ledger.markDeleted(facts.chunk, facts.prefix);
       }

@@ -52,6 +52,12 @@ export class UploadRun {
   sealedSha256: string;
   /** The whole-file SHA-256 as it grows; see {@link WholeFileHash}. */
   readonly hash: WholeFileHash;
+  /** Parts stored when the run was loaded, in order: those past the hash are read again for it. */
+  readonly storedAtLoad: readonly number[];
+  /** Stored parts past the hash's checkpoint are still to read for the hash (after a load). */
+  needsCatchUp: boolean;
+  /** The hash's {@link WholeFileHash.releasableThrough} when bytes were last released. */
+  #releasedThrough: number;
   /** Its hex digest once stored in Redis (then AllPartsStored always says it). */
   contentSha256: string | undefined;
   /** A full clean-up pass is due (after a load, or after a clean-up failed). */
@@ -84,11 +90,12 @@ export class UploadRun {
     this.multipartUploadId = state?.multipartUploadId;
     this.sealedSha256 = state?.sealed?.sha256 ?? '';
     this.contentSha256 = state?.contentSha256;
-    // Parts stored before this run were read in another run: the hash cannot start from them.
-    this.hash =
-      (state?.parts.length ?? 0) > 0
-        ? WholeFileHash.given('reloaded')
-        : WholeFileHash.fresh(options.hashReorderBytes);
+    // Parts stored before this run were hashed in another run: the hash goes on from its checkpoint.
+    this.hash = WholeFileHash.load(options.hashReorderBytes, state?.hashCheckpoint, state?.parts ?? []);
+    this.storedAtLoad = (state?.parts ?? []).map((p) => p.partNumber).sort((a, b) => a - b);
+    this.#releasedThrough = this.hash.releasableThrough;
+    this.needsCatchUp =
+      this.hash.lost === undefined && this.storedAtLoad.some((n) => n > this.hash.releasableThrough);
     this.failure = state?.failed;
     this.failureEmitted = state?.failedEmitted ?? false;
     this.status = state?.failed ? 'failed' : state?.done ? 'done' : 'active';
@@ -118,6 +125,22 @@ export class UploadRun {
       broken ??= toSluiceError(err);
     }
     this.broken = broken;
+  }
+
+  /**
+   * The parts whose staged bytes to release now that part `stored` is stored: it, and those the
+   * hash's saved checkpoint has passed since the last call; undefined for every part (the hash no
+   * longer needs any bytes kept).
+   */
+  partsToRelease(stored: number): number[] | undefined {
+    const through = this.hash.releasableThrough;
+    const from = this.#releasedThrough;
+    if (through === from) return [stored];
+    this.#releasedThrough = through;
+    if (through === Infinity) return undefined;
+    const parts = [stored];
+    for (let n = from + 1; n <= through; n++) if (n !== stored) parts.push(n);
+    return parts;
   }
 
   /** Stops the run's work: in-flight parts see their signal abort and end quietly. */

@@ -77,6 +77,27 @@ export function partStateSuite(name: string, make: PartStateFactory): void {
       assert.equal(state.done, false);
     });
 
+    it('keeps the hash checkpoint after the most parts, bytes intact', async (t) => {
+      const { store } = await make(t);
+      const id = randomUUID();
+      await store.saveInit(id, init);
+      assert.equal((await store.load(id))!.hashCheckpoint, undefined, 'no checkpoint before one is saved');
+      const state = Buffer.from([0, 1, 2, 255, 254, 10, 13, 0]);
+      const at = (part: number) => ({
+        part,
+        offset: part * 100,
+        state: Buffer.concat([state, Buffer.from([part])]),
+        chain: `c${part}`,
+      });
+      await store.saveHashCheckpoint(id, at(2));
+      await store.saveHashCheckpoint(id, at(1));
+      assert.deepEqual((await store.load(id))!.hashCheckpoint, at(2), 'a process behind never takes it back');
+      await store.saveHashCheckpoint(id, at(3));
+      assert.deepEqual((await store.load(id))!.hashCheckpoint, at(3));
+      await store.delete(id);
+      assert.equal(await store.load(id), undefined);
+    });
+
     it('keeps the newest generation of a chunk', async (t) => {
       const { store } = await make(t);
       const id = randomUUID();

@@ -117,19 +117,31 @@ describe('PartWriter on in-memory stores', () => {
     );
   });
 
-  it('announces no hash when the upload came to it with parts stored, and the stored one after that', async () => {
-    const s = setup();
+  it('goes on with the hash from its checkpoint when the upload comes to it with parts stored', async () => {
+    const registry = new Registry();
+    const s = setup(undefined, { registry });
     const file = randomBytes(11 * MiB);
     const events = await stage(s, file, [5 * MiB, 5 * MiB, MiB]);
-    // The first owner stores part 1, then loses the partition.
+    // The first owner stores parts 1 and 2, then loses the partition.
     const first = new AbortController();
     await feed(s.writer, events.slice(0, 2), first.signal);
-    assert.ok(ofCase(s.events, 'partStored').length > 0);
+    assert.equal(ofCase(s.events, 'partStored').length, 2);
+    const uploadId = events[0]!.uploadId;
+    const saved = (await s.store.load(uploadId))!.hashCheckpoint;
+    assert.equal(saved?.part, 2, 'the hash after part 2 is in the state');
+    assert.equal(saved.offset, 10 * MiB);
+    assert.deepEqual(
+      s.staging.segmentKeys().map((k) => k.split(':')[3]),
+      ['2'],
+      'the bytes of parts behind the checkpoint are released; chunk 2 is not in a part yet',
+    );
     first.abort();
     await feed(s.writer, events.slice(2), new AbortController().signal);
     const [all] = ofCase(s.events, 'allPartsStored');
     assert.equal(all?.partCount, 3);
-    assert.equal(all.contentSha256.length, 0, 'bytes of part 1 went by in another run');
+    assert.deepEqual(Buffer.from(all.contentSha256), sha256(file), 'no byte before part 3 is read again');
+    const resumed = await registry.getSingleMetric('sluice_part_writer_hashes_resumed_total')!.get();
+    assert.equal(resumed.values[0]?.value, 1);
 
     // An upload hashed to its end keeps its hash for a repeat of AllPartsStored from another run.
     const t = setup();
@@ -146,6 +158,53 @@ describe('PartWriter on in-memory stores', () => {
     assert.equal(announced.length, 2, 'announced again after the crash before done');
     assert.deepEqual(Buffer.from(announced[1]!.contentSha256), sha256(file));
     assert.deepEqual(announced[1], announced[0], 'the repeat says the same');
+  });
+
+  it('hashes again from Redis the parts stored past the checkpoint, whose bytes it kept for that', async () => {
+    const s = setup();
+    const file = randomBytes(3 * 5 * MiB + 9);
+    const events = await stage(s, file, [5 * MiB, 5 * MiB, 5 * MiB, 9], true, 5 * MiB);
+    const [c0, c1, c2, c3, ...rest] = events;
+    // Parts 3 and 2 are stored first; part 1 is not, so the hash has no checkpoint to save.
+    const first = new AbortController();
+    await feed(s.writer, [c2!, c1!], first.signal);
+    assert.equal(ofCase(s.events, 'partStored').length, 2);
+    const uploadId = c0!.uploadId;
+    assert.equal((await s.store.load(uploadId))!.hashCheckpoint, undefined);
+    const chunksStaged = () => new Set(s.staging.segmentKeys().map((k) => k.split(':')[3]));
+    assert.deepEqual(chunksStaged(), new Set(['0', '1', '2', '3']), 'the bytes of parts 2 and 3 stay staged');
+    first.abort();
+    // The next owner reads parts 2 and 3 again for the hash, and writes parts 1 and 4.
+    await feed(s.writer, [c0!, c3!, ...rest], new AbortController().signal);
+    const [all] = ofCase(s.events, 'allPartsStored');
+    assert.equal(all?.partCount, 4);
+    assert.deepEqual(Buffer.from(all.contentSha256), sha256(file));
+    assert.equal(ofCase(s.events, 'partStored').length, 4, 'no part is written twice');
+    assert.deepEqual(s.staging.segmentKeys(), [], 'every staged byte is released in the end');
+  });
+
+  it('gives the hash up, and says why, when bytes it needs to go on are gone', async () => {
+    const registry = new Registry();
+    const s = setup(undefined, { registry });
+    const file = randomBytes(11 * MiB);
+    const events = await stage(s, file, [5 * MiB, 5 * MiB, MiB]);
+    const first = new AbortController();
+    await feed(s.writer, events.slice(0, 2), first.signal);
+    first.abort();
+    // A checkpoint that does not match the parts stored (part 2 stored from other bytes, say):
+    // the hash starts over, and part 1's bytes, behind the real checkpoint, are gone.
+    const uploadId = events[0]!.uploadId;
+    const saved = (await s.store.load(uploadId))!.hashCheckpoint!;
+    await s.store.saveHashCheckpoint(uploadId, { ...saved, part: 3, chain: 'other' });
+    await feed(s.writer, events.slice(2), new AbortController().signal);
+    const [all] = ofCase(s.events, 'allPartsStored');
+    assert.equal(all?.partCount, 3, 'the upload itself goes on');
+    assert.equal(all.contentSha256.length, 0, 'no hash rather than a wrong one');
+    const given = await registry.getSingleMetric('sluice_part_writer_hashes_given_up_total')!.get();
+    assert.deepEqual(
+      given.values.map((v) => [v.labels['reason'], v.value]),
+      [['reloaded', 1]],
+    );
   });
 
   it('writes a file that fits in one part with a single PutObject', async () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { WholeFileHash } from '../src/whole-file-hash.ts';
+import { WholeFileHash, chainOf } from '../src/whole-file-hash.ts';
 
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest();
 const file = randomBytes(1000);
@@ -93,5 +93,86 @@ describe('WholeFileHash', () => {
       [0, 0, undefined],
       'a hash given up holds nothing',
     );
+  });
+
+  it('saves a checkpoint only past parts all stored from the bytes hashed, and releases bytes only behind it', () => {
+    const hash = WholeFileHash.fresh(1000, true);
+    assert.equal(hash.releasableThrough, 0, 'nothing may go before a checkpoint is saved');
+    for (const n of [1, 2, 3, 5]) hash.offer(part(n).range, part(n).bytes);
+    const stored = new Map([
+      [1, 'a'],
+      [3, 'a'],
+    ]);
+    assert.equal(hash.checkpoint((n) => stored.get(n))?.part, 1, 'part 2 is not stored yet');
+    stored.set(2, 'other');
+    assert.equal(
+      hash.checkpoint((n) => stored.get(n))?.part,
+      1,
+      'part 2 stored from other bytes than hashed',
+    );
+    stored.set(2, 'a').set(5, 'a');
+    const checkpoint = hash.checkpoint((n) => stored.get(n))!;
+    assert.deepEqual(
+      { part: checkpoint.part, offset: checkpoint.offset },
+      { part: 3, offset: 300 },
+      'part 5 waits for 4',
+    );
+    assert.equal(checkpoint.chain, chainOf(chainOf(chainOf('', 'a'), 'a'), 'a'));
+    assert.equal(hash.releasableThrough, 0, 'not saved yet');
+    hash.saved(checkpoint);
+    assert.equal(hash.releasableThrough, 3);
+    assert.equal(
+      hash.checkpoint((n) => stored.get(n)),
+      undefined,
+      'nothing new past it',
+    );
+    hash.offer(part(4, 'x').range, part(4).bytes);
+    stored.set(4, 'x');
+    assert.equal(hash.checkpoint((n) => stored.get(n))?.part, 5);
+
+    assert.equal(
+      WholeFileHash.fresh(1000, false).releasableThrough,
+      Infinity,
+      'a hash that cannot be saved keeps nothing',
+    );
+    const lost = WholeFileHash.fresh(1000, true);
+    lost.giveUp('reloaded');
+    assert.equal(lost.releasableThrough, Infinity, 'nor does one given up');
+  });
+
+  it('loads from a checkpoint that matches the parts stored, to the same digest as one pass', () => {
+    const first = WholeFileHash.fresh(1000, true);
+    for (const n of [1, 2, 3, 4]) first.offer(part(n).range, part(n).bytes);
+    const stored = [1, 2, 3, 4].map((n) => ({ partNumber: n, end: n * 100, fingerprint: 'a' }));
+    const checkpoint = first.checkpoint(() => 'a')!;
+    assert.equal(checkpoint.part, 4);
+
+    const resumed = WholeFileHash.load(1000, checkpoint, stored);
+    assert.equal(resumed.offset, 400);
+    assert.equal(resumed.releasableThrough, 4);
+    assert.ok(resumed.has(4) && !resumed.has(5));
+    for (const n of [10, 9, 8, 7, 6, 5, 4]) resumed.offer(part(n).range, part(n).bytes);
+    assert.deepEqual(resumed.digest(1000), sha256(file));
+
+    const rewritten = WholeFileHash.load(1000, checkpoint, stored);
+    rewritten.offer(part(2, 'b').range, part(2).bytes);
+    assert.equal(rewritten.lost, 'rewritten', 'a part behind the checkpoint written again from other bytes');
+
+    const other = stored.map((p) => (p.partNumber === 2 ? { ...p, fingerprint: 'b' } : p));
+    for (const [what, loaded] of [
+      ['a part stored from other bytes', WholeFileHash.load(1000, checkpoint, other)],
+      ['a part missing', WholeFileHash.load(1000, checkpoint, stored.slice(1))],
+      ['an offset not where the part ends', WholeFileHash.load(1000, { ...checkpoint, offset: 399 }, stored)],
+      ['no checkpoint', WholeFileHash.load(1000, undefined, stored)],
+    ] as const) {
+      assert.equal(loaded.offset, 0, `${what}: from the first byte`);
+      assert.equal(loaded.lost, undefined, what);
+    }
+    assert.equal(
+      WholeFileHash.load(1000, checkpoint, stored, false).lost,
+      'reloaded',
+      'no state without the module',
+    );
+    assert.equal(WholeFileHash.load(1000, undefined, [], false).lost, undefined, 'nothing stored yet');
   });
 });
