@@ -3,7 +3,8 @@
  * (topics, Redis namespace and database of their own), runs uploads of random sizes and
  * chunking while the fault is injected, follows every upload to its end, reads back and hashes
  * each object that completed, and prints one row: uploads started, chunks acknowledged,
- * completed byte-identical, failed with a stated reason, lost. It exits 1 when any row has a
+ * completed byte-identical, failed with a stated reason, lost, and the MiB the assembler read
+ * back from S3 to hash objects whose running hash was given up. It exits 1 when any row has a
  * lost upload (or an object whose bytes differ), naming each.
  *
  *   node infra/local/src/faults/run.ts [--quick] [--only <text>,…] [--seed <n>] [--uploads <n>]
@@ -17,7 +18,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SluiceClient } from '@sluice/client';
-import { s3Client, SeededRandom, startPipeline } from '@sluice/testing';
+import { s3Client, SeededRandom, startPipeline, type Pipeline } from '@sluice/testing';
 import { infraPaths } from '../paths.ts';
 import { SCENARIOS, type Scenario } from './scenarios.ts';
 import { Workload, type WorkloadSummary } from './workload.ts';
@@ -54,7 +55,8 @@ const elapsed = (): string => `${((Date.now() - started) / 1000).toFixed(0).padS
 const say = (message: string): void => console.error(`[faults ${elapsed()}] ${message}`);
 
 say(`${chosen.length} scenario(s), seed ${seed} (replay with --seed ${seed}), app logs in ${logDir}`);
-const rows: { scenario: Scenario; summary?: WorkloadSummary; error?: string; seconds: number }[] = [];
+type Row = WorkloadSummary & { readonly readBackMiB: string };
+const rows: { scenario: Scenario; summary?: Row; error?: string; seconds: number }[] = [];
 for (const [index, scenario] of chosen.entries()) {
   const t0 = Date.now();
   say(`── ${scenario.name}`);
@@ -67,12 +69,12 @@ for (const [index, scenario] of chosen.entries()) {
 }
 
 const table = [
-  '| scenario | uploads started | chunks acknowledged | completed byte-identical | failed with a stated reason | lost |',
-  '| --- | ---: | ---: | ---: | ---: | ---: |',
+  '| scenario | uploads started | chunks acknowledged | completed byte-identical | failed with a stated reason | lost | MiB read back to hash |',
+  '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
   ...rows.map(({ scenario, summary, error }) =>
     summary === undefined
-      ? `| ${scenario.name} | run failed: ${error ?? ''} | | | | |`
-      : `| ${scenario.name} | ${summary.started} | ${summary.chunksAcked} | ${summary.identical} | ${summary.failed} | ${summary.lost} |`,
+      ? `| ${scenario.name} | run failed: ${error ?? ''} | | | | | |`
+      : `| ${scenario.name} | ${summary.started} | ${summary.chunksAcked} | ${summary.identical} | ${summary.failed} | ${summary.lost} | ${summary.readBackMiB} |`,
   ),
 ].join('\n');
 const reasons = rows.flatMap(({ scenario, summary }) =>
@@ -93,7 +95,7 @@ const bad = rows.some((r) => r.summary === undefined || r.summary.lost > 0);
 say(bad ? 'FAILED: a row lost uploads or did not run' : 'every row: lost = 0');
 process.exit(bad ? 1 : 0);
 
-async function runScenario(scenario: Scenario, index: number): Promise<WorkloadSummary> {
+async function runScenario(scenario: Scenario, index: number): Promise<Row> {
   const random = new SeededRandom(seed + index);
   const cleanups: (() => unknown)[] = [];
   const after = (fn: () => unknown): void => {
@@ -114,7 +116,7 @@ async function runScenario(scenario: Scenario, index: number): Promise<WorkloadS
     await prepared.fault({ pipeline, random, log: say });
     await workload.stop();
     say(`${workload.uploads.length} uploads ran; following each to its end`);
-    const summary = await workload.settle(s3, 240_000);
+    const summary = { ...(await workload.settle(s3, 240_000)), readBackMiB: await readBackMiB(pipeline) };
     say(
       `${scenario.name}: ${summary.started} started, ${summary.chunksAcked} chunks acknowledged, ` +
         `${summary.identical} identical, ${summary.failed} failed with a reason, ${summary.lost} lost`,
@@ -129,4 +131,18 @@ async function runScenario(scenario: Scenario, index: number): Promise<WorkloadS
       }
     }
   }
+}
+
+/**
+ * MiB the assembler read back from S3 to compute whole-file SHA-256s: objects whose running hash
+ * the part-writer gave up. Counted since each assembler instance last started.
+ */
+async function readBackMiB(pipeline: Pipeline): Promise<string> {
+  let bytes = 0;
+  for (const { httpPort } of pipeline.instancesOf('assembler')) {
+    const text = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
+    const line = text.split('\n').find((l) => l.startsWith('sluice_assembler_sha256_read_bytes_total '));
+    bytes += line ? Number(line.split(' ')[1]) : 0;
+  }
+  return (bytes / 2 ** 20).toFixed(1);
 }
