@@ -47,13 +47,16 @@ if [ "${SLUICE_SKIP_INSTALL:-}" != 1 ] && [ "$(cat "$stamp" 2>/dev/null)" != "$w
   ) 9>"$cache/npm-install.lock"
 fi
 
-# The part-writer's resumable SHA-256 is a native module built from its C source; without it
-# the apps run, but a part-writer crash loses the whole-file hashes in flight (build.ts says why).
+# The native checksums module (the part-writer's resumable SHA-256, CRC64/NVME by carry-less
+# multiplication) is built from its C sources whenever one is newer than it. Without it the
+# apps run, but a part-writer crash loses the whole-file hashes in flight (build.ts says why).
 native=$root/libs/checksums
-if ! [ "$native/build/sha256-state.node" -nt "$native/native/sha256-state.c" ] ||
-  ! [ "$native/build/sha256-state.node" -nt "$native/native/build.ts" ]; then
-  node "$native/native/build.ts" >&2 || true
-fi
+for source in "$native"/native/*; do
+  if ! [ "$native/build/checksums.node" -nt "$source" ]; then
+    node "$native/native/build.ts" >&2 || true
+    break
+  fi
+done
 
 export PATH="$root/node_modules/.bin:$PATH"
 # Workspace packages export their TypeScript sources under this condition; Node strips the types.

@@ -1,7 +1,7 @@
 /**
- * Builds `native/sha256-state.c` into `build/sha256-state.node`, the SHA-256 whose state the
- * part-writer saves (see `src/resumable-sha256.ts`). infra/local/node.sh runs it whenever the
- * module is older than its source, and the image build runs it in a stage with a compiler.
+ * Builds the native checksums module (`native/*.c`, see module.c) into `build/checksums.node`.
+ * infra/local/node.sh runs it with `--if-stale` whenever the module is older than a source, and
+ * the image build runs it in a stage with a compiler.
  *
  * It needs a C compiler (`CC`, else `cc`) and Node's headers for the running Node: `node_api.h`
  * and OpenSSL's `openssl/sha.h`. They are looked for in `SLUICE_NODE_INCLUDE`, then where the
@@ -17,8 +17,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const source = join(here, 'sha256-state.c');
-const out = join(here, '..', 'build', 'sha256-state.node');
+const sources = ['module.c', 'sha256-state.c', 'crc64-nvme.c'].map((file) => join(here, file));
+const out = join(here, '..', 'build', 'checksums.node');
 
 function headerDirs(): string[] {
   const bin = dirname(process.execPath);
@@ -31,9 +31,8 @@ function headerDirs(): string[] {
 
 if (process.argv.includes('--if-stale') && existsSync(out)) {
   const built = statSync(out).mtimeMs;
-  if (built >= statSync(source).mtimeMs && built >= statSync(fileURLToPath(import.meta.url)).mtimeMs) {
-    process.exit(0);
-  }
+  const inputs = [...sources, join(here, 'checksums.h'), fileURLToPath(import.meta.url)];
+  if (inputs.every((file) => statSync(file).mtimeMs <= built)) process.exit(0);
 }
 
 const include = headerDirs().find(
@@ -43,7 +42,7 @@ if (include === undefined) {
   console.error(
     `sluice: cannot build ${out}: no node_api.h with openssl/sha.h in ${headerDirs().join(', ')}; ` +
       'set SLUICE_NODE_INCLUDE to the include/node directory of this Node. ' +
-      'Without the module the part-writer runs, but a crash loses the whole-file SHA-256 of uploads in flight.',
+      'Without the module the apps run, but a part-writer crash loses the whole-file SHA-256 of uploads in flight, and CRC64/NVME runs in WebAssembly.',
   );
   process.exit(1);
 }
@@ -59,7 +58,7 @@ try {
       `-I${include}`,
       '-o',
       partial,
-      source,
+      ...sources,
     ]),
     { stdio: 'inherit' },
   );

@@ -5,9 +5,10 @@ import { wasmCrcEngine, webAssembly } from './crc-engine-wasm.ts';
 /**
  * Which code computes CRC64/NVME and CRC32C. For CRC64/NVME `wasm` (slicing-by-16 on native
  * 64-bit words) runs nearly twice as fast as `js` (slicing-by-8 on 32-bit halves), see
- * bench/src/checksums.ts; `native` is `wasm` with CRC32C from `@node-rs/crc32` (the CPU's CRC
- * instructions); `js` is kept for runtimes without WebAssembly (`node --jitless`) and as an
- * independent reference in tests.
+ * bench/src/checksums.ts; `native` takes CRC32C from `@node-rs/crc32` (the CPU's CRC
+ * instructions) and CRC64/NVME from Sluice's native module where it loaded (carry-less
+ * multiplication, about five times `wasm`), else from `wasm`; `js` is kept for runtimes without
+ * WebAssembly (`node --jitless`) and as an independent reference in tests.
  */
 export type CrcEngineName = 'native' | 'wasm' | 'js';
 

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { Crc64Nvme as AwsCrc64Nvme } from '@aws-sdk/crc64-nvme';
 import { Crc64Nvme, crc64nvme, type CrcEngineName } from '../src/index.ts';
 import { SeededRandom } from '@sluice/testing';
+import { nativeChecksums } from '../src/native.ts';
 
 const ENGINES: readonly CrcEngineName[] = ['native', 'wasm', 'js'];
 
@@ -39,6 +40,27 @@ describe('CRC-64/NVME', () => {
       }
     });
   }
+
+  it('native: folds with carry-less multiplication on this CPU, reading shared memory in place', () => {
+    if (process.arch === 'x64') assert.equal(nativeChecksums?.crc64nvmeAccelerated, true);
+    const random = new SeededRandom(9);
+    const shared = new Uint8Array(new SharedArrayBuffer(200_003));
+    shared.set(random.bytes(shared.length));
+    for (const [start, end] of [
+      [0, shared.length],
+      [3, 130],
+      [5, 64 * 1024 + 11],
+      [1, 127],
+      [0, 128],
+    ] as const) {
+      const view = shared.subarray(start, end);
+      assert.equal(
+        crc64nvme(view, { engine: 'native' }),
+        crc64nvme(Buffer.from(view), { engine: 'js' }),
+        `${start}..${end}`,
+      );
+    }
+  });
 
   it('engines agree across the 64 KiB copy blocks of the wasm engine', () => {
     const data = new SeededRandom(7).bytes(3 * 65536 + 17);
