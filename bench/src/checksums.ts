@@ -54,6 +54,14 @@ const candidates: readonly Candidate[] = [
     },
   },
   {
+    name: 'crc64nvme @sluice/checksums native (clmul)',
+    run: () => {
+      const hash = new Crc64Nvme({ engine: 'native' });
+      frames((f) => hash.update(f));
+      hash.digest();
+    },
+  },
+  {
     name: 'crc64nvme @sluice/checksums wasm',
     run: () => {
       const hash = new Crc64Nvme({ engine: 'wasm' });
@@ -112,6 +120,14 @@ const candidates: readonly Candidate[] = [
     name: 'ChunkDigest sha256+crc64nvme',
     run: () => {
       const digest = new ChunkDigest({ algorithms: ['sha256', 'crc64nvme'] });
+      frames((f) => digest.update(f));
+      digest.digest();
+    },
+  },
+  {
+    name: 'ChunkDigest sha256+crc64nvme (wasm)',
+    run: () => {
+      const digest = new ChunkDigest({ algorithms: ['sha256', 'crc64nvme'], engine: 'wasm' });
       frames((f) => digest.update(f));
       digest.digest();
     },
