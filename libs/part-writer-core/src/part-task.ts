@@ -219,8 +219,13 @@ export class PartTasks {
    * Redis for this), in order, so the hash goes on where the process before left it. A part whose
    * bytes are gone (stored by a process that kept no checkpoint) gives the hash up.
    */
-  async catchUpHash(run: UploadRun): Promise<void> {
-    if (!run.needsCatchUp) return;
+  catchUpHash(run: UploadRun): Promise<void> {
+    if (!run.needsCatchUp) return Promise.resolve();
+    run.catchingUp ??= this.#catchUp(run).finally(() => (run.catchingUp = undefined));
+    return run.catchingUp;
+  }
+
+  async #catchUp(run: UploadRun): Promise<void> {
     for (const partNumber of run.storedAtLoad) {
       if (run.hash.lost !== undefined || run.stopped) return;
       const work = run.ledger.partWork(partNumber);

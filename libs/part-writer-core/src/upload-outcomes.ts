@@ -65,6 +65,12 @@ export class UploadOutcomes {
   /** Emits AllPartsStored once the upload is sealed and every part is stored from the current chunks. */
   async finalize(run: UploadRun): Promise<void> {
     if (run.status !== 'active' || run.stopped || !run.ledger.complete) return;
+    if (run.needsCatchUp) {
+      // Parts stored before a reload are hashed again first, or the digest would be short.
+      // A catch-up that failed is tried again with the record, which then finalizes.
+      await run.catchingUp?.catch(() => undefined);
+      if (run.needsCatchUp || run.status !== 'active' || run.stopped) return;
+    }
     run.finalizing ??= this.#finalize(run).finally(() => (run.finalizing = undefined));
     return run.finalizing;
   }

@@ -56,6 +56,8 @@ export class UploadRun {
   readonly storedAtLoad: readonly number[];
   /** Stored parts past the hash's checkpoint are still to read for the hash (after a load). */
   needsCatchUp: boolean;
+  /** The hash's catch-up while it runs: AllPartsStored waits for it. */
+  catchingUp: Promise<void> | undefined;
   /** The hash's {@link WholeFileHash.releasableThrough} when bytes were last released. */
   #releasedThrough: number;
   /** Its hex digest once stored in Redis (then AllPartsStored always says it). */

@@ -174,7 +174,16 @@ describe('PartWriter on in-memory stores', () => {
     const chunksStaged = () => new Set(s.staging.segmentKeys().map((k) => k.split(':')[3]));
     assert.deepEqual(chunksStaged(), new Set(['0', '1', '2', '3']), 'the bytes of parts 2 and 3 stay staged');
     first.abort();
-    // The next owner reads parts 2 and 3 again for the hash, and writes parts 1 and 4.
+    // The next owner reads parts 2 and 3 again for the hash, and writes parts 1 and 4. Those
+    // reads are slow here: AllPartsStored must wait for them, not go out without the hash.
+    const read = s.staging.readRangeInto.bind(s.staging);
+    const stored = new Set(
+      [c1!, c2!].map((e) => e.event?.$case === 'chunkUploaded' && e.event.value.segmentKeyPrefix),
+    );
+    s.staging.readRangeInto = async (segments, offset, into) => {
+      if (stored.has(segments.prefix)) await new Promise((resolve) => setTimeout(resolve, 50));
+      return read(segments, offset, into);
+    };
     await feed(s.writer, [c0!, c3!, ...rest], new AbortController().signal);
     const [all] = ofCase(s.events, 'allPartsStored');
     assert.equal(all?.partCount, 4);

@@ -141,8 +141,11 @@ async function readBackMiB(pipeline: Pipeline): Promise<string> {
   let bytes = 0;
   for (const { httpPort } of pipeline.instancesOf('assembler')) {
     const text = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
-    const line = text.split('\n').find((l) => l.startsWith('sluice_assembler_sha256_read_bytes_total '));
-    bytes += line ? Number(line.split(' ')[1]) : 0;
+    // The counter carries the app's default labels: `name{app="assembler"} value`.
+    const value = /^sluice_assembler_sha256_read_bytes_total(?:\{[^}]*\})? (\S+)$/m.exec(text)?.[1];
+    // A missing counter is not a zero: the row says it could not tell.
+    if (value === undefined) return 'unknown';
+    bytes += Number(value);
   }
   return (bytes / 2 ** 20).toFixed(1);
 }
