@@ -1,7 +1,8 @@
 /**
  * The whole pipeline for end-to-end tests: the four apps started as processes from
  * their `main.ts`, on free ports, with a tenants file, a Redis namespace, a topic
- * prefix, consumer groups and a database of their own, all removed after the test.
+ * prefix, consumer groups, a key prefix in the S3 bucket and a database of their own, all
+ * removed after the test.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -16,6 +17,7 @@ import { createDatabase } from './mysql.ts';
 import { createPostgresDatabase } from './postgres.ts';
 import { uniqueName, type AfterHook } from './names.ts';
 import { s3Settings } from './endpoints.ts';
+import { emptyBucket, s3Client } from './s3.ts';
 
 const root = join(import.meta.dirname, '..', '..', '..');
 
@@ -150,6 +152,14 @@ export async function startPipeline(t: AfterHook, options: PipelineOptions = {})
   };
   t.after(async () => {
     await Promise.all([...running.values()].flat().map((child) => stopProcess(child)));
+    // Every object the drive wrote is under `${id}/`, and goes with the pipeline: left there,
+    // the runs of a few days filled a local disk.
+    const client = s3Client();
+    try {
+      await emptyBucket(client, s3.bucket, `${id}/`);
+    } finally {
+      client.destroy();
+    }
   });
   const from = (app: AppName, first: number): Promise<void>[] =>
     Array.from({ length: count - first }, (_, i) => start(app, first + i));

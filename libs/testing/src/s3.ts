@@ -64,13 +64,15 @@ export async function createBucket(
 }
 
 /**
- * Deletes every object and aborts every multipart upload in a bucket; on a store that refuses
- * DeleteObjects (s3proxy), one object at a time ({@link emptyBucketEach}).
+ * Deletes every object and aborts every multipart upload in a bucket, or under `prefix` in it;
+ * on a store that refuses DeleteObjects (s3proxy), one object at a time ({@link emptyBucketEach}).
  */
-export async function emptyBucket(client: S3Client, bucket: string): Promise<void> {
+export async function emptyBucket(client: S3Client, bucket: string, prefix = ''): Promise<void> {
   let token: string | undefined;
   do {
-    const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, ContinuationToken: token }));
+    const page = await client.send(
+      new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
+    );
     const keys = (page.Contents ?? []).flatMap((object) =>
       object.Key === undefined ? [] : [{ Key: object.Key }],
     );
@@ -81,12 +83,12 @@ export async function emptyBucket(client: S3Client, bucket: string): Promise<voi
           () => false,
           () => true,
         );
-      if (refused) return emptyBucketEach(client, bucket);
+      if (refused) return emptyBucketEach(client, bucket, prefix);
     }
     token = page.IsTruncated === true ? page.NextContinuationToken : undefined;
   } while (token !== undefined);
 
-  const uploads = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket }));
+  const uploads = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: prefix }));
   for (const upload of uploads.Uploads ?? []) {
     if (upload.Key === undefined || upload.UploadId === undefined) continue;
     await client.send(
