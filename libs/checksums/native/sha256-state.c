@@ -26,7 +26,12 @@ static int context_of(napi_env env, napi_value value, SHA256_CTX **ctx) {
   return 1;
 }
 
-
+/* The arguments (context, bytes) of update, digest, save and restore; 0 after a throw. */
+static int context_and_bytes(napi_env env, napi_callback_info info, SHA256_CTX **ctx, uint8_t **bytes, size_t *length) {
+  napi_value argv[2];
+  return checksums_args(env, info, 2, argv) && context_of(env, argv[0], ctx) &&
+         checksums_bytes(env, argv[1], bytes, length);
+}
 
 /* init(context) */
 static napi_value init(napi_env env, napi_callback_info info) {
@@ -39,24 +44,20 @@ static napi_value init(napi_env env, napi_callback_info info) {
 
 /* update(context, bytes) */
 static napi_value update(napi_env env, napi_callback_info info) {
-  napi_value argv[2];
   SHA256_CTX *ctx;
   uint8_t *data;
   size_t length;
-  if (!checksums_args(env, info, 2, argv) || !context_of(env, argv[0], &ctx) || !checksums_bytes(env, argv[1], &data, &length))
-    return NULL;
+  if (!context_and_bytes(env, info, &ctx, &data, &length)) return NULL;
   SHA256_Update(ctx, data, length);
   return NULL;
 }
 
 /* digest(context, out32): the digest of the bytes so far; the context goes on unchanged. */
 static napi_value digest(napi_env env, napi_callback_info info) {
-  napi_value argv[2];
   SHA256_CTX *ctx;
   uint8_t *out;
   size_t length;
-  if (!checksums_args(env, info, 2, argv) || !context_of(env, argv[0], &ctx) || !checksums_bytes(env, argv[1], &out, &length))
-    return NULL;
+  if (!context_and_bytes(env, info, &ctx, &out, &length)) return NULL;
   if (length != SHA256_DIGEST_LENGTH) {
     checksums_throw(env, "the digest takes 32 bytes");
     return NULL;
@@ -66,14 +67,12 @@ static napi_value digest(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-/* save(context, out): writes the saved state into out (at least 104 bytes); returns its length. */
+/* save(context, out): writes the saved state into out (sha256SavedSize bytes at most); returns its length. */
 static napi_value save(napi_env env, napi_callback_info info) {
-  napi_value argv[2];
   SHA256_CTX *ctx;
   uint8_t *out;
   size_t capacity;
-  if (!checksums_args(env, info, 2, argv) || !context_of(env, argv[0], &ctx) || !checksums_bytes(env, argv[1], &out, &capacity))
-    return NULL;
+  if (!context_and_bytes(env, info, &ctx, &out, &capacity)) return NULL;
   uint64_t bits = ((uint64_t)ctx->Nh << 32) | ctx->Nl;
   uint64_t count = bits >> 3;
   size_t pending = ctx->num;
@@ -90,12 +89,10 @@ static napi_value save(napi_env env, napi_callback_info info) {
 
 /* restore(context, saved): sets the context to a saved state; throws on one that is not. */
 static napi_value restore(napi_env env, napi_callback_info info) {
-  napi_value argv[2];
   SHA256_CTX *ctx;
   uint8_t *in;
   size_t length;
-  if (!checksums_args(env, info, 2, argv) || !context_of(env, argv[0], &ctx) || !checksums_bytes(env, argv[1], &in, &length))
-    return NULL;
+  if (!context_and_bytes(env, info, &ctx, &in, &length)) return NULL;
   uint64_t count = 0;
   if (length >= SAVED_HEAD)
     for (int b = 0; b < 8; b++) count = (count << 8) | in[32 + b];
