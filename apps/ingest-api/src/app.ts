@@ -2,7 +2,11 @@ import { Server } from '@grpc/grpc-js';
 import type { ChecksumPool } from '@sluice/checksums';
 import { buildHttpServer, type ReadinessCheck } from '@sluice/http';
 import type { Logger } from '@sluice/logging';
-import { IntakeServiceZeroCopyService } from '@sluice/proto';
+import {
+  DEFAULT_RECEIVE_WINDOW_BYTES,
+  IntakeServiceZeroCopyService,
+  widenReceiveWindow,
+} from '@sluice/proto';
 import type { StagingStore } from '@sluice/staging';
 import type { Tenants } from '@sluice/tenants';
 import type { FastifyInstance } from 'fastify';
@@ -37,6 +41,11 @@ export interface AppDeps {
   readonly outcomes?: DecidedOutcomes;
   readonly readiness?: readonly ReadinessCheck[];
   readonly watch?: WatchTiming;
+  /**
+   * The HTTP/2 receive window of each call and each connection: how much a client may send
+   * before ingest reads it. @default {@link DEFAULT_RECEIVE_WINDOW_BYTES}
+   */
+  readonly receiveWindowBytes?: number;
 }
 
 /** ingest-api wired from its dependencies, without sockets. */
@@ -70,6 +79,7 @@ export function buildApp(deps: AppDeps): App {
       drainSignal: serving.drainSignal,
     }),
   );
+  widenReceiveWindow(grpc, deps.receiveWindowBytes ?? DEFAULT_RECEIVE_WINDOW_BYTES);
   serving.addToServer(grpc);
   addReflection(grpc);
   return {

@@ -23,4 +23,21 @@ describe('ingest-api configuration', () => {
         /SLUICE_INGEST_STAGED_BYTES_MAX="lots" is not valid; expected a size in bytes/.test(e.message),
     );
   });
+
+  it('reads the receive window as a size HTTP/2 allows, 4 MiB when unset', () => {
+    assert.equal(parseEnv(ingestEnv, required).SLUICE_INGEST_RECEIVE_WINDOW, 4 * 1024 * 1024);
+    assert.equal(
+      parseEnv(ingestEnv, { ...required, SLUICE_INGEST_RECEIVE_WINDOW: '16MiB' })
+        .SLUICE_INGEST_RECEIVE_WINDOW,
+      16 * 1024 * 1024,
+    );
+    assert.throws(
+      () => parseEnv(ingestEnv, { ...required, SLUICE_INGEST_RECEIVE_WINDOW: '32KiB' }),
+      (e: unknown) =>
+        e instanceof ConfigError &&
+        /SLUICE_INGEST_RECEIVE_WINDOW="32KiB" is not valid; expected a size in bytes from 65535 to 2147483647/.test(
+          e.message,
+        ),
+    );
+  });
 });

@@ -50,6 +50,8 @@ export async function memoryIngest(
     readonly logger?: Logger;
     /** Where events go. @default nowhere */
     readonly events?: ChunkEvents;
+    /** @default the app's own */
+    readonly receiveWindowBytes?: number;
   } = {},
 ): Promise<{ app: App; staging: MemoryStaging; projection: Projection; uploadId: string }> {
   const staging = new MemoryStaging();
@@ -69,6 +71,7 @@ export async function memoryIngest(
     projected: projection,
     watch: { intervalMs: 20, ...options.watch },
     readiness: options.readiness ?? [],
+    ...(options.receiveWindowBytes === undefined ? {} : { receiveWindowBytes: options.receiveWindowBytes }),
   });
   const { meta } = await staging.createUpload(newUpload({ tenant: 'acme' }));
   return { app, staging, projection, uploadId: meta.uploadId };

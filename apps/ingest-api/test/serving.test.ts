@@ -20,8 +20,12 @@ import {
   type ServiceError,
 } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
-import { IntakeServiceClient, type UploadChunkStreamRequest } from '@sluice/proto';
-import { freePort } from '@sluice/testing';
+import {
+  DEFAULT_RECEIVE_WINDOW_BYTES,
+  IntakeServiceClient,
+  type UploadChunkStreamRequest,
+} from '@sluice/proto';
+import { advertisedWindows, freePort } from '@sluice/testing';
 import { service as healthService } from 'grpc-health-check';
 import { grpcComponent } from '../src/grpc-component.ts';
 import { INTAKE_SERVICE } from '../src/serving.ts';
@@ -111,6 +115,19 @@ describe('ingest-api serving state', () => {
     for (let i = 0; i < 100 && (await h.check()) !== 'SERVING'; i++)
       await new Promise((r) => setTimeout(r, 50));
     assert.equal(await h.check(), 'SERVING');
+  });
+
+  it('opens each call and connection to its receive window, not Node’s 64 KiB', async (t) => {
+    const byDefault = await listening(t);
+    assert.deepEqual(await advertisedWindows(`http://${byDefault.address}`), {
+      stream: DEFAULT_RECEIVE_WINDOW_BYTES,
+      connection: DEFAULT_RECEIVE_WINDOW_BYTES,
+    });
+    const configured = await listening(t, { receiveWindowBytes: 1024 * 1024 });
+    assert.deepEqual(await advertisedWindows(`http://${configured.address}`), {
+      stream: 1024 * 1024,
+      connection: 1024 * 1024,
+    });
   });
 
   it('describes IntakeService through server reflection', async (t) => {

@@ -182,16 +182,18 @@ export const env = {
       },
       def,
     ),
-  /** A size such as `16MiB`, `512kb` or a plain number of bytes. */
-  bytes: (def?: number) =>
+  /** A size such as `16MiB`, `512kb` or a plain number of bytes, from `min` to `max` bytes. */
+  bytes: (def?: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
     field(
-      'a size in bytes, such as 1048576, 16MiB or 2GB',
+      min === 0 && max === Number.MAX_SAFE_INTEGER
+        ? 'a size in bytes, such as 1048576, 16MiB or 2GB'
+        : `a size in bytes from ${min} to ${max}, such as 1048576 or 16MiB`,
       (raw) => {
         const m = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(raw);
         const unit = UNITS[(m?.[2] ?? '').toLowerCase() || 'b'];
         if (!m || unit === undefined) return undefined;
         const n = Math.round(Number(m[1]) * unit);
-        return Number.isSafeInteger(n) ? n : undefined;
+        return Number.isSafeInteger(n) && n >= min && n <= max ? n : undefined;
       },
       def,
     ),

@@ -72,4 +72,18 @@ describe('parseEnv', () => {
       assert.throws(() => parseEnv({ P: env.port() }, { P: raw }), ConfigError, raw);
     }
   });
+
+  it('holds a size to its range and says the range', () => {
+    const s = { W: env.bytes(4 * 1024 ** 2, 65_535, 2 ** 31 - 1) };
+    assert.equal(parseEnv(s, { W: '16MiB' }).W, 16 * 1024 ** 2);
+    assert.equal(parseEnv(s, { W: '65535' }).W, 65_535);
+    for (const raw of ['64000', '2GiB', '0']) {
+      assert.throws(
+        () => parseEnv(s, { W: raw }),
+        (e: Error) =>
+          e instanceof ConfigError && /expected a size in bytes from 65535 to 2147483647/.test(e.message),
+        raw,
+      );
+    }
+  });
 });

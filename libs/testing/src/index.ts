@@ -28,6 +28,7 @@ export {
   kafkaAdmin,
   type CreateTopicOptions,
 } from './kafka.ts';
+export { advertisedWindows, type AdvertisedWindows } from './http2.ts';
 export { freePort } from './ports.ts';
 export { createDatabase, type TestDatabase } from './mysql.ts';
 export { createPostgresDatabase, type TestPostgresDatabase } from './postgres.ts';

@@ -1,0 +1,95 @@
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import {
+  credentials,
+  Metadata,
+  Server,
+  ServerCredentials,
+  type sendUnaryData,
+  type ServerUnaryCall,
+} from '@grpc/grpc-js';
+import {
+  DEFAULT_RECEIVE_WINDOW_BYTES,
+  IntakeServiceChunkClient,
+  IntakeServiceZeroCopyService,
+  widenReceiveWindow,
+  type UploadChunkRequest,
+  type UploadChunkResponse,
+} from '../src/index.ts';
+import { advertisedWindows } from '@sluice/testing';
+
+const MiB = 1024 * 1024;
+const servers: Server[] = [];
+after(() => servers.forEach((s) => s.forceShutdown()));
+
+/** A grpc-js server whose UploadChunk answers with the size it received. */
+async function serve(window?: number): Promise<number> {
+  const server = new Server({ 'grpc.max_receive_message_length': 64 * MiB });
+  servers.push(server);
+  if (window !== undefined) widenReceiveWindow(server, window);
+  server.addService(IntakeServiceZeroCopyService, {
+    uploadChunk: (
+      call: ServerUnaryCall<UploadChunkRequest, UploadChunkResponse>,
+      callback: sendUnaryData<UploadChunkResponse>,
+    ) =>
+      callback(null, {
+        chunkNumber: call.request.chunkNumber,
+        size: BigInt(call.request.data.length),
+        sha256: '',
+        duplicate: false,
+      }),
+  });
+  return new Promise((resolve, reject) =>
+    server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (err, port) =>
+      err ? reject(err) : resolve(port),
+    ),
+  );
+}
+
+const advertised = (port: number) => advertisedWindows(`http://127.0.0.1:${port}`);
+
+describe('widenReceiveWindow', () => {
+  it('leaves grpc-js at Node’s 64 KiB when not called, so the checks below can fail', async () => {
+    assert.deepEqual(await advertised(await serve()), { stream: 65_535, connection: 65_535 });
+  });
+
+  it('advertises the window for each stream and opens the connection to it', async () => {
+    const port = await serve(DEFAULT_RECEIVE_WINDOW_BYTES);
+    assert.deepEqual(await advertised(port), {
+      stream: DEFAULT_RECEIVE_WINDOW_BYTES,
+      connection: DEFAULT_RECEIVE_WINDOW_BYTES,
+    });
+  });
+
+  it('keeps the server serving: a 12 MiB call arrives whole', async () => {
+    const port = await serve(1 * MiB);
+    const client = new IntakeServiceChunkClient(`127.0.0.1:${port}`, credentials.createInsecure());
+    try {
+      const data = Buffer.alloc(12 * MiB, 7);
+      const res = await new Promise<UploadChunkResponse>((resolve, reject) =>
+        client.uploadChunk(
+          { uploadId: 'u', chunkNumber: 3, data, sha256: '', force: false, crc32c: '' },
+          new Metadata(),
+          (err, r) => (err || !r ? reject(err ?? new Error('no answer')) : resolve(r)),
+        ),
+      );
+      assert.equal(res.size, BigInt(12 * MiB));
+      assert.equal(res.chunkNumber, 3);
+    } finally {
+      client.close();
+    }
+  });
+
+  it('refuses a window HTTP/2 does not allow, naming it', () => {
+    for (const bad of [65_534, 2 ** 31, 1.5 * MiB + 0.5, Number.NaN]) {
+      assert.throws(
+        () => widenReceiveWindow(new Server(), bad),
+        (e: Error) => e instanceof TypeError && e.message.includes(String(bad)),
+      );
+    }
+  });
+
+  it('fails at once when grpc-js no longer has what it changes', () => {
+    assert.throws(() => widenReceiveWindow({} as Server, MiB), /no commonServerOptions or _setupHandlers/);
+  });
+});
