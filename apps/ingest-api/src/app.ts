@@ -3,9 +3,10 @@ import type { ChecksumPool } from '@sluice/checksums';
 import { buildHttpServer, type ReadinessCheck } from '@sluice/http';
 import type { Logger } from '@sluice/logging';
 import {
-  DEFAULT_RECEIVE_WINDOW_BYTES,
+  DEFAULT_RECEIVE_WINDOWS,
   IntakeServiceZeroCopyService,
-  widenReceiveWindow,
+  widenReceiveWindows,
+  type ReceiveWindows,
 } from '@sluice/proto';
 import type { StagingStore } from '@sluice/staging';
 import type { Tenants } from '@sluice/tenants';
@@ -42,10 +43,10 @@ export interface AppDeps {
   readonly readiness?: readonly ReadinessCheck[];
   readonly watch?: WatchTiming;
   /**
-   * The HTTP/2 receive window of each call and each connection: how much a client may send
-   * before ingest reads it. @default {@link DEFAULT_RECEIVE_WINDOW_BYTES}
+   * The HTTP/2 receive windows of each call and each connection: how much a client may send
+   * before ingest reads it. @default {@link DEFAULT_RECEIVE_WINDOWS}
    */
-  readonly receiveWindowBytes?: number;
+  readonly receiveWindows?: ReceiveWindows;
 }
 
 /** ingest-api wired from its dependencies, without sockets. */
@@ -79,7 +80,7 @@ export function buildApp(deps: AppDeps): App {
       drainSignal: serving.drainSignal,
     }),
   );
-  widenReceiveWindow(grpc, deps.receiveWindowBytes ?? DEFAULT_RECEIVE_WINDOW_BYTES);
+  widenReceiveWindows(grpc, deps.receiveWindows ?? DEFAULT_RECEIVE_WINDOWS);
   serving.addToServer(grpc);
   addReflection(grpc);
   return {

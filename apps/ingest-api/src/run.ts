@@ -122,7 +122,10 @@ const app = buildApp({
   stagingFull: (uploadId) => gate.fullFor(staging.keys.meta(uploadId)),
   projected: projectedUploads(projection.queries({ queryTimeoutMs: 5000 })),
   outcomes: assemblerOutcomes(redis, staging.keys),
-  receiveWindowBytes: config.SLUICE_INGEST_RECEIVE_WINDOW,
+  receiveWindows: {
+    stream: config.SLUICE_INGEST_RECEIVE_WINDOW,
+    connection: config.SLUICE_INGEST_CONNECTION_WINDOW,
+  },
   readiness: [
     { name: 'redis', probe: async () => void (await Promise.all([redis.ping(), bulkRedis.ping()])) },
   ],

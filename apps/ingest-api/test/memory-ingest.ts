@@ -9,6 +9,7 @@ import type { ReadinessCheck } from '@sluice/http';
 import {
   WatchUploadRequest,
   type IntakeServiceClient,
+  type ReceiveWindows,
   type UploadState,
   type WatchUploadResponse,
 } from '@sluice/proto';
@@ -51,7 +52,7 @@ export async function memoryIngest(
     /** Where events go. @default nowhere */
     readonly events?: ChunkEvents;
     /** @default the app's own */
-    readonly receiveWindowBytes?: number;
+    readonly receiveWindows?: ReceiveWindows;
   } = {},
 ): Promise<{ app: App; staging: MemoryStaging; projection: Projection; uploadId: string }> {
   const staging = new MemoryStaging();
@@ -71,7 +72,7 @@ export async function memoryIngest(
     projected: projection,
     watch: { intervalMs: 20, ...options.watch },
     readiness: options.readiness ?? [],
-    ...(options.receiveWindowBytes === undefined ? {} : { receiveWindowBytes: options.receiveWindowBytes }),
+    ...(options.receiveWindows === undefined ? {} : { receiveWindows: options.receiveWindows }),
   });
   const { meta } = await staging.createUpload(newUpload({ tenant: 'acme' }));
   return { app, staging, projection, uploadId: meta.uploadId };

@@ -20,11 +20,7 @@ import {
   type ServiceError,
 } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
-import {
-  DEFAULT_RECEIVE_WINDOW_BYTES,
-  IntakeServiceClient,
-  type UploadChunkStreamRequest,
-} from '@sluice/proto';
+import { DEFAULT_RECEIVE_WINDOWS, IntakeServiceClient, type UploadChunkStreamRequest } from '@sluice/proto';
 import { advertisedWindows, freePort } from '@sluice/testing';
 import { service as healthService } from 'grpc-health-check';
 import { grpcComponent } from '../src/grpc-component.ts';
@@ -119,15 +115,10 @@ describe('ingest-api serving state', () => {
 
   it('opens each call and connection to its receive window, not Node’s 64 KiB', async (t) => {
     const byDefault = await listening(t);
-    assert.deepEqual(await advertisedWindows(`http://${byDefault.address}`), {
-      stream: DEFAULT_RECEIVE_WINDOW_BYTES,
-      connection: DEFAULT_RECEIVE_WINDOW_BYTES,
-    });
-    const configured = await listening(t, { receiveWindowBytes: 1024 * 1024 });
-    assert.deepEqual(await advertisedWindows(`http://${configured.address}`), {
-      stream: 1024 * 1024,
-      connection: 1024 * 1024,
-    });
+    assert.deepEqual(await advertisedWindows(`http://${byDefault.address}`), DEFAULT_RECEIVE_WINDOWS);
+    const windows = { stream: 1024 * 1024, connection: 3 * 1024 * 1024 };
+    const configured = await listening(t, { receiveWindows: windows });
+    assert.deepEqual(await advertisedWindows(`http://${configured.address}`), windows);
   });
 
   it('describes IntakeService through server reflection', async (t) => {

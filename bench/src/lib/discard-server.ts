@@ -5,7 +5,7 @@
  *   node bench/src/lib/discard-server.ts <port>
  */
 import { Server, ServerCredentials, status, type UntypedServiceImplementation } from '@grpc/grpc-js';
-import { DEFAULT_RECEIVE_WINDOW_BYTES, IntakeServiceService, widenReceiveWindow } from '@sluice/proto';
+import { DEFAULT_RECEIVE_WINDOWS, IntakeServiceService, widenReceiveWindows } from '@sluice/proto';
 import { countBuffersInHeapLimits } from '@sluice/startup';
 
 // The same heap setting as ingest-api, so the two differ only in what they do with the bytes.
@@ -35,8 +35,8 @@ const handlers: UntypedServiceImplementation = {
   watchUpload: (call: { end: () => void }) => call.end(),
   listUploads: unimplemented,
 };
-// ingest-api's default receive window, so the two differ only in what they do with the bytes.
-widenReceiveWindow(server, DEFAULT_RECEIVE_WINDOW_BYTES);
+// ingest-api's default receive windows, so the two differ only in what they do with the bytes.
+widenReceiveWindows(server, DEFAULT_RECEIVE_WINDOWS);
 server.addService(IntakeServiceService, handlers);
 server.bindAsync(`127.0.0.1:${port}`, ServerCredentials.createInsecure(), (err, bound) => {
   if (err) throw err;

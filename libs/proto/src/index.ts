@@ -8,7 +8,13 @@ export * from './gen/sluice/intake/v1/part_event.ts';
 export * from './gen/sluice/intake/v1/upload_event.ts';
 export * from './gen/sluice/intake/v1/intake_service.ts';
 export { PROTO_FILES, protoPath, protoSource } from './sources.ts';
-export { DEFAULT_RECEIVE_WINDOW_BYTES, MAX_WINDOW_BYTES, widenReceiveWindow } from './receive-window.ts';
+export {
+  DEFAULT_RECEIVE_WINDOWS,
+  MAX_WINDOW_BYTES,
+  MIN_WINDOW_BYTES,
+  widenReceiveWindows,
+  type ReceiveWindows,
+} from './receive-window.ts';
 export {
   IntakeServiceChunkClient,
   IntakeServiceClientService,

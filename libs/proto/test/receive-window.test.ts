@@ -9,10 +9,11 @@ import {
   type ServerUnaryCall,
 } from '@grpc/grpc-js';
 import {
-  DEFAULT_RECEIVE_WINDOW_BYTES,
+  DEFAULT_RECEIVE_WINDOWS,
   IntakeServiceChunkClient,
   IntakeServiceZeroCopyService,
-  widenReceiveWindow,
+  widenReceiveWindows,
+  type ReceiveWindows,
   type UploadChunkRequest,
   type UploadChunkResponse,
 } from '../src/index.ts';
@@ -23,10 +24,10 @@ const servers: Server[] = [];
 after(() => servers.forEach((s) => s.forceShutdown()));
 
 /** A grpc-js server whose UploadChunk answers with the size it received. */
-async function serve(window?: number): Promise<number> {
+async function serve(windows?: ReceiveWindows): Promise<number> {
   const server = new Server({ 'grpc.max_receive_message_length': 64 * MiB });
   servers.push(server);
-  if (window !== undefined) widenReceiveWindow(server, window);
+  if (windows !== undefined) widenReceiveWindows(server, windows);
   server.addService(IntakeServiceZeroCopyService, {
     uploadChunk: (
       call: ServerUnaryCall<UploadChunkRequest, UploadChunkResponse>,
@@ -48,21 +49,19 @@ async function serve(window?: number): Promise<number> {
 
 const advertised = (port: number) => advertisedWindows(`http://127.0.0.1:${port}`);
 
-describe('widenReceiveWindow', () => {
+describe('widenReceiveWindows', () => {
   it('leaves grpc-js at Node’s 64 KiB when not called, so the checks below can fail', async () => {
     assert.deepEqual(await advertised(await serve()), { stream: 65_535, connection: 65_535 });
   });
 
-  it('advertises the window for each stream and opens the connection to it', async () => {
-    const port = await serve(DEFAULT_RECEIVE_WINDOW_BYTES);
-    assert.deepEqual(await advertised(port), {
-      stream: DEFAULT_RECEIVE_WINDOW_BYTES,
-      connection: DEFAULT_RECEIVE_WINDOW_BYTES,
-    });
+  it('advertises the stream window in its settings and opens each connection to its window', async () => {
+    assert.deepEqual(await advertised(await serve(DEFAULT_RECEIVE_WINDOWS)), DEFAULT_RECEIVE_WINDOWS);
+    const windows = { stream: 2 * MiB, connection: 5 * MiB };
+    assert.deepEqual(await advertised(await serve(windows)), windows);
   });
 
-  it('keeps the server serving: a 12 MiB call arrives whole', async () => {
-    const port = await serve(1 * MiB);
+  it('keeps the server serving: a 12 MiB call arrives whole through 1 MiB windows', async () => {
+    const port = await serve({ stream: MiB, connection: MiB });
     const client = new IntakeServiceChunkClient(`127.0.0.1:${port}`, credentials.createInsecure());
     try {
       const data = Buffer.alloc(12 * MiB, 7);
@@ -80,16 +79,29 @@ describe('widenReceiveWindow', () => {
     }
   });
 
-  it('refuses a window HTTP/2 does not allow, naming it', () => {
+  it('refuses a window HTTP/2 does not allow, naming which and what', () => {
     for (const bad of [65_534, 2 ** 31, 1.5 * MiB + 0.5, Number.NaN]) {
       assert.throws(
-        () => widenReceiveWindow(new Server(), bad),
-        (e: Error) => e instanceof TypeError && e.message.includes(String(bad)),
+        () => widenReceiveWindows(new Server(), { stream: bad, connection: MiB }),
+        (e: Error) =>
+          e instanceof TypeError &&
+          e.message.includes(`stream receive window`) &&
+          e.message.includes(String(bad)),
+      );
+      assert.throws(
+        () => widenReceiveWindows(new Server(), { stream: MiB, connection: bad }),
+        (e: Error) =>
+          e instanceof TypeError &&
+          e.message.includes(`connection receive window`) &&
+          e.message.includes(String(bad)),
       );
     }
   });
 
   it('fails at once when grpc-js no longer has what it changes', () => {
-    assert.throws(() => widenReceiveWindow({} as Server, MiB), /no commonServerOptions or _setupHandlers/);
+    assert.throws(
+      () => widenReceiveWindows({} as Server, DEFAULT_RECEIVE_WINDOWS),
+      /no commonServerOptions or _setupHandlers/,
+    );
   });
 });
