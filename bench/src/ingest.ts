@@ -6,7 +6,11 @@
  * hashed (SHA-256 + CRC64/NVME), staged in Redis as 1 MiB segments, the chunk record
  * committed, and its ChunkUploaded event durable in Kafka (acks=all).
  *
- *   bash infra/local/node.sh node bench/src/ingest.ts [--quick] [--out bench/results/ingest.json]
+ *   bash infra/local/node.sh node bench/src/ingest.ts [--quick] [--client-rtt-ms N] [--out bench/results/ingest.json]
+ *
+ * `--client-rtt-ms N` puts a network between the client and both servers: Toxiproxy adds N ms to
+ * each round trip (half each way), so flow control and window updates cost what they cost when
+ * the client is elsewhere. Without it the client reaches them on loopback.
  *
  * Closed loop: each of the C workers sends its next chunk when the previous one is
  * acknowledged. Scenarios alternate which server goes first. Staged bytes are deleted
@@ -34,9 +38,11 @@ import {
   serviceUrl,
   stopProcess,
   waitForReady,
+  type ToxicLink,
 } from '@sluice/testing';
 import { Redis } from 'ioredis';
 import { node } from './lib/processes.ts';
+import { shapedLink } from './lib/shaped-link.ts';
 import { writeTenantsFile } from './lib/sluice-stack.ts';
 import { summarize, table, type RunStats } from './lib/stats.ts';
 
@@ -44,6 +50,14 @@ const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
 const outAt = argv.indexOf('--out');
 const out = outAt >= 0 ? (argv[outAt + 1] ?? '') : join(import.meta.dirname, '..', 'results', 'ingest.json');
+const rttAt = argv.indexOf('--client-rtt-ms');
+const clientRttMs = rttAt >= 0 ? Number(argv[rttAt + 1]) : 0;
+if (!(clientRttMs >= 0 && clientRttMs <= 10_000)) {
+  process.stderr.write(
+    `--client-rtt-ms ${argv[rttAt + 1]} is not a round trip in ms from 0 to 10000: give e.g. --client-rtt-ms 20\n`,
+  );
+  process.exit(2);
+}
 const root = join(import.meta.dirname, '..', '..');
 const MiB = 1024 * 1024;
 const SIZES = quick ? [1, 16] : [1, 4, 16];
@@ -56,7 +70,7 @@ const CONCURRENCY = quick ? [1, 8] : [1, 8, 32];
 const callsFor = (mib: number, c: number): number =>
   Math.max(c * 2, Math.min(quick ? 60 : 200, Math.floor(768 / mib)));
 
-await requireServices(['redis', 'kafka', 'apicurio']);
+await requireServices(['redis', 'kafka', 'apicurio', ...(clientRttMs > 0 ? (['toxiproxy'] as const) : [])]);
 const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-'));
 const apiKey = randomUUID();
 const tenantsFile = writeTenantsFile(dir, apiKey);
@@ -78,13 +92,29 @@ const ingest = node(join(root, 'apps/ingest-api/src/main.ts'), [], {
 const discard = node(join(import.meta.dirname, 'lib', 'discard-server.ts'), [String(discardPort)]);
 const redis = new Redis(serviceUrl('redis'));
 const staging = new RedisStaging({ redis, namespace });
+const links: ToxicLink[] = [];
+/** Where the client reaches the server on `port`: through a shaped link when a round trip is asked for. */
+async function reach(name: string, port: number): Promise<string> {
+  if (clientRttMs === 0) return `127.0.0.1:${port}`;
+  const link = await shapedLink(`${namespace}-${name}`, `127.0.0.1:${port}`, { rttMs: clientRttMs });
+  links.push(link);
+  return link.listen;
+}
 
 try {
   await waitForReady(`http://127.0.0.1:${httpPort}/readyz`, { child: ingest, name: 'ingest-api' });
   const options = { 'grpc.max_send_message_length': 80 * MiB, 'grpc.max_receive_message_length': 80 * MiB };
   const clients = {
-    ingest: new IntakeServiceChunkClient(`127.0.0.1:${grpcPort}`, credentials.createInsecure(), options),
-    discard: new IntakeServiceChunkClient(`127.0.0.1:${discardPort}`, credentials.createInsecure(), options),
+    ingest: new IntakeServiceChunkClient(
+      await reach('ingest', grpcPort),
+      credentials.createInsecure(),
+      options,
+    ),
+    discard: new IntakeServiceChunkClient(
+      await reach('discard', discardPort),
+      credentials.createInsecure(),
+      options,
+    ),
   };
   const md = new Metadata();
   md.set('authorization', `Bearer ${apiKey}`);
@@ -190,11 +220,14 @@ try {
       node: process.version,
       date: new Date().toISOString(),
     },
+    client_rtt_ms: clientRttMs,
     throughput_ratio_16mib_c8: r16c8 ? r16c8.ingest.mbps / r16c8.discard.mbps : null,
     p95_ratio_16mib_c1: r16c1 ? r16c1.ingest.p95 / r16c1.discard.p95 : null,
     ack_p95_ms_16mib_c1: r16c1?.ingest.p95 ?? null,
     results,
   };
+  if (clientRttMs > 0)
+    console.log(`\nthe client reached both servers through Toxiproxy, ${clientRttMs} ms round trip`);
   console.log(
     `\nthroughput at 16 MiB × 8: ingest ÷ discard = ${summary.throughput_ratio_16mib_c8?.toFixed(2)} (target ≥ 0.8)` +
       `\np95 at 16 MiB × 1: ingest ÷ discard = ${summary.p95_ratio_16mib_c1?.toFixed(2)} (target ≤ 2)` +
@@ -205,7 +238,7 @@ try {
     writeFileSync(out, `${JSON.stringify(summary, null, 2)}\n`);
   }
 } finally {
-  await Promise.all([stopProcess(ingest), stopProcess(discard)]);
+  await Promise.all([stopProcess(ingest), stopProcess(discard), ...links.map((l) => l.remove())]);
   await redis.quit();
   const admin = kafkaAdmin();
   await admin

@@ -26,7 +26,6 @@ import { DeleteObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-s
 import { ChunkChannel } from '@sluice/client';
 import { IntakeServiceChunkClient, type IntakeServiceClient } from '@sluice/proto';
 import {
-  createLink,
   freePort,
   requireServices,
   s3Client,
@@ -38,6 +37,7 @@ import {
 } from '@sluice/testing';
 import { grpcDiscardMbps, http2SinkMbps, redisSetMbps } from './lib/ceilings.ts';
 import { LatencyHistogram, type LatencySummary } from './lib/latency.ts';
+import { shapedLink } from './lib/shaped-link.ts';
 import { libStorageUpload, tusUpload } from './lib/peers.ts';
 import { measure, type ProcessUsage } from './lib/proc-usage.ts';
 import { node } from './lib/processes.ts';
@@ -211,22 +211,7 @@ async function openProfile(profile: Profile): Promise<ProfileRun> {
   let link: ToxicLink | undefined;
   if (profile === 'wan') {
     const { host, port } = serviceEndpoint('s3');
-    link = await createLink(`sluice-bench-s3-${runId}`, `${host}:${port}`);
-    // Toxiproxy's rate is in KB/s of 1000 bytes, per connection and direction.
-    for (const stream of ['upstream', 'downstream'] as const) {
-      await link.addToxic({
-        name: `latency-${stream}`,
-        type: 'latency',
-        stream,
-        attributes: { latency: wanLink.rttMs / 2, jitter: 0 },
-      });
-      await link.addToxic({
-        name: `bandwidth-${stream}`,
-        type: 'bandwidth',
-        stream,
-        attributes: { rate: wanLink.mbps * 1000 },
-      });
-    }
+    link = await shapedLink(`sluice-bench-s3-${runId}`, `${host}:${port}`, wanLink);
   }
   const endpoint = link ? `http://${link.listen}` : settings.endpoint;
   // As many parts of one upload in flight as lib-storage's queue at the headline cell.
