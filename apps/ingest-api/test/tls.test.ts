@@ -8,6 +8,7 @@ import { createPool } from 'mysql2/promise';
 import { SluiceClient } from '@sluice/client';
 import { migrate } from '@sluice/projection';
 import {
+  advertisedWindows,
   createDatabase,
   eventTopicPrefix,
   freePort,
@@ -26,6 +27,9 @@ const execFileAsync = promisify(execFile);
 async function tlsIngest(t: TestContext, tls: Record<string, string>): Promise<string> {
   const [http, grpc] = [await freePort(), await freePort()];
   const app = start({
+    // Not the defaults, so the test below sees the variables reach the server.
+    SLUICE_INGEST_RECEIVE_WINDOW: '2MiB',
+    SLUICE_INGEST_CONNECTION_WINDOW: '6MiB',
     SLUICE_INGEST_HTTP_PORT: String(http),
     SLUICE_INGEST_PORT: String(grpc),
     SLUICE_TENANTS_FILE: tenantsFile(t),
@@ -98,6 +102,11 @@ describe('ingest-api over TLS', { timeout: 120_000 }, () => {
       SLUICE_INGEST_TLS_KEY: files.serverKey,
     });
     assert.equal(await initiate(server, trusting(files)), 'ok');
+    assert.deepEqual(
+      await advertisedWindows(`https://${server}`, { ca: readFileSync(files.ca) }),
+      { stream: 2 * 1024 * 1024, connection: 6 * 1024 * 1024 },
+      'the receive windows of SLUICE_INGEST_RECEIVE_WINDOW and SLUICE_INGEST_CONNECTION_WINDOW, over TLS too',
+    );
     assert.equal(await initiate(server, false), 'SERVER_UNAVAILABLE', 'plaintext is refused');
     assert.equal(await initiate(server, trusting(other)), 'SERVER_UNAVAILABLE', 'a CA it was not signed by');
   });

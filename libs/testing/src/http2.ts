@@ -1,4 +1,4 @@
-import { connect } from 'node:http2';
+import { connect, type SecureClientSessionOptions } from 'node:http2';
 
 /** The HTTP/2 receive windows a server advertises: for each stream, and for the connection. */
 export interface AdvertisedWindows {
@@ -7,12 +7,16 @@ export interface AdvertisedWindows {
 }
 
 /**
- * Connects to `authority` (`http://host:port`) and reads the receive windows the server gave it,
+ * Connects to `authority` (`http://host:port`, or `https://` with `options` such as `ca`) and reads
+ * the receive windows the server gave it,
  * once the server has answered a PING: its SETTINGS and any WINDOW_UPDATE of the connection come
  * before that answer on the same connection, so nothing here waits on a clock.
  */
-export async function advertisedWindows(authority: string): Promise<AdvertisedWindows> {
-  const session = connect(authority);
+export async function advertisedWindows(
+  authority: string,
+  options: SecureClientSessionOptions = {},
+): Promise<AdvertisedWindows> {
+  const session = connect(authority, options);
   try {
     await new Promise<void>((resolve, reject) => {
       session.once('error', reject);
