@@ -39,7 +39,7 @@ import { grpcDiscardMbps, http2SinkMbps, redisSetMbps } from './lib/ceilings.ts'
 import { LatencyHistogram, type LatencySummary } from './lib/latency.ts';
 import { shapedLink } from './lib/shaped-link.ts';
 import { libStorageUpload, tusUpload } from './lib/peers.ts';
-import { measure, type ProcessUsage } from './lib/proc-usage.ts';
+import { measure, pidListeningOn, type ProcessUsage } from './lib/proc-usage.ts';
 import { node } from './lib/processes.ts';
 import { OutcomeWatch } from './lib/outcome-watch.ts';
 import { benchDrive, startSluice, type SluiceStack } from './lib/sluice-stack.ts';
@@ -128,8 +128,12 @@ interface CellResult {
   readonly backpressure_retries: number;
   readonly sluice_cpu_s: number;
   readonly apps: ProcessUsage[];
+  /** The services' CPU while Sluice ran the cell: Redis, Kafka, the S3 server, MariaDB, Toxiproxy. */
+  readonly sluice_services: ProcessUsage[];
   readonly libstorage_mbps: number;
   readonly libstorage_cpu_s: number;
+  /** The same services while lib-storage ran the cell. */
+  readonly libstorage_services: ProcessUsage[];
   readonly tus_mbps: number;
   readonly tus_cpu_s: number;
   readonly discard_mbps: number;
@@ -171,6 +175,15 @@ const runId = randomUUID().slice(0, 8);
 const settings = s3Settings();
 const s3 = s3Client();
 const peerPrefix = `bench/${runId}/`;
+/**
+ * The services the contenders lean on, found by the port each listens on. Their CPU is not in
+ * either side's CPU per GiB; it is reported beside it, since on two cores it is what the apps and
+ * lib-storage wait behind.
+ */
+const servicePids = (['redis', 'kafka', 's3', 'mysql', 'toxiproxy'] as const).flatMap((name) => {
+  const pid = pidListeningOn(serviceEndpoint(name).port);
+  return pid === undefined ? [] : [{ name, pid }];
+});
 const grpcOptions = { 'grpc.max_send_message_length': 80 * MiB, 'grpc.max_receive_message_length': 80 * MiB };
 process.stderr.write(
   `bench ${quick ? '(quick) ' : ''}run ${runId}, profiles ${profiles.join(', ')}, load average ${load.start.map((l) => l.toFixed(2)).join(' ')}\n`,
@@ -280,6 +293,7 @@ async function runCell(cell: Cell, index: number, run: ProfileRun): Promise<Cell
   const sluice = async () => {
     const acks = new LatencyHistogram();
     const usage = measure(stack.apps.map((a) => ({ name: a.name, pid: a.child.pid ?? 0 })));
+    const services = measure(servicePids);
     let [ingestS, sealS, e2eS, completedS, retries, client] = [0, 0, 0, 0, 0, 0];
     for (const data of files) {
       const t = await uploadToSluice({
@@ -305,10 +319,20 @@ async function runCell(cell: Cell, index: number, run: ProfileRun): Promise<Cell
       client += t.clientCpuSeconds;
     }
     const apps = [...usage.finish(), { name: 'client', cpuSeconds: client, peakRssMiB: Number.NaN }];
-    return { acks: acks.summary(), ingestS, sealS, e2eS, completedS, retries, apps };
+    return {
+      acks: acks.summary(),
+      ingestS,
+      sealS,
+      e2eS,
+      completedS,
+      retries,
+      apps,
+      services: services.finish(),
+    };
   };
   const libStorage = async () => {
     const cpu = clientCpu();
+    const services = measure(servicePids);
     let seconds = 0;
     for (const [i, data] of files.entries()) {
       seconds += await libStorageUpload(
@@ -320,7 +344,7 @@ async function runCell(cell: Cell, index: number, run: ProfileRun): Promise<Cell
         cell.concurrency,
       );
     }
-    return { seconds, cpu: cpu.finish() };
+    return { seconds, cpu: cpu.finish(), services: services.finish() };
   };
   const tus = async () => {
     const usage = measure([{ name: 'tus-server', pid: tusServer.pid ?? 0 }]);
@@ -378,8 +402,10 @@ async function runCell(cell: Cell, index: number, run: ProfileRun): Promise<Cell
     backpressure_retries: s.retries,
     sluice_cpu_s: s.apps.reduce((sum, a) => sum + a.cpuSeconds, 0),
     apps: s.apps,
+    sluice_services: s.services,
     libstorage_mbps: bytes / 1e6 / l.seconds,
     libstorage_cpu_s: l.cpu,
+    libstorage_services: l.services,
     tus_mbps: bytes / 1e6 / u.seconds,
     tus_cpu_s: u.cpu,
     discard_mbps: discardMbps,
@@ -416,7 +442,13 @@ try {
                     `${a.name} ${a.cpuSeconds.toFixed(2)}` +
                     (a.systemCpuSeconds === undefined ? '' : ` (${a.systemCpuSeconds.toFixed(2)})`),
                 )
-                .join(', ')}; lib-storage ${r.libstorage_cpu_s.toFixed(2)}\n`,
+                .join(', ')}; lib-storage ${r.libstorage_cpu_s.toFixed(2)}\n` +
+              `    services' CPU s, while Sluice / while lib-storage ran: ${r.sluice_services
+                .map(
+                  (u, k) =>
+                    `${u.name} ${u.cpuSeconds.toFixed(2)} / ${(r.libstorage_services[k]?.cpuSeconds ?? Number.NaN).toFixed(2)}`,
+                )
+                .join(', ')}\n`,
           );
         } catch (err) {
           failures.push(`${profile} ${label(cell)}: ${(err as Error).message}`);
@@ -450,6 +482,12 @@ const allBytes = localResults.reduce((sum, r) => sum + r.bytes, 0);
 const appCpu = new Map<string, number>();
 for (const a of localResults.flatMap((r) => r.apps))
   appCpu.set(a.name, (appCpu.get(a.name) ?? 0) + a.cpuSeconds);
+/** Each service's CPU per GiB over every local cell, while one side ran. */
+const serviceCpuPerGiB = (of: (r: CellResult) => ProcessUsage[]): Record<string, number> => {
+  const sums = new Map<string, number>();
+  for (const u of localResults.flatMap(of)) sums.set(u.name, (sums.get(u.name) ?? 0) + u.cpuSeconds);
+  return Object.fromEntries([...sums].map(([name, cpu]) => [name, perGiB(cpu, allBytes)]));
+};
 /** The headline cell's times per profile: what the client waits for, and when the file has landed. */
 const timings = results
   .filter((r) => same(r.cell, HEADLINE))
@@ -507,6 +545,14 @@ const summary = {
   cpu_s_per_gib_tus: head ? perGiB(head.tus_cpu_s, head.bytes) : null,
   /** Each Sluice app's CPU and the client's, summed over the local cells, per GiB over them. */
   cpu_s_per_gib_by_app: Object.fromEntries([...appCpu].map(([name, cpu]) => [name, perGiB(cpu, allBytes)])),
+  /**
+   * The services' CPU per GiB over every local cell, while Sluice ran and while lib-storage ran:
+   * not in either CPU ratio, but on two cores what both wait behind.
+   */
+  services_cpu_s_per_gib: {
+    sluice: serviceCpuPerGiB((r) => r.sluice_services),
+    libstorage: serviceCpuPerGiB((r) => r.libstorage_services),
+  },
   /** CPU s per GiB landed, Sluice ÷ lib-storage (local, headline cell). */
   cpu_per_gib_ratio: head ? head.sluice_cpu_s / head.libstorage_cpu_s : null,
   /**
@@ -607,6 +653,16 @@ const appTable = table(
     ),
   ]),
 );
+const serviceTable = table(
+  ['cell', ...(results[0]?.sluice_services.map((u) => `${u.name} CPU s, Sluice / lib-storage`) ?? [])],
+  results.map((r) => [
+    where(r),
+    ...r.sluice_services.map(
+      (u, k) =>
+        `${u.cpuSeconds.toFixed(2)} / ${(r.libstorage_services[k]?.cpuSeconds ?? Number.NaN).toFixed(2)}`,
+    ),
+  ]),
+);
 const m = summary.machine;
 const markdown = [
   `# Sluice benchmark${quick ? ' (quick)' : ''}`,
@@ -649,6 +705,12 @@ const markdown = [
       .map(([name, v]) => `${name} ${v.toFixed(2)}`)
       .join(' · ') || '-'
   }.`,
+  '',
+  '## Services',
+  '',
+  "CPU of the services while each side ran the cell; in neither side's CPU per GiB.",
+  '',
+  serviceTable,
   '',
   failures.length > 0 ? `## Failures\n\n${failures.map((f) => `- ${f}`).join('\n')}\n` : '',
   '![throughput](throughput.svg)',

@@ -3,7 +3,7 @@
  * high-water mark over the process's life; `resetPeak` lowers it to the current RSS
  * (clear_refs 5) so each benchmark cell sees its own peak.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 
 const TICKS_PER_SECOND = 100;
 
@@ -59,4 +59,52 @@ export function measure(processes: readonly { name: string; pid: number }[]): { 
         };
       }),
   };
+}
+
+/** The socket inodes listening on TCP `port` (IPv4 and IPv6), from /proc/net. */
+function listeningInodes(port: number): Set<string> {
+  const inodes = new Set<string>();
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text: string;
+    try {
+      text = readFileSync(table, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      const local = f[1];
+      // Column 4 is the state: 0A is LISTEN. Column 10 is the inode.
+      if (local === undefined || f[3] !== '0A' || f[9] === undefined) continue;
+      if (Number.parseInt(local.slice(local.lastIndexOf(':') + 1), 16) === port) inodes.add(f[9]);
+    }
+  }
+  return inodes;
+}
+
+/**
+ * The process listening on TCP `port` of this machine, if this user may see it: how the bench
+ * finds the services it did not start (Redis, Kafka, the S3 server) to count their CPU too.
+ */
+export function pidListeningOn(port: number): number | undefined {
+  const inodes = listeningInodes(port);
+  if (inodes.size === 0) return undefined;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let fds: string[];
+    try {
+      fds = readdirSync(`/proc/${entry}/fd`);
+    } catch {
+      continue;
+    }
+    for (const fd of fds) {
+      try {
+        const target = readlinkSync(`/proc/${entry}/fd/${fd}`);
+        if (target.startsWith('socket:[') && inodes.has(target.slice(8, -1))) return Number(entry);
+      } catch {
+        // Closed since the listing, or not ours to read.
+      }
+    }
+  }
+  return undefined;
 }
