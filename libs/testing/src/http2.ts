@@ -7,10 +7,10 @@ export interface AdvertisedWindows {
 }
 
 /**
- * Connects to `authority` (`http://host:port`, or `https://` with `options` such as `ca`) and reads
- * the receive windows the server gave it,
- * once the server has answered a PING: its SETTINGS and any WINDOW_UPDATE of the connection come
- * before that answer on the same connection, so nothing here waits on a clock.
+ * Connects to `authority` (`http://host:port`, or `https://` with `options` such as `ca`) and
+ * reads the receive windows the server gave it once the server has answered a PING: its SETTINGS
+ * and any WINDOW_UPDATE of the connection come before that answer on the same connection, so
+ * nothing here waits on a clock.
  */
 export async function advertisedWindows(
   authority: string,
