@@ -22,10 +22,11 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { credentials } from '@grpc/grpc-js';
-import { DeleteObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { ChunkChannel } from '@sluice/client';
 import { IntakeServiceChunkClient, type IntakeServiceClient } from '@sluice/proto';
 import {
+  emptyBucket,
   freePort,
   requireServices,
   s3Client,
@@ -150,16 +151,6 @@ const clientCpu = (): { finish(): number } => {
     },
   };
 };
-
-async function deletePrefix(s3: S3Client, bucket: string, prefix: string): Promise<void> {
-  for (;;) {
-    const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }));
-    const keys = (page.Contents ?? []).flatMap((o) => (o.Key === undefined ? [] : [o.Key]));
-    if (keys.length === 0) return;
-    await Promise.all(keys.map((Key) => s3.send(new DeleteObjectCommand({ Bucket: bucket, Key }))));
-    if (!page.IsTruncated) return;
-  }
-}
 
 await requireServices([
   'redis',
@@ -467,7 +458,7 @@ try {
       s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key })).catch(() => undefined),
     ),
   );
-  await deletePrefix(s3, settings.bucket, peerPrefix).catch(() => undefined);
+  await emptyBucket(s3, settings.bucket, peerPrefix).catch(() => undefined);
 }
 
 const same = (a: Cell, b: Cell | undefined): boolean =>
