@@ -7,6 +7,7 @@
  *
  *   npm run bench [-- --quick] [-- --open-loop <chunks/s>] [-- --out <dir>]
  *                 [-- --profiles local,wan] [-- --wan-rtt-ms 40] [-- --wan-mbps 50]
+ *                 [-- --warm-up-mib 128]
  *
  * Per S3 link profile and cell (file size × chunk size × client concurrency, a few files each):
  * ingest ACK latency (HDR histogram), the client's time (first chunk → last ACK, → seal
@@ -14,8 +15,9 @@
  * seconds and peak RSS of every app; lib-storage and tus on the same link. `local` reaches S3
  * directly. `wan` puts Toxiproxy between every S3 client and the S3 server (the Sluice apps,
  * lib-storage, the tus server): `--wan-rtt-ms` of round trip (half each way) and
- * `--wan-mbps` MB/s per connection each way. Writes latest.json, latest.md and SVG plots to
- * bench/results/.
+ * `--wan-mbps` MB/s per connection each way. Before a profile's cells, `--warm-up-mib` of
+ * unmeasured uploads go through Sluice and lib-storage (0 for none). Writes latest.json,
+ * latest.md and SVG plots to bench/results/.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -56,6 +58,12 @@ const flag = (name: string): string | undefined => {
   const at = argv.indexOf(name);
   return at >= 0 ? argv[at + 1] : undefined;
 };
+/**
+ * Unmeasured MiB each of Sluice and lib-storage upload on a profile's link before its first cell:
+ * the profile's stack is new and Kafka may be too, and without it the first cell measures the JIT
+ * compilers of the apps, of Kafka's JVM and of the bench's own lib-storage path as well.
+ */
+const warmUpMiB = Number(flag('--warm-up-mib') ?? (quick ? 64 : 128));
 const openLoopRate = flag('--open-loop') === undefined ? undefined : Number(flag('--open-loop'));
 const outDir = flag('--out') ?? join(import.meta.dirname, '..', 'results');
 type Profile = 'local' | 'wan';
@@ -65,10 +73,12 @@ if (
   profiles.length === 0 ||
   !profiles.every((p): p is Profile => p === 'local' || p === 'wan') ||
   !(wanLink.rttMs >= 0) ||
-  !(wanLink.mbps > 0)
+  !(wanLink.mbps > 0) ||
+  !(Number.isInteger(warmUpMiB) && warmUpMiB >= 0)
 ) {
   process.stderr.write(
-    '--profiles takes local and/or wan (comma-separated); --wan-rtt-ms a number ≥ 0; --wan-mbps a number > 0\n',
+    '--profiles takes local and/or wan (comma-separated); --wan-rtt-ms a number ≥ 0; --wan-mbps a number > 0; ' +
+      '--warm-up-mib a whole number ≥ 0\n',
   );
   process.exit(2);
 }
@@ -264,6 +274,36 @@ async function measureIdle(run: ProfileRun): Promise<void> {
 const sluiceKeys: { bucket: string; key: string }[] = [];
 const results: CellResult[] = [];
 
+/** Sends `warmUpMiB` through Sluice and through lib-storage on `run`'s link, measuring nothing. */
+async function warmUp(run: ProfileRun): Promise<void> {
+  const fileMiB = 32;
+  const chunk = 8 * MiB;
+  const data = randomBytes(fileMiB * MiB);
+  for (let i = 0; i < Math.ceil(warmUpMiB / fileMiB); i++) {
+    const t = await uploadToSluice({
+      client: run.sluiceClient,
+      chunks: run.chunks,
+      apiKey: run.stack.apiKey,
+      drive: benchDrive(8),
+      s3,
+      data,
+      chunkSize: chunk,
+      concurrency: 8,
+      acks: new LatencyHistogram(),
+      outcomes: run.outcomes,
+    });
+    sluiceKeys.push({ bucket: t.bucket, key: t.key });
+    await libStorageUpload(
+      run.s3,
+      settings.bucket,
+      `${peerPrefix}warm-up/${run.profile}-${i}`,
+      data,
+      chunk,
+      8,
+    );
+  }
+}
+
 const where = (r: { readonly profile: Profile; readonly cell: Cell }): string =>
   `${r.profile} ${label(r.cell)}`;
 
@@ -415,6 +455,10 @@ try {
     const run = await openProfile(profile);
     try {
       if (Number.isNaN(idleCpuPerSecond)) await measureIdle(run);
+      if (warmUpMiB > 0) {
+        process.stderr.write(`  ${profile}: warming up, ${warmUpMiB} MiB through Sluice and lib-storage\n`);
+        await warmUp(run);
+      }
       // The ACK cell measures ingest, which no S3 link changes: local only.
       const cells = profile === 'local' && runAckCell ? [...CELLS, ACK_CELL] : CELLS;
       for (const [i, cell] of cells.entries()) {
@@ -500,7 +544,12 @@ const summary = {
     loadavg_start: load.start,
     loadavg_end: loadavg(),
   },
-  mode: { quick, open_loop_chunks_per_s: openLoopRate ?? null, seconds: (Date.now() - started) / 1000 },
+  mode: {
+    quick,
+    open_loop_chunks_per_s: openLoopRate ?? null,
+    warm_up_mib: warmUpMiB,
+    seconds: (Date.now() - started) / 1000,
+  },
   profiles: Object.fromEntries(
     profiles.map((p) => [
       p,
