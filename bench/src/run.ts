@@ -274,6 +274,23 @@ async function measureIdle(run: ProfileRun): Promise<void> {
 const sluiceKeys: { bucket: string; key: string }[] = [];
 const results: CellResult[] = [];
 
+/**
+ * Deletes what the run has stored so far: Sluice's objects and everything under the peers'
+ * prefix. Called after the warm-up and after every cell, outside what is measured, so the S3
+ * server holds one cell's objects at most: the local server slowed down as a run's objects
+ * piled up (its CPU per cell rose two- to threefold once a full run had stored 6–7 GB, for
+ * Sluice and lib-storage alike), which real S3 does not.
+ */
+async function removeStored(): Promise<void> {
+  const keys = sluiceKeys.splice(0);
+  await Promise.all(
+    keys.map(({ bucket, key }) =>
+      s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key })).catch(() => undefined),
+    ),
+  );
+  await emptyBucket(s3, settings.bucket, peerPrefix).catch(() => undefined);
+}
+
 /** Sends `warmUpMiB` through Sluice and through lib-storage on `run`'s link, measuring nothing. */
 async function warmUp(run: ProfileRun): Promise<void> {
   const fileMiB = 32;
@@ -458,13 +475,14 @@ try {
       if (warmUpMiB > 0) {
         process.stderr.write(`  ${profile}: warming up, ${warmUpMiB} MiB through Sluice and lib-storage\n`);
         await warmUp(run);
+        await removeStored();
       }
       // The ACK cell measures ingest, which no S3 link changes: local only.
       const cells = profile === 'local' && runAckCell ? [...CELLS, ACK_CELL] : CELLS;
       for (const [i, cell] of cells.entries()) {
         try {
           process.stderr.write(`  ${profile} ${label(cell)}: running\n`);
-          const r = await runCell(cell, i, run);
+          const r = await runCell(cell, i, run).finally(removeStored);
           results.push(r);
           process.stderr.write(
             `  ${where(r)} ×${cell.files}: sluice e2e ${r.sluice_e2e_mbps.toFixed(0)} MB/s (ingest ${r.ingest_mbps.toFixed(0)}), ` +
@@ -497,12 +515,7 @@ try {
 } finally {
   discardClient.close();
   await Promise.all([stopProcess(discard), stopProcess(sink)]);
-  await Promise.all(
-    sluiceKeys.map(({ bucket, key }) =>
-      s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key })).catch(() => undefined),
-    ),
-  );
-  await emptyBucket(s3, settings.bucket, peerPrefix).catch(() => undefined);
+  await removeStored();
 }
 
 const same = (a: Cell, b: Cell | undefined): boolean =>
