@@ -474,8 +474,12 @@ try {
       if (Number.isNaN(idleCpuPerSecond)) await measureIdle(run);
       if (warmUpMiB > 0) {
         process.stderr.write(`  ${profile}: warming up, ${warmUpMiB} MiB through Sluice and lib-storage\n`);
-        await warmUp(run);
-        await removeStored();
+        // A warm-up that fails leaves the cells to run cold, and says so; it costs no figure.
+        await warmUp(run)
+          .catch((err: unknown) => {
+            failures.push(`${profile} warm-up: ${(err as Error).message}`);
+          })
+          .finally(removeStored);
       }
       // The ACK cell measures ingest, which no S3 link changes: local only.
       const cells = profile === 'local' && runAckCell ? [...CELLS, ACK_CELL] : CELLS;
